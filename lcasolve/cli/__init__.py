@@ -1,0 +1,1 @@
+"""The ``lcasolve`` command line (see ``lcasolve --help``)."""

@@ -1,0 +1,131 @@
+"""Arguments and helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Hashable
+from typing import Any
+
+from lcasolve.errors import InputError
+
+__all__ = [
+    "add_demand_arguments",
+    "add_input_arguments",
+    "emit",
+    "load_system",
+    "parse_demand",
+]
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, *, multiple: bool = True) -> None:
+    """``INPUT...`` and the linking options every database-reading command takes."""
+    parser.add_argument(
+        "inputs",
+        nargs="+" if multiple else 1,
+        metavar="INPUT",
+        help="database files or folders (datapackage zip, JSON-LD, EcoSpold2, tables, .h5)",
+    )
+    parser.add_argument(
+        "--ambiguous",
+        choices=("prefer", "cutoff", "error"),
+        default="prefer",
+        help="an input with several providers: pick one by the documented rules (default), "
+        "cut it off, or stop",
+    )
+    parser.add_argument(
+        "--unlinked",
+        choices=("cutoff", "error"),
+        default="cutoff",
+        help="an input with no provider: cut it off and list it (default), or stop",
+    )
+    parser.add_argument(
+        "--allocation",
+        choices=("process", "physical", "economic", "causal", "none"),
+        default="process",
+        help="allocation of multi-output processes (default: each process's own default)",
+    )
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def add_demand_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--demand``, ``--method`` and ``--top``."""
+    parser.add_argument(
+        "--demand",
+        action="append",
+        default=[],
+        metavar="ID=AMOUNT",
+        help="a product and its amount; repeat for several (together one functional unit)",
+    )
+    parser.add_argument(
+        "--method",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="impact method to apply (repeatable; default: the inputs' own, else IPCC AR6 "
+        "GWP100 by flow matching)",
+    )
+    parser.add_argument("--top", type=int, default=10, metavar="N", help="top contributors")
+
+
+def _parse_id(text: str) -> Hashable:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def parse_demand(items: list[str]) -> dict[Hashable, float]:
+    """Parse ``ID=AMOUNT`` strings; amounts of the same id add up."""
+    if not items:
+        raise InputError("give at least one --demand ID=AMOUNT")
+    demand: dict[Hashable, float] = {}
+    for item in items:
+        key, sep, amount = item.rpartition("=")
+        if not sep or not key:
+            raise InputError(f"--demand {item!r}: expected ID=AMOUNT")
+        try:
+            value = float(amount)
+        except ValueError:
+            raise InputError(f"--demand {item!r}: {amount!r} is not a number") from None
+        pid = _parse_id(key)
+        demand[pid] = demand.get(pid, 0.0) + value
+    return demand
+
+
+def load_system(args: argparse.Namespace) -> Any:
+    """Load the inputs with the linking options, then apply the requested methods."""
+    from lcasolve.io import load
+
+    options = {
+        "ambiguous": args.ambiguous,
+        "unlinked": args.unlinked,
+        "allocation": args.allocation,
+    }
+    system = load(*args.inputs, **options)
+    methods = getattr(args, "method", None)
+    try:
+        from lcasolve.methods import with_methods
+    except ImportError:  # pragma: no cover - methods package always ships
+        return system
+    return with_methods(system, methods)
+
+
+def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+    """Print JSON with ``--json``, else the human-readable text."""
+    if getattr(args, "json", False):
+        json.dump(payload, sys.stdout, indent=2, default=_json_default)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)

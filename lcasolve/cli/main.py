@@ -1,0 +1,65 @@
+"""Entry point of the ``lcasolve`` command.
+
+Each sub-command lives in its own module with ``register(subparsers)`` and ``run(args) -> int``.
+Exit status: 0 success; 1 bad data or an unsolvable system (one line on stderr, no traceback);
+2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from lcasolve.errors import LcasolveError
+
+__all__ = ["main"]
+
+#: sub-command -> module
+COMMANDS = {
+    "calc": "lcasolve.cli.calc",
+    "mc": "lcasolve.cli.mc",
+    "sensitivity": "lcasolve.cli.sensitivity",
+    "report": "lcasolve.cli.report",
+    "convert": "lcasolve.cli.convert",
+    "generate": "lcasolve.cli.generate",
+    "bench": "lcasolve.cli.bench",
+    "demo": "lcasolve.cli.demo",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    from lcasolve import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="lcasolve",
+        description="Fast, checked LCA and product carbon footprint calculations.",
+    )
+    parser.add_argument("--version", action="version", version=f"lcasolve {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS.values():
+        if importlib.util.find_spec(module) is None:
+            continue
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        return int(module.run(args) or 0)
+    except LcasolveError as exc:
+        print(f"lcasolve {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"lcasolve {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

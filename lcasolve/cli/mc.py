@@ -1,0 +1,98 @@
+"""``lcasolve mc``: Monte Carlo distribution of the scores of one functional unit."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from lcasolve.cli._common import (
+    add_demand_arguments,
+    add_input_arguments,
+    emit,
+    load_system,
+    parse_demand,
+)
+
+__all__ = ["register", "run"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``mc`` sub-command."""
+    p = sub.add_parser("mc", help="Monte Carlo distribution of the scores")
+    add_input_arguments(p)
+    add_demand_arguments(p)
+    p.add_argument("--iterations", type=int, default=1000, metavar="N", help="default 1000")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
+    p.add_argument("--out", default=None, metavar="RUN.h5", help="HDF5 file of the run")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        action="append",
+        default=[],
+        metavar="X",
+        help="report P(score > X) (repeatable)",
+    )
+    p.add_argument("--batch-size", type=int, default=64, metavar="K", help="samples per block")
+    p.add_argument("--threads", type=int, default=None, metavar="T", help="Numba threads")
+    p.add_argument(
+        "--exact", action="store_true", help="refactorize every sample (slow; for checks)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load, run the Monte Carlo and print the statistics per category."""
+    from lcasolve.montecarlo import MonteCarlo
+    from lcasolve.montecarlo.result import PERCENTILES
+
+    demand = parse_demand(args.demand)
+    system = load_system(args)
+    start = time.perf_counter()
+    mc = MonteCarlo(
+        system,
+        demand,
+        method="exact" if args.exact else "iterative",
+        batch_size=args.batch_size,
+        threads=args.threads,
+    )
+    res = mc.run(
+        args.iterations,
+        seed=args.seed,
+        out=args.out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=False if args.no_progress else None,
+    )
+    seconds = time.perf_counter() - start
+    stats = res.statistics().xs(res.demand_names[0], level="demand")
+    names = list(stats.index)
+    payload = {
+        "iterations": res.iterations,
+        "deterministic": {k: float(stats.loc[k, "deterministic"]) for k in names},
+        "mean": {k: float(stats.loc[k, "mean"]) for k in names},
+        "std": {k: float(stats.loc[k, "std"]) for k in names},
+        "percentiles": {
+            k: {"50": float(stats.loc[k, "median"])}
+            | {f"{p:g}": float(stats.loc[k, f"{p:g}%"]) for p in PERCENTILES}
+            for k in names
+        },
+        "p_exceed": {
+            k: {f"{x:g}": float(res.p_exceed(x, 0, k)) for x in args.threshold} for k in names
+        },
+        "n_fallback": res.n_fallback,
+        "seconds": seconds,
+    }
+    lines = [
+        f"{res.iterations} iterations, seed {args.seed}, {seconds:.2f} s"
+        + (f", written to {args.out}" if args.out else ""),
+        stats[["deterministic", "mean", "std", "median", "2.5%", "97.5%", "unit"]].to_string(),
+    ]
+    lines.extend(
+        f"P({k} > {x:g}) = {payload['p_exceed'][k][f'{x:g}']:.4f}"
+        for k in names
+        for x in args.threshold
+    )
+    emit(args, payload, "\n".join(lines))
+    return 0

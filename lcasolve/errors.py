@@ -1,0 +1,144 @@
+"""Exceptions raised by lcasolve.
+
+Every error names what is wrong: the activity, flow, file, resource or line. All inherit from
+:class:`LcasolveError`; errors about bad input also inherit from :class:`ValueError` so that generic
+callers that catch ``ValueError`` keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "DataFileError",
+    "EmptySystemError",
+    "IllConditionedError",
+    "InputError",
+    "InvalidProductionError",
+    "InvalidUncertaintyError",
+    "LcasolveError",
+    "LinkingError",
+    "MissingExtraError",
+    "NonFiniteValueError",
+    "OutputExistsError",
+    "ShapeMismatchError",
+    "SingularSystemError",
+    "UnknownCategoryError",
+    "UnknownDemandError",
+    "UnknownFormatError",
+    "format_ids",
+]
+
+
+def format_ids(ids: Iterable[object], limit: int = 10) -> str:
+    """Format ids for an error message, at most ``limit`` of them and a count of the rest.
+
+    Parameters
+    ----------
+    ids : iterable
+        The ids to list.
+    limit : int, optional
+        How many to print before summarizing.
+
+    Returns
+    -------
+    str
+        For example ``"101, 102 and 3 more"``.
+    """
+    items = list(ids)
+    shown = ", ".join(repr(x) if isinstance(x, str) else str(x) for x in items[:limit])
+    if len(items) > limit:
+        shown += f" and {len(items) - limit} more"
+    return shown
+
+
+class LcasolveError(Exception):
+    """Base class of every error lcasolve raises on purpose."""
+
+
+class InputError(LcasolveError, ValueError):
+    """Input data or arguments are invalid."""
+
+
+class ShapeMismatchError(InputError):
+    """Matrices or tables do not fit together (e.g. ``B`` has other columns than ``A``)."""
+
+
+class EmptySystemError(InputError):
+    """The technosphere has no activities."""
+
+
+class NonFiniteValueError(InputError):
+    """A matrix entry or parameter is NaN or infinite."""
+
+
+class InvalidProductionError(InputError):
+    """An activity produces zero or a negative amount of its reference product."""
+
+
+class InvalidUncertaintyError(InputError):
+    """Uncertainty parameters are invalid (unknown distribution, scale <= 0, min > max, ...)."""
+
+
+class UnknownDemandError(InputError, KeyError):
+    """A demand names a product that is not in the system."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownCategoryError(InputError, KeyError):
+    """An impact category (method) is not in the system."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownFormatError(InputError):
+    """A file is in none of the formats lcasolve reads."""
+
+
+class DataFileError(InputError):
+    """A data file is missing, truncated or corrupt; the message names the file and the part."""
+
+
+class LinkingError(InputError):
+    """An exchange cannot be linked to a provider under the chosen policy."""
+
+
+class OutputExistsError(LcasolveError, FileExistsError):
+    """An output file exists and neither resume nor overwrite was asked for."""
+
+
+class SingularSystemError(LcasolveError, ArithmeticError):
+    """The technosphere matrix is singular; the message names the activities involved.
+
+    Attributes
+    ----------
+    activities : list
+        Ids of the activities in the dependent set (or the block that contains it).
+    """
+
+    def __init__(self, message: str, activities: Iterable[object] = ()) -> None:
+        super().__init__(message)
+        self.activities = list(activities)
+
+
+class IllConditionedError(LcasolveError, ArithmeticError):
+    """A solve did not reach the required relative residual, even after refinement."""
+
+    def __init__(self, message: str, residual: float = float("nan")) -> None:
+        super().__init__(message)
+        self.residual = residual
+
+
+class MissingExtraError(LcasolveError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the optional package {package!r}; "
+            f"install it with: pip install 'lcasolve[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra

@@ -1,0 +1,306 @@
+"""The LCA facade: one factorization, many demands, all-activity scores, contributions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from lcasolve import equations
+from lcasolve.errors import InputError
+from lcasolve.model import System
+from lcasolve.solve import Factorization, factorize
+
+__all__ = ["LCA", "ActivityScores", "LCAResult", "MultiLCAResult"]
+
+Demand = Mapping[Hashable, float]
+
+
+class LCA:
+    """Calculate a :class:`~lcasolve.model.System` for any number of demands.
+
+    The technosphere is factorized once, on first use, and shared by every calculation; an
+    ``LCA`` may be used from several threads at once.
+
+    Parameters
+    ----------
+    system : System
+        The product system.
+    backend : str, optional
+        Solver backend (see :func:`lcasolve.solve.factorize`).
+
+    Examples
+    --------
+    >>> import lcasolve
+    >>> system = lcasolve.build_system(
+    ...     [(1, 1, 1.0), (2, 2, 1.0), (2, 1, -0.5)],
+    ...     [("CO2", 1, 1.0), ("CO2", 2, 2.0)],
+    ...     {"GWP100": {"CO2": 1.0}},
+    ... )
+    >>> result = lcasolve.LCA(system).calculate({1: 1.0})
+    >>> float(result.score("GWP100"))
+    2.0
+    """
+
+    def __init__(self, system: System, *, backend: str | None = None) -> None:
+        self.system = system
+        self.backend = backend
+        self._lock = threading.Lock()
+        self._factorization: Factorization | None = None
+
+    @property
+    def factorization(self) -> Factorization:
+        """The factorization of ``A`` (computed once, thread-safe)."""
+        if self._factorization is None:
+            with self._lock:
+                if self._factorization is None:
+                    self._factorization = factorize(
+                        self.system.A,
+                        self.backend,
+                        labels=self.system.activities["id"].tolist(),
+                    )
+        return self._factorization
+
+    def calculate(self, demand: Demand) -> LCAResult:
+        """Supply, inventory and scores for one functional unit.
+
+        Parameters
+        ----------
+        demand : mapping
+            ``{product id: amount}``; all entries together form one functional unit.
+
+        Returns
+        -------
+        LCAResult
+        """
+        f = self.system.demand_vector(demand)
+        sol = equations.supply(self.factorization, f)
+        return LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
+
+    def calculate_many(self, demands: Mapping[str, Demand] | Sequence[Demand]) -> MultiLCAResult:
+        """Solve several functional units with one block of right-hand sides.
+
+        Parameters
+        ----------
+        demands : mapping of name to demand, or sequence of demands
+            Each demand is ``{product id: amount}``.
+
+        Returns
+        -------
+        MultiLCAResult
+        """
+        if isinstance(demands, Mapping):
+            names = [str(k) for k in demands]
+            items = list(demands.values())
+        else:
+            items = list(demands)
+            names = [str(i) for i in range(len(items))]
+        if not items:
+            raise InputError("no demands given")
+        F = np.column_stack([self.system.demand_vector(d) for d in items])  # noqa: N806
+        sol = equations.supply(self.factorization, F)
+        return MultiLCAResult(self.system, names, F, sol.x, sol.residual)
+
+    def activity_scores(self) -> ActivityScores:
+        """Every product's score per unit, for every category, from one adjoint solve.
+
+        Returns
+        -------
+        ActivityScores
+            ``λ`` with ``λ[j, k]`` = score in category ``k`` of one unit of product ``j``.
+        """
+        cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
+        sol = equations.adjoint(self.factorization, cB)
+        return ActivityScores(self.system, sol.x, sol.residual)
+
+
+@dataclass(frozen=True, eq=False)
+class LCAResult:
+    """Result of one functional unit.
+
+    Attributes
+    ----------
+    system : System
+    demand : dict
+        ``{product id: amount}`` as given.
+    f, supply : numpy.ndarray
+        Final demand and supply ``s`` (per activity).
+    residual : float
+        Relative residual of ``A s = f``.
+    """
+
+    system: System
+    demand: dict[Hashable, float]
+    f: np.ndarray
+    supply: np.ndarray
+    residual: float
+
+    @cached_property
+    def inventory(self) -> np.ndarray:
+        """Inventory ``g = B s`` (per flow)."""
+        return equations.inventory(self.system.B, self.supply)
+
+    @cached_property
+    def scores(self) -> pd.Series:
+        """Score per impact category, indexed by category name."""
+        h = equations.scores(self.system.C, self.inventory)
+        return pd.Series(h, index=pd.Index(self.system.categories["name"], name="category"))
+
+    def score(self, category: Hashable | None = None) -> float:
+        """Score of one category (id or name; the only one if omitted)."""
+        return float(self.scores.iloc[self._category(category)])
+
+    def _category(self, category: Hashable | None) -> int:
+        if category is None:
+            if self.system.n_categories != 1:
+                raise InputError(
+                    f"the system has {self.system.n_categories} categories; name one of "
+                    f"{self.system.categories['name'].tolist()}"
+                )
+            return 0
+        return self.system.category_position(category)
+
+    def characterized_inventory(self, category: Hashable | None = None) -> np.ndarray:
+        """Per-flow contribution ``c_k g_k`` to one category's score."""
+        k = self._category(category)
+        c = self.system.C.getrow(k).toarray().ravel()
+        return c * self.inventory
+
+    def contributions(
+        self,
+        category: Hashable | None = None,
+        *,
+        by: str = "activity",
+        top: int | None = 10,
+    ) -> pd.DataFrame:
+        """Contributions to one score by activity (``(cᵀB)_j s_j``) or by flow (``c_k g_k``).
+
+        Parameters
+        ----------
+        category : id or name, optional
+            Impact category (the only one if omitted).
+        by : {"activity", "flow"}
+            What to break the score down by.
+        top : int or None
+            Keep the ``top`` largest by absolute value and add a ``(rest)`` row; ``None`` keeps
+            all nonzero contributions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``id``, ``name``, ``score``, ``share`` (of the total), sorted by ``|score|``.
+        """
+        k = self._category(category)
+        if by == "activity":
+            values = self.system.CB.getrow(k).toarray().ravel() * self.supply
+            table = self.system.activities
+        elif by == "flow":
+            values = self.characterized_inventory(k if category is None else category)
+            table = self.system.flows
+        else:
+            raise InputError(f"by must be 'activity' or 'flow', not {by!r}")
+        return contribution_table(values, table, top)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Scores with units, one row per category."""
+        return pd.DataFrame(
+            {"score": self.scores.to_numpy(), "unit": self.system.categories["unit"].to_numpy()},
+            index=self.scores.index,
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p>LCA result for {self.demand!r} (relative residual {self.residual:.2e})</p>"
+            + self.to_frame().to_html()
+        )
+
+
+def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None) -> pd.DataFrame:
+    """Rank nonzero ``values`` by magnitude with ids and names from ``table``; add a rest row."""
+    total = float(values.sum())
+    nz = np.flatnonzero(values)
+    order = nz[np.argsort(-np.abs(values[nz]), kind="stable")]
+    keep = order if top is None else order[:top]
+    out = pd.DataFrame(
+        {
+            "id": table["id"].to_numpy()[keep],
+            "name": table["name"].to_numpy()[keep],
+            "score": values[keep],
+        }
+    )
+    if top is not None and order.size > top:
+        rest = float(values[order[top:]].sum())
+        out.loc[len(out)] = ["(rest)", f"{order.size - top} others", rest]
+    out["share"] = out["score"] / total if total != 0 else np.nan
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class MultiLCAResult:
+    """Results of several functional units solved together.
+
+    Attributes
+    ----------
+    names : list of str
+    F, supply : numpy.ndarray
+        ``(n, d)`` demands and supplies, one column per functional unit.
+    residual : float
+        Worst relative residual over the functional units.
+    """
+
+    system: System
+    names: list[str]
+    F: np.ndarray
+    supply: np.ndarray
+    residual: float
+
+    @cached_property
+    def inventory(self) -> np.ndarray:
+        """``(m, d)`` inventories."""
+        return np.asarray(self.system.B @ self.supply)
+
+    @cached_property
+    def scores(self) -> pd.DataFrame:
+        """Scores, one row per functional unit and one column per category."""
+        h = np.asarray(self.system.C @ self.inventory)
+        return pd.DataFrame(
+            h.T, index=pd.Index(self.names, name="demand"), columns=self.system.categories["name"]
+        )
+
+    def _repr_html_(self) -> str:
+        return self.scores.to_html()
+
+
+@dataclass(frozen=True, eq=False)
+class ActivityScores:
+    """Score per unit of every product (cradle-to-gate emission factors), from the adjoint.
+
+    Attributes
+    ----------
+    lam : numpy.ndarray
+        ``(n, k)``: ``lam[j, k]`` is the category-``k`` score of one unit of product ``j``.
+    residual : float
+        Relative residual of the transposed solve.
+    """
+
+    system: System
+    lam: np.ndarray
+    residual: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per product with ids, names, unit and a column per category."""
+        acts = self.system.activities
+        df = pd.DataFrame(
+            self.lam, columns=self.system.categories["name"].tolist(), index=acts.index
+        )
+        head = acts[["product_id", "product", "id", "name", "unit", "location"]]
+        return pd.concat([head, df], axis=1)
+
+    def score(self, product_id: Hashable, category: Hashable | None = None) -> float:
+        """Score of one unit of a product."""
+        k = 0 if category is None else self.system.category_position(category)
+        return float(self.lam[self.system.product_position(product_id), k])

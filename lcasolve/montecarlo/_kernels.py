@@ -1,0 +1,200 @@
+"""Numba kernels of the batched Monte Carlo solver; values are laid out ``[entry, sample]``.
+
+Every per-sample result is computed with the same operations in the same order whatever the
+number of samples in a block or the number of threads: reductions run over entries inside one
+sample, never across samples, so results are bit-identical for any batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: samples per thread task in the triangular solves
+_TILE = 8
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def assemble(base, slot, values, out):  # pragma: no cover - compiled
+    """``out[:, k] = base``, then ``out[slot[u], k] += values[u, k]`` for every varying entry."""
+    nnz, K = out.shape
+    for p in prange(nnz):
+        for k in range(K):
+            out[p, k] = base[p]
+    n_tiles = (K + _TILE - 1) // _TILE
+    for t in prange(n_tiles):
+        k0 = t * _TILE
+        k1 = min(K, k0 + _TILE)
+        for u in range(slot.shape[0]):
+            p = slot[u]
+            for k in range(k0, k1):
+                out[p, k] += values[u, k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def spmv(indptr, indices, data, x, y):  # pragma: no cover - compiled
+    """Batched CSR product ``y[:, k] = M_k x[:, k]`` with per-sample values ``data[:, k]``."""
+    m = indptr.shape[0] - 1
+    K = x.shape[1]
+    for i in prange(m):
+        for k in range(K):
+            y[i, k] = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            for k in range(K):
+                y[i, k] += data[p, k] * x[j, k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def residual(indptr, indices, data, x, f, r):  # pragma: no cover - compiled
+    """``r[:, k] = f - M_k x[:, k]``."""
+    m = indptr.shape[0] - 1
+    K = x.shape[1]
+    for i in prange(m):
+        for k in range(K):
+            r[i, k] = f[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            for k in range(K):
+                r[i, k] -= data[p, k] * x[j, k]
+
+
+@njit(cache=True, nogil=True)
+def row_abs_max(indptr, data):  # pragma: no cover - compiled
+    """Infinity norm of each sample's matrix: ``max_i sum_p |data[p, k]|``."""
+    m = indptr.shape[0] - 1
+    K = data.shape[1]
+    out = np.zeros(K)
+    acc = np.zeros(K)
+    for i in range(m):
+        acc[:] = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            for k in range(K):
+                acc[k] += abs(data[p, k])
+        for k in range(K):
+            if acc[k] > out[k]:
+                out[k] = acc[k]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def abs_max_columns(x):  # pragma: no cover - compiled
+    """``max_i |x[i, k]|`` per sample."""
+    n, K = x.shape
+    out = np.zeros(K)
+    for i in range(n):
+        for k in range(K):
+            v = abs(x[i, k])
+            if v > out[k]:
+                out[k] = v
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def lu_solve(
+    perm_c, u_ptr, u_idx, u_val, u_diag, l_ptr, l_idx, l_val, perm_r, b, work, out
+):  # pragma: no cover - compiled
+    """Solve ``A x = b`` for each column with SuperLU factors of ``Aᵀ`` (``Pr Aᵀ Pc = L U``).
+
+    ``A = Pc Uᵀ Lᵀ Pr``: scatter ``y[perm_c] = b``, forward substitution with ``Uᵀ`` (rows of
+    ``Uᵀ`` are the strict columns of ``U`` plus ``u_diag``), backward with the unit ``Lᵀ``, then
+    ``x = w[perm_r]``. Tiles of samples run in parallel; factors are read once per tile.
+    """
+    n, K = b.shape
+    n_tiles = (K + _TILE - 1) // _TILE
+    for t in prange(n_tiles):
+        k0 = t * _TILE
+        k1 = min(K, k0 + _TILE)
+        for i in range(n):
+            for k in range(k0, k1):
+                work[perm_c[i], k] = b[i, k]
+        for j in range(n):
+            for p in range(u_ptr[j], u_ptr[j + 1]):
+                i = u_idx[p]
+                v = u_val[p]
+                for k in range(k0, k1):
+                    work[j, k] -= v * work[i, k]
+            d = u_diag[j]
+            for k in range(k0, k1):
+                work[j, k] /= d
+        for j in range(n - 1, -1, -1):
+            for p in range(l_ptr[j], l_ptr[j + 1]):
+                i = l_idx[p]
+                v = l_val[p]
+                for k in range(k0, k1):
+                    work[j, k] -= v * work[i, k]
+        for i in range(n):
+            for k in range(k0, k1):
+                out[i, k] = work[perm_r[i], k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, active, sweeps):  # pragma: no cover
+    """``sweeps`` Gauss-Seidel sweeps on ``A_k x = f`` for the samples in ``active``.
+
+    Rows run in ``order`` (consumers before their suppliers, so the acyclic part is solved
+    exactly in one sweep). Each sample's arithmetic is independent of the others.
+    """
+    n_act = active.shape[0]
+    n_tiles = (n_act + _TILE - 1) // _TILE
+    acc = np.empty((n_tiles, _TILE))
+    for t in prange(n_tiles):
+        a0 = t * _TILE
+        a1 = min(n_act, a0 + _TILE)
+        for _ in range(sweeps):
+            for r in range(order.shape[0]):
+                i = order[r]
+                for q in range(a0, a1):
+                    acc[t, q - a0] = f[i]
+                d = diag_pos[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    if p == d:
+                        continue
+                    j = indices[p]
+                    for q in range(a0, a1):
+                        k = active[q]
+                        acc[t, q - a0] -= data[p, k] * x[j, k]
+                for q in range(a0, a1):
+                    k = active[q]
+                    x[i, k] = acc[t, q - a0] / data[d, k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def relative_residuals(indptr, indices, data, x, f, active, out):  # pragma: no cover - compiled
+    """Relative residual of ``A_k x_k = f`` for ``k = active[q]``.
+
+    ``out[q] = max_i |f_i − (A_k x_k)_i| / max_i (Σ_j |a_ij x_j| + |f_i|)``: entries of columns
+    with zero supply do not count, so parts of the matrix the demand does not reach (sampled or
+    not) cannot loosen the test. Tiles of samples run in parallel.
+    """
+    m = indptr.shape[0] - 1
+    n_act = active.shape[0]
+    n_tiles = (n_act + _TILE - 1) // _TILE
+    for t in prange(n_tiles):
+        a0 = t * _TILE
+        a1 = min(n_act, a0 + _TILE)
+        w = a1 - a0
+        r = np.empty(_TILE)
+        a = np.empty(_TILE)
+        worst = np.zeros(_TILE)
+        scale = np.zeros(_TILE)
+        for i in range(m):
+            fi = f[i]
+            for q in range(w):
+                r[q] = fi
+                a[q] = abs(fi)
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                for q in range(w):
+                    k = active[a0 + q]
+                    v = data[p, k] * x[j, k]
+                    r[q] -= v
+                    a[q] += abs(v)
+            for q in range(w):
+                ar = abs(r[q])
+                if ar > worst[q] or ar != ar:
+                    worst[q] = ar
+                if a[q] > scale[q]:
+                    scale[q] = a[q]
+        for q in range(w):
+            out[a0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]

@@ -1,0 +1,379 @@
+"""Build the Monte Carlo plan of a run: which entries vary, the fixed patterns, the record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from lcasolve.errors import InputError, InvalidUncertaintyError, ShapeMismatchError
+from lcasolve.model import System
+from lcasolve.model.entries import Entries
+from lcasolve.montecarlo._engine import (
+    MATRICES,
+    MatrixPlan,
+    Plan,
+    Preconditioner,
+    csr_pattern,
+    entry_keys,
+)
+from lcasolve.uncertainty import validate
+
+
+def entry_names(system: System, matrix: str) -> list[str]:
+    """Readable label of every entry of a matrix (for error messages)."""
+    e: Entries = getattr(system, matrix)
+    acts = system.activities
+    if matrix == "technosphere":
+        pid = acts["product_id"].to_numpy()[e.row]
+        aid = acts["id"].to_numpy()[e.col]
+        return [
+            f"technosphere entry {i} (product {p!r} into activity {a!r})"
+            for i, (p, a) in enumerate(zip(pid, aid, strict=True))
+        ]
+    if matrix == "biosphere":
+        fid = system.flows["id"].to_numpy()[e.row]
+        aid = acts["id"].to_numpy()[e.col]
+        return [
+            f"biosphere entry {i} (flow {f!r} of activity {a!r})"
+            for i, (f, a) in enumerate(zip(fid, aid, strict=True))
+        ]
+    cat = system.categories["name"].to_numpy()[e.row]
+    fid = system.flows["id"].to_numpy()[e.col]
+    return [
+        f"characterization entry {i} (flow {f!r} in category {c!r})"
+        for i, (c, f) in enumerate(zip(cat, fid, strict=True))
+    ]
+
+
+def validate_system(system: System) -> None:
+    """Validate the uncertainty of every matrix; errors name the activities and flows."""
+    for name in MATRICES:
+        e: Entries = getattr(system, name)
+        if not len(e):
+            continue
+        try:
+            validate(e.uncertainty)
+        except InvalidUncertaintyError:
+            validate(e.uncertainty, names=entry_names(system, name))
+
+
+def _indices(system: System, matrix: str, index: Any, what: str) -> np.ndarray:
+    if matrix not in MATRICES:
+        raise InputError(f"{what}: unknown matrix {matrix!r}; use one of {MATRICES}")
+    idx = np.asarray(index)
+    if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+        raise InputError(f"{what}[{matrix!r}]: entry indices must be a 1-D integer array")
+    idx = idx.astype(np.int64)
+    n = len(getattr(system, matrix))
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise InputError(f"{what}[{matrix!r}]: entry indices must be in [0, {n}), got {idx}")
+    if np.unique(idx).size != idx.size:
+        raise InputError(f"{what}[{matrix!r}]: entry indices repeat")
+    return idx
+
+
+def run_design(
+    system: System, design: Mapping[str, Any] | None, iterations: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Check a design; return ``{matrix: indices}`` and ``{matrix: values (iterations, len)}``."""
+    index: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
+    for matrix, spec in (design or {}).items():
+        try:
+            idx_raw, vals_raw = spec
+        except (TypeError, ValueError):
+            raise InputError(f"design[{matrix!r}] must be (entry indices, values)") from None
+        idx = _indices(system, matrix, idx_raw, "design")
+        vals = np.ascontiguousarray(vals_raw, dtype=np.float64)
+        if vals.shape != (iterations, idx.size):
+            raise ShapeMismatchError(
+                f"design[{matrix!r}]: values must have shape (iterations, entries) = "
+                f"({iterations}, {idx.size}), got {vals.shape}"
+            )
+        if not np.isfinite(vals).all():
+            raise InputError(f"design[{matrix!r}] has non-finite values")
+        index[matrix], values[matrix] = idx, vals
+    return index, values
+
+
+def _reach(system: System, F: np.ndarray) -> np.ndarray:  # noqa: N803
+    """Activities a demand can reach through the technosphere (others have zero supply)."""
+    A = system.A  # noqa: N806
+    n = A.shape[0]
+    graph = sp.csr_matrix(A.T, copy=True)  # edge j -> i when activity j uses product i
+    graph.data = np.ones_like(graph.data)
+    reach = np.zeros(n, dtype=bool)
+    for start in np.flatnonzero(np.any(F != 0, axis=1)):
+        if not reach[start]:
+            reach[breadth_first_order(graph, int(start), return_predecessors=False)] = True
+    return reach
+
+
+def _matrix_plan(
+    name: str,
+    e: Entries,
+    shape: tuple[int, int],
+    row_map: np.ndarray,
+    col_map: np.ndarray,
+    relevant: np.ndarray,
+    vary_all: bool,
+    design_idx: np.ndarray,
+) -> MatrixPlan:
+    keep = (row_map[e.row] >= 0) & (col_map[e.col] >= 0)
+    sel = np.flatnonzero(keep)
+    indptr, indices, slot = csr_pattern(row_map[e.row[sel]], col_map[e.col[sel]], shape)
+    nnz = indices.shape[0]
+    designed = np.isin(sel, design_idx)
+    varying = vary_all & (e.uncertainty["uncertainty_type"][sel] > 1) & relevant[sel] & ~designed
+    fixed = ~varying & ~designed
+    base = np.bincount(slot[fixed], weights=e.value[sel[fixed]], minlength=nnz).astype(np.float64)
+    var = sel[varying]
+    column = np.full(len(e), -1, dtype=np.int64)
+    column[design_idx] = np.arange(design_idx.size)
+    return MatrixPlan(
+        name=name,
+        shape=shape,
+        indptr=indptr,
+        indices=indices,
+        base=base,
+        var_slot=np.ascontiguousarray(slot[varying]),
+        var_records=e.uncertainty[var].copy(),
+        var_keys=entry_keys(name, var),
+        var_sign=np.where(e.flip[var], -1.0, 1.0),
+        var_value=e.value[var].copy(),
+        design_slot=np.ascontiguousarray(slot[designed]),
+        design_column=column[sel[designed]],
+        design_value=e.value[sel[designed]].copy(),
+    )
+
+
+def build_plan(
+    mc: Any,
+    *,
+    others: str,
+    design_index: dict[str, np.ndarray],
+    seed: int = 0,
+    record: Mapping[str, Sequence[int]] | None = None,
+) -> Plan:
+    """The plan of one run of a :class:`~lcasolve.montecarlo.MonteCarlo`."""
+    system: System = mc.system
+    cache = mc._cache
+    n, m = system.n_activities, system.n_flows
+    cats = np.asarray(mc.category_positions, dtype=np.int64)
+    if "reach" not in cache:
+        cache["reach"] = _reach(system, mc.F) if mc.skip else np.ones(n, dtype=bool)
+        c_sel = system.C[cats]
+        used_flows = np.zeros(m, dtype=bool)
+        used_flows[np.unique(sp.coo_matrix(c_sel).col)] = True
+        cache["flows"] = used_flows if mc.skip else np.ones(m, dtype=bool)
+    if "order" not in cache:
+        cache["order"] = sweep_order(system.A)
+    if "preconditioner" not in cache and mc.method == "iterative" and mc.preconditioner == "lu":
+        cache["preconditioner"] = Preconditioner.from_matrix(
+            system.A, system.activities["id"].tolist()
+        )
+    reach, flows = cache["reach"], cache["flows"]
+    flow_map = np.full(m, -1, dtype=np.int64)
+    flow_map[flows] = np.arange(int(flows.sum()))
+    all_n = np.arange(n, dtype=np.int64)
+    cat_map = np.full(system.n_categories, -1, dtype=np.int64)
+    cat_map[cats] = np.arange(cats.size)
+    vary = others == "sample"
+    empty = np.zeros(0, dtype=np.int64)
+    tech, bio, char = system.technosphere, system.biosphere, system.characterization
+    a = _matrix_plan(
+        "technosphere",
+        tech,
+        (n, n),
+        all_n,
+        all_n,
+        reach[tech.col],
+        vary,
+        design_index.get("technosphere", empty),
+    )
+    b = _matrix_plan(
+        "biosphere",
+        bio,
+        (int(flows.sum()), n),
+        flow_map,
+        all_n,
+        reach[bio.col],
+        vary,
+        design_index.get("biosphere", empty),
+    )
+    c = _matrix_plan(
+        "characterization",
+        char,
+        (cats.size, int(flows.sum())),
+        cat_map,
+        flow_map,
+        np.ones(len(char), dtype=bool),
+        vary,
+        design_index.get("characterization", empty),
+    )
+    rec: dict[str, tuple[np.ndarray, ...]] = {}
+    for matrix, index in (record or {}).items():
+        idx = _indices(system, matrix, index, "record")
+        e: Entries = getattr(system, matrix)
+        records = e.uncertainty[idx].copy()
+        if not vary:
+            records["uncertainty_type"] = 0
+        column = np.full(idx.size, -1, dtype=np.int64)
+        didx = design_index.get(matrix, empty)
+        pos = {int(v): i for i, v in enumerate(didx)}
+        for i, v in enumerate(idx):
+            column[i] = pos.get(int(v), -1)
+        rec[matrix] = (
+            entry_keys(matrix, idx),
+            records,
+            np.where(e.flip[idx], -1.0, 1.0),
+            e.value[idx].copy(),
+            column,
+        )
+    return Plan(
+        n=n,
+        F=np.ascontiguousarray(mc.F),
+        technosphere=a,
+        biosphere=b,
+        characterization=c,
+        preconditioner=cache.get("preconditioner") if mc.preconditioner == "lu" else None,
+        method=mc.method,
+        tolerance=mc.tolerance,
+        max_iter=mc.max_iter,
+        seed=int(seed),
+        record=rec,
+        labels=system.activities["id"].tolist(),
+        threads=mc.threads,
+        order=cache["order"],
+        diag_pos=_diagonal_positions(a),
+    )
+
+
+def _diagonal_positions(a: MatrixPlan) -> np.ndarray:
+    """CSR position of each diagonal entry of the technosphere."""
+    n = a.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(a.indptr))
+    pos = np.full(n, -1, dtype=np.int64)
+    hit = np.flatnonzero(rows == a.indices)
+    pos[rows[hit]] = hit
+    return pos
+
+
+def sweep_order(A: sp.spmatrix) -> np.ndarray:  # noqa: N803
+    """Activities ordered consumers before suppliers (topological order of the SCC graph).
+
+    With this order a Gauss-Seidel sweep solves the acyclic part of ``A`` exactly; only the
+    cycles need further sweeps.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    A = sp.csr_matrix(A)  # noqa: N806
+    n_comp, label = connected_components(A, directed=True, connection="strong")
+    coo = A.tocoo()
+    # edge consumer (column) -> supplier (row) between different components
+    src, dst = label[coo.col], label[coo.row]
+    keep = src != dst
+    cond = sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.int8), (src[keep], dst[keep])), shape=(n_comp, n_comp)
+    )
+    cond.sum_duplicates()
+    indeg = np.bincount(cond.indices, minlength=n_comp)
+    stack = list(np.flatnonzero(indeg == 0))
+    rank = np.empty(n_comp, dtype=np.int64)
+    pos = 0
+    indptr, indices = cond.indptr, cond.indices
+    while stack:
+        c = stack.pop()
+        rank[c] = pos
+        pos += 1
+        for d in indices[indptr[c] : indptr[c + 1]]:
+            indeg[d] -= 1
+            if indeg[d] == 0:
+                stack.append(d)
+    return np.argsort(rank[label], kind="stable").astype(np.int64)
+
+
+def deterministic(mc: Any, plan: Plan) -> np.ndarray:
+    """Scores ``(demands, categories)`` with every entry at its deterministic value."""
+    if "deterministic" not in mc._cache:
+        from lcasolve.montecarlo._engine import solve_scores
+
+        mc._cache["deterministic"] = solve_scores(plan)
+    return mc._cache["deterministic"]
+
+
+def database_hash(system: System) -> str:
+    """SHA-256 of the matrices (positions, values, flips, uncertainty)."""
+    h = hashlib.sha256()
+    for name in MATRICES:
+        e: Entries = getattr(system, name)
+        h.update(name.encode())
+        h.update(np.asarray(e.shape, dtype=np.int64).tobytes())
+        for arr in (e.row, e.col, e.value, e.flip, e.uncertainty):
+            h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def header_for(
+    mc: Any,
+    plan: Plan,
+    iterations: int,
+    seed: int,
+    others: str,
+    record: Mapping[str, Sequence[int]] | None,
+    design_values: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    """Metadata written to (and checked on resume of) a run file."""
+    import numba
+    import scipy
+
+    import lcasolve
+
+    if "hash" not in mc._cache:
+        mc._cache["hash"] = database_hash(mc.system)
+    design_hash = hashlib.sha256()
+    for key in sorted(design_values):
+        design_hash.update(key.encode())
+        design_hash.update(design_values[key].tobytes())
+    return {
+        "seed": int(seed),
+        "iterations": int(iterations),
+        "batch_size": int(mc.batch_size),
+        "method": mc.method,
+        "others": others,
+        "database_hash": mc._cache["hash"],
+        "demand_names": list(mc.demand_names),
+        "category_names": list(mc.category_names),
+        "category_units": list(mc.category_units),
+        "deterministic": deterministic(mc, plan),
+        "record": {
+            k: np.asarray(v[0] & np.uint64(2**48 - 1), dtype=np.int64).tolist()
+            for k, v in plan.record.items()
+        },
+        "versions": {
+            "lcasolve": lcasolve.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "numba": numba.__version__,
+        },
+        "parameters": json.loads(
+            json.dumps(
+                {
+                    "demands": [{str(k): float(v) for k, v in d.items()} for d in mc.demands],
+                    "categories": list(mc.category_names),
+                    "skip": bool(mc.skip),
+                    "preconditioner": mc.preconditioner,
+                    "tolerance": mc.tolerance,
+                    "max_iter": mc.max_iter,
+                    "record": {k: [int(i) for i in v] for k, v in (record or {}).items()},
+                    "design_sha256": design_hash.hexdigest(),
+                }
+            )
+        ),
+    }

@@ -1,0 +1,164 @@
+"""Run the chunks of a Monte Carlo plan locally or on an executor, with progress and storage."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lcasolve.montecarlo import _store
+from lcasolve.montecarlo._engine import Plan, run_chunk
+from lcasolve.montecarlo.result import MonteCarloResult
+
+#: seconds between commits of finished chunks to the run file
+COMMIT_SECONDS = 0.5
+
+
+def execute(
+    mc: Any,
+    plan: Plan,
+    iterations: int,
+    header: dict[str, Any],
+    design_values: dict[str, np.ndarray],
+    *,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool | None,
+    executor: Any,
+) -> MonteCarloResult:
+    """Compute every chunk not yet done, write them, and return the result."""
+    chunk = mc.batch_size
+    bounds = [(s, min(s + chunk, iterations)) for s in range(0, iterations, chunk)]
+    part: Path | None = None
+    done = np.zeros(len(bounds), dtype=bool)
+    if out is not None:
+        existing = _store.prepare(out, resume=resume, overwrite=overwrite)
+        if existing is not None:
+            _store.check_header(existing, header)
+            if existing == out:
+                return _from_file(out, header)
+            part = existing
+            done = _store.done_chunks(part)
+        else:
+            part = _store.create(out, header)
+    scores = np.full(
+        (iterations, len(header["demand_names"]), len(header["category_names"])), np.nan
+    )
+    inputs = {name: np.full((iterations, v[0].size), np.nan) for name, v in plan.record.items()}
+    totals = {"sample": 0.0, "solve": 0.0, "other": 0.0}
+    n_fallback = 0
+    pending = [b for b, d in zip(bounds, done, strict=True) if not d]
+    bar = _progress(
+        progress, iterations, int(sum(e - s for (s, e), d in zip(bounds, done, strict=True) if d))
+    )
+    buffer: list[dict[str, Any]] = []
+    last_commit = time.monotonic()
+    try:
+        for res in _results(plan, pending, design_values, executor):
+            s, e = res["start"], res["stop"]
+            scores[s:e] = res["scores"]
+            for name, vals in res["inputs"].items():
+                inputs[name][s:e] = vals
+            n_fallback += res["n_fallback"]
+            for key, value in res["timing"].items():
+                totals[key] += value
+            if part is not None:
+                buffer.append(res)
+                if time.monotonic() - last_commit >= COMMIT_SECONDS:
+                    _store.commit(part, chunk, buffer, complete=False)
+                    buffer = []
+                    last_commit = time.monotonic()
+            if bar is not None:
+                bar.update(e - s)
+    finally:
+        if bar is not None:
+            bar.close()
+    if part is not None and out is not None:
+        _store.commit(part, chunk, buffer, complete=True)
+        _store.finish(part, out)
+        if done.any():  # chunks computed by an earlier process: read the whole file
+            res = _from_file(out, header)
+            object.__setattr__(res, "timing", totals)
+            return res
+    return MonteCarloResult(
+        scores=scores,
+        demand_names=list(header["demand_names"]),
+        category_names=list(header["category_names"]),
+        category_units=list(header["category_units"]),
+        deterministic=np.asarray(header["deterministic"]),
+        inputs=inputs,
+        n_fallback=n_fallback,
+        seed=int(header["seed"]),
+        timing=totals,
+        path=out,
+    )
+
+
+def _results(
+    plan: Plan, pending: list[tuple[int, int]], design: dict[str, np.ndarray], executor: Any
+) -> Any:
+    """Yield chunk results in order, computed here or on the executor."""
+
+    def chunk_design(s: int, e: int) -> dict[str, np.ndarray]:
+        return {k: v[s:e] for k, v in design.items()}
+
+    if executor is None:
+        for s, e in pending:
+            yield run_chunk(plan, s, e, chunk_design(s, e))
+        return
+    ref: Any = plan
+    if hasattr(executor, "scatter"):
+        ref = executor.scatter(plan, broadcast=True)
+    window = max(4, 2 * _workers(executor))
+    queue: deque[Any] = deque()
+    it = iter(pending)
+    for s, e in it:
+        queue.append(executor.submit(run_chunk, ref, s, e, chunk_design(s, e)))
+        if len(queue) >= window:
+            break
+    while queue:
+        res = queue.popleft().result()
+        nxt = next(it, None)
+        if nxt is not None:
+            queue.append(executor.submit(run_chunk, ref, nxt[0], nxt[1], chunk_design(*nxt)))
+        yield res
+
+
+def _workers(executor: Any) -> int:
+    n = getattr(executor, "_max_workers", None)
+    if isinstance(n, int):
+        return n
+    try:
+        return max(1, len(executor.scheduler_info().get("workers", {})))
+    except Exception:  # noqa: BLE001 - any executor without that method
+        return 2
+
+
+def _progress(progress: bool | None, total: int, initial: int) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="it", desc="Monte Carlo", smoothing=0.1)
+
+
+def _from_file(path: Path, header: dict[str, Any]) -> MonteCarloResult:
+    data = _store.read(path)
+    return MonteCarloResult(
+        scores=data["scores"],
+        demand_names=data["demand_names"],
+        category_names=data["category_names"],
+        category_units=data["category_units"],
+        deterministic=data["deterministic"],
+        inputs=data["inputs"],
+        n_fallback=data["n_fallback"],
+        seed=int(data["seed"]),
+        path=path,
+    )

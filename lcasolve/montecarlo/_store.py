@@ -1,0 +1,195 @@
+"""HDF5 run files: chunked arrays written per completed chunk, atomic, resumable.
+
+While a run goes on, results live in ``<out>.partial``; every commit copies it to a temporary
+file in the same folder, writes the new chunks there and moves it over with :func:`os.replace`,
+so the partial file is a complete, readable HDF5 file at every moment (a killed run loses at most
+the chunks since the last commit). When every chunk is done the partial file becomes ``out``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lcasolve.errors import DataFileError, InputError, OutputExistsError
+
+FORMAT = "lcasolve-montecarlo-1"
+
+
+def partial_path(out: Path) -> Path:
+    """Where an unfinished run is kept."""
+    return out.with_name(out.name + ".partial")
+
+
+def prepare(out: Path, *, resume: bool, overwrite: bool) -> Path | None:
+    """Check the output paths; return the file to resume from, if any.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out`` (or its partial file) exists and neither ``resume`` nor ``overwrite`` is set.
+    """
+    part = partial_path(out)
+    if resume and overwrite:
+        raise InputError("resume and overwrite exclude each other")
+    if overwrite:
+        for p in (out, part):
+            if p.exists():
+                p.unlink()
+        return None
+    if resume:
+        if out.exists():
+            return out
+        return part if part.exists() else None
+    for p in (out, part):
+        if p.exists():
+            raise OutputExistsError(
+                f"output file {p} exists; pass resume=True (--resume) to continue that run or "
+                f"overwrite=True (--overwrite) to replace it"
+            )
+    return None
+
+
+def _atomic_copy_edit(path: Path, source: Path | None, edit: Any) -> None:
+    """Copy ``source`` (or start empty) to a temporary file, apply ``edit(h5file)``, replace."""
+    import h5py
+
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if source is not None:
+            shutil.copyfile(source, tmp)
+        with h5py.File(tmp, "r+" if source is not None else "w") as h5:
+            edit(h5)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def create(out: Path, header: dict[str, Any]) -> Path:
+    """Write the empty partial file of a run; return its path."""
+    part = partial_path(out)
+    n, d, c = header["iterations"], len(header["demand_names"]), len(header["category_names"])
+    chunk = header["batch_size"]
+    n_chunks = -(-n // chunk)
+
+    def edit(h5: Any) -> None:
+        import h5py
+
+        h5.attrs["format"] = FORMAT
+        h5.attrs["complete"] = False
+        for key in ("seed", "iterations", "batch_size", "method", "database_hash", "others"):
+            h5.attrs[key] = header[key]
+        h5.attrs["versions"] = json.dumps(header["versions"])
+        h5.attrs["parameters"] = json.dumps(header["parameters"], default=str)
+        text = h5py.string_dtype()
+        h5.create_dataset(
+            "demand_names", data=np.array(header["demand_names"], dtype=object), dtype=text
+        )
+        h5.create_dataset(
+            "category_names", data=np.array(header["category_names"], dtype=object), dtype=text
+        )
+        h5.create_dataset(
+            "category_units", data=np.array(header["category_units"], dtype=object), dtype=text
+        )
+        h5.create_dataset("deterministic", data=header["deterministic"])
+        h5.create_dataset(
+            "scores",
+            shape=(n, d, c),
+            dtype="f8",
+            chunks=(min(chunk, n), d, c),
+            fillvalue=np.nan,
+        )
+        h5.create_dataset("done", shape=(n_chunks,), dtype="?", fillvalue=False)
+        h5.create_dataset("n_fallback", shape=(n_chunks,), dtype="i8", fillvalue=0)
+        grp = h5.create_group("inputs")
+        for name, index in header["record"].items():
+            grp.create_dataset(name + "_index", data=np.asarray(index, dtype=np.int64))
+            grp.create_dataset(
+                name,
+                shape=(n, len(index)),
+                dtype="f8",
+                chunks=(min(chunk, n), max(1, len(index))),
+                fillvalue=np.nan,
+            )
+
+    _atomic_copy_edit(part, None, edit)
+    return part
+
+
+def check_header(path: Path, header: dict[str, Any]) -> None:
+    """Refuse to resume a file made with other data or parameters."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            if h5.attrs.get("format") != FORMAT:
+                raise DataFileError(f"{path} is not an lcasolve Monte Carlo run file")
+            for key in ("seed", "iterations", "batch_size", "method", "database_hash", "others"):
+                if h5.attrs[key] != header[key]:
+                    raise InputError(
+                        f"cannot resume {path}: it was made with {key}={h5.attrs[key]!r}, this "
+                        f"run has {header[key]!r}"
+                    )
+            if json.loads(h5.attrs["parameters"]) != json.loads(
+                json.dumps(header["parameters"], default=str)
+            ):
+                raise InputError(f"cannot resume {path}: demands, categories or options differ")
+    except OSError as exc:
+        raise DataFileError(f"run file {path} cannot be read: {exc}") from None
+
+
+def done_chunks(path: Path) -> np.ndarray:
+    """Boolean mask of the chunks already written."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        return h5["done"][...]
+
+
+def commit(path: Path, chunk: int, results: list[dict[str, Any]], complete: bool) -> None:
+    """Write finished chunks (and the ``complete`` flag) atomically into ``path``."""
+
+    def edit(h5: Any) -> None:
+        for res in results:
+            s, e = res["start"], res["stop"]
+            h5["scores"][s:e] = res["scores"]
+            for name, vals in res["inputs"].items():
+                h5["inputs"][name][s:e] = vals
+            h5["n_fallback"][s // chunk] = res["n_fallback"]
+            h5["done"][s // chunk] = True
+        if complete:
+            h5.attrs["complete"] = True
+
+    _atomic_copy_edit(path, path, edit)
+
+
+def read(path: Path) -> dict[str, Any]:
+    """Arrays and attributes of a run file."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        out: dict[str, Any] = {key: h5.attrs[key] for key in h5.attrs}
+        out["scores"] = h5["scores"][...]
+        out["done"] = h5["done"][...]
+        out["n_fallback"] = int(h5["n_fallback"][...].sum())
+        out["deterministic"] = h5["deterministic"][...]
+        for key in ("demand_names", "category_names", "category_units"):
+            out[key] = [x.decode() if isinstance(x, bytes) else str(x) for x in h5[key][...]]
+        out["inputs"] = {
+            name: h5["inputs"][name][...] for name in h5["inputs"] if not name.endswith("_index")
+        }
+    return out
+
+
+def finish(path: Path, out: Path) -> None:
+    """Move the completed partial file to its final name."""
+    os.replace(path, out)

@@ -1,0 +1,34 @@
+"""Product carbon footprint (PCF) reports: stages, scopes, cut-off, thresholds, external cost.
+
+Public API
+----------
+- :func:`footprint` -> :class:`Footprint` (total per functional unit, breakdowns by tag, activity
+  and flow, system boundary, JSON/CSV/HTML output)
+- :func:`resolve_tags` (tags from activity-table columns, a table of ids, or name-pattern rules)
+- :func:`cutoff_check` (PAS 2050 style: each excluded input < 1 %, all excluded <= 5 %)
+- :func:`factor_footprint` (CF = sum of activity data x cradle-to-gate emission factors)
+- :func:`compare_thresholds`, :func:`classify`, :func:`rating`
+- :func:`external_cost`
+"""
+
+from lcasolve.pcf.cost import external_cost
+from lcasolve.pcf.cutoff import CutoffCheck, cutoff_check
+from lcasolve.pcf.factors import FactorFootprint, factor_footprint
+from lcasolve.pcf.footprint import Footprint, footprint
+from lcasolve.pcf.tags import read_tag_table, resolve_tags
+from lcasolve.pcf.thresholds import classify, compare_thresholds, rating
+
+__all__ = [
+    "CutoffCheck",
+    "FactorFootprint",
+    "Footprint",
+    "classify",
+    "compare_thresholds",
+    "cutoff_check",
+    "external_cost",
+    "factor_footprint",
+    "footprint",
+    "rating",
+    "read_tag_table",
+    "resolve_tags",
+]

@@ -1,0 +1,261 @@
+"""Product carbon footprint of a functional unit with breakdowns by tag, activity and flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcasolve.errors import InputError
+from lcasolve.lca import LCA, contribution_table
+from lcasolve.model import System
+from lcasolve.pcf.tags import resolve_tags
+
+__all__ = ["BOUNDARIES", "Footprint", "footprint", "write_text_atomic"]
+
+#: accepted system boundaries
+BOUNDARIES = ("cradle-to-gate", "cradle-to-grave", "gate-to-gate")
+
+#: stages that only a cradle-to-grave study has
+_GRAVE_STAGES = {"use", "end of life", "eol", "b", "c", "b1", "c1", "c2", "c3", "c4", "d"}
+
+
+@dataclass(frozen=True, eq=False)
+class Footprint:
+    """Footprint of one functional unit in one category.
+
+    Attributes
+    ----------
+    system : System
+    demand : dict
+        Functional unit ``{product id: amount}``.
+    category, unit : str
+        Category name (e.g. ``"IPCC AR6 GWP100"``) and its unit.
+    total : float
+        The score ``cᵀ B s``.
+    activity_values : numpy.ndarray
+        ``(cᵀB)_j s_j`` per activity; sums to ``total``.
+    flow_values : numpy.ndarray
+        ``c_k g_k`` per elementary flow; sums to ``total``.
+    tags : dict
+        ``{tag name: per-activity labels}`` (e.g. stage, scope).
+    boundary : str
+        ``"cradle-to-gate"``, ``"cradle-to-grave"`` or ``"gate-to-gate"``.
+    residual : float
+        Relative residual of the solve.
+    """
+
+    system: System
+    demand: dict[Hashable, float]
+    category: str
+    unit: str
+    total: float
+    activity_values: np.ndarray
+    flow_values: np.ndarray
+    tags: dict[str, np.ndarray] = field(default_factory=dict)
+    boundary: str = "cradle-to-gate"
+    residual: float = 0.0
+
+    def by_tag(self, tag: str) -> pd.DataFrame:
+        """Sum of activity contributions per tag value (``stage``, ``scope``, ...).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``score`` and ``share``, indexed by tag value, in order of first appearance
+            in the activity table; the scores sum to :attr:`total`.
+        """
+        if tag not in self.tags:
+            raise InputError(f"no {tag!r} tags in this footprint; tags: {sorted(self.tags)}")
+        labels = pd.Series(self.tags[tag], dtype=object)
+        s = pd.Series(self.activity_values).groupby(labels.to_numpy(), sort=False).sum()
+        s = s[(s != 0) | s.index.isin(pd.unique(labels[self.activity_values != 0]))]
+        order = sorted(s.index, key=_natural)
+        out = pd.DataFrame({"score": s.loc[order].to_numpy()}, index=pd.Index(order, name=tag))
+        out["share"] = out["score"] / self.total if self.total != 0 else np.nan
+        return out
+
+    def by_stage(self) -> pd.DataFrame:
+        """Breakdown by life-cycle stage (tag ``stage``)."""
+        return self.by_tag("stage")
+
+    def by_scope(self) -> pd.DataFrame:
+        """Breakdown by GHG Protocol scope (tag ``scope``)."""
+        return self.by_tag("scope")
+
+    def by_activity(self, top: int | None = 10) -> pd.DataFrame:
+        """Largest activity contributions (``id``, ``name``, ``score``, ``share``)."""
+        return contribution_table(self.activity_values, self.system.activities, top)
+
+    def by_flow(self, top: int | None = 10) -> pd.DataFrame:
+        """Largest elementary-flow contributions (``id``, ``name``, ``score``, ``share``)."""
+        return contribution_table(self.flow_values, self.system.flows, top)
+
+    def to_dict(self, top: int = 10) -> dict[str, Any]:
+        """JSON-ready summary: total, unit, boundary and every breakdown."""
+        out: dict[str, Any] = {
+            "functional_unit": {str(k): float(v) for k, v in self.demand.items()},
+            "category": self.category,
+            "unit": self.unit,
+            "boundary": self.boundary,
+            "total": float(self.total),
+            "residual": float(self.residual),
+        }
+        for tag in self.tags:
+            df = self.by_tag(tag)
+            out[f"by_{tag}"] = [
+                {tag: str(i), "score": float(r.score), "share": _f(r.share)}
+                for i, r in df.iterrows()
+            ]
+        for name, df in (("by_activity", self.by_activity(top)), ("by_flow", self.by_flow(top))):
+            out[name] = [
+                {
+                    "id": str(r.id),
+                    "name": str(r.name),
+                    "score": float(r.score),
+                    "share": _f(r.share),
+                }
+                for r in df.itertuples(index=False)
+            ]
+        return out
+
+    def to_json(self, path: str | Path | None = None, *, top: int = 10) -> str:
+        """The summary as JSON text; also written (atomically) to ``path`` if given."""
+        text = json.dumps(self.to_dict(top), indent=2)
+        if path is not None:
+            write_text_atomic(Path(path), text + "\n")
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per activity: ids, names, tags and contribution."""
+        acts = self.system.activities
+        df = pd.DataFrame({"id": acts["id"].to_numpy(), "name": acts["name"].to_numpy()})
+        for tag, labels in self.tags.items():
+            df[tag] = labels
+        df["score"] = self.activity_values
+        df["share"] = self.activity_values / self.total if self.total != 0 else np.nan
+        return df
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`to_frame` as CSV (atomically); returns the path."""
+        path = Path(path)
+        write_text_atomic(path, self.to_frame().to_csv(index=False))
+        return path
+
+    def _repr_html_(self) -> str:
+        parts = [
+            f"<h4>Product carbon footprint: {self.total:.6g} {self.unit} ({self.category}), "
+            f"{self.boundary}</h4>"
+        ]
+        parts.extend(
+            f"<p>By {tag}</p>" + self.by_tag(tag).to_html(float_format="%.4g") for tag in self.tags
+        )
+        parts.append("<p>Top activities</p>" + self.by_activity(8).to_html(float_format="%.4g"))
+        return "\n".join(parts)
+
+
+def footprint(
+    lca_or_system: LCA | System,
+    demand: Mapping[Hashable, float],
+    category: Hashable | None = None,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    boundary: str | None = None,
+) -> Footprint:
+    """Footprint of a functional unit with its breakdowns.
+
+    Parameters
+    ----------
+    lca_or_system : LCA or System
+        An :class:`~lcasolve.LCA` (its factorization is reused) or a system.
+    demand : mapping
+        Functional unit ``{product id: amount}``.
+    category : id or name, optional
+        Impact category; default the one named "IPCC AR6 GWP100" if present, else the only one.
+    tags : mapping, optional
+        ``{tag name: source}`` where source is None (the activity-table column), a tag table or
+        ``{activity id: label}``. Default: every one of ``stage`` and ``scope`` that is a column
+        of the activity table.
+    boundary : str, optional
+        System boundary; default ``cradle-to-grave`` when a use or end-of-life stage carries a
+        nonzero contribution, else ``cradle-to-gate``.
+
+    Returns
+    -------
+    Footprint
+    """
+    lca = lca_or_system if isinstance(lca_or_system, LCA) else LCA(lca_or_system)
+    system = lca.system
+    k = _category(system, category)
+    res = lca.calculate(demand)
+    cb = system.CB.getrow(k).toarray().ravel()
+    act = cb * res.supply
+    c = system.C.getrow(k).toarray().ravel()
+    flow = c * res.inventory
+    total = float(c @ res.inventory)
+    if tags is None:
+        tags = {t: None for t in ("stage", "scope") if t in system.activities.columns}
+    resolved = {t: resolve_tags(system, t, src) for t, src in tags.items()}
+    if boundary is None:
+        boundary = "cradle-to-gate"
+        if "stage" in resolved:
+            lab = resolved["stage"]
+            if any(str(x).strip().lower() in _GRAVE_STAGES for x in lab[act != 0]):
+                boundary = "cradle-to-grave"
+    if boundary not in BOUNDARIES:
+        raise InputError(f"boundary must be one of {BOUNDARIES}, not {boundary!r}")
+    cats = system.categories
+    return Footprint(
+        system=system,
+        demand=dict(demand),
+        category=str(cats["name"].iloc[k]),
+        unit=str(cats["unit"].iloc[k]) if "unit" in cats.columns else "",
+        total=total,
+        activity_values=act,
+        flow_values=flow,
+        tags=resolved,
+        boundary=boundary,
+        residual=float(res.residual),
+    )
+
+
+def _category(system: System, category: Hashable | None) -> int:
+    if category is not None:
+        return system.category_position(category)
+    names = system.categories["name"].tolist()
+    if "IPCC AR6 GWP100" in names:
+        return names.index("IPCC AR6 GWP100")
+    if len(names) != 1:
+        raise InputError(f"the system has {len(names)} categories; name one of {names}")
+    return 0
+
+
+def _natural(x: object) -> tuple[int, str]:
+    s = str(x)
+    return (1 if s.startswith("(") else 0, s)
+
+
+def _f(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

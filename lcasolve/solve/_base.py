@@ -1,0 +1,145 @@
+"""The factorization protocol shared by every sparse direct solver backend."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from lcasolve._options import get_options
+from lcasolve.errors import IllConditionedError
+
+__all__ = ["Factorization", "SolveResult", "relative_residual"]
+
+
+class SolveResult(NamedTuple):
+    """The solution of a linear solve and its check.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        Solution, same shape as the right-hand side.
+    residual : float
+        Largest relative residual over the right-hand sides,
+        ``‖M x − b‖∞ / (‖M‖∞ ‖x‖∞ + ‖b‖∞)`` (normwise backward error; 0 for ``b = 0``).
+    """
+
+    x: np.ndarray
+    residual: float
+
+
+def relative_residual(M: sp.spmatrix, x: np.ndarray, b: np.ndarray) -> float:  # noqa: N803
+    """Normwise relative residual (backward error) of ``M x = b``, the worst column for 2-D ``b``.
+
+    Parameters
+    ----------
+    M : sparse matrix
+        The system matrix (already transposed for a transposed solve).
+    x, b : numpy.ndarray
+        Solution and right-hand side, ``(n,)`` or ``(n, k)``.
+
+    Returns
+    -------
+    float
+    """
+    r = M @ x - b
+    norm_m = float(abs(M).sum(axis=1).max()) if M.nnz else 0.0
+    if r.ndim == 1:
+        denom = norm_m * np.abs(x).max(initial=0.0) + np.abs(b).max(initial=0.0)
+        return float(np.abs(r).max(initial=0.0) / denom) if denom > 0 else 0.0
+    denom = norm_m * np.abs(x).max(axis=0, initial=0.0) + np.abs(b).max(axis=0, initial=0.0)
+    num = np.abs(r).max(axis=0, initial=0.0)
+    ratio = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+    return float(ratio.max(initial=0.0))
+
+
+class Factorization(ABC):
+    """A factorized square sparse matrix ``A``: solve ``A x = b`` and ``Aᵀ x = b`` repeatedly.
+
+    Subclasses implement :meth:`_solve`; :meth:`solve` adds the residual check, one step of
+    iterative refinement when the residual is above the tolerance, and a clear error when even
+    that fails. Instances are safe to share between threads for solving.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix
+        The matrix (kept for residual checks).
+    labels : sequence, optional
+        Names of the columns (activity ids) used in error messages.
+    """
+
+    #: Registry name of the backend.
+    backend: str = "abstract"
+
+    def __init__(self, A: sp.spmatrix, labels: Sequence[object] | None = None) -> None:  # noqa: N803
+        self.A = sp.csc_matrix(A)
+        self.shape: tuple[int, int] = (int(self.A.shape[0]), int(self.A.shape[1]))
+        self.labels = list(labels) if labels is not None else list(range(self.shape[1]))
+        self._AT: sp.csc_matrix | None = None
+
+    @property
+    def AT(self) -> sp.csc_matrix:  # noqa: N802
+        """``Aᵀ`` (CSC), built once on first use."""
+        if self._AT is None:
+            self._AT = self.A.T.tocsc()
+        return self._AT
+
+    @property
+    @abstractmethod
+    def factor_nnz(self) -> int:
+        """Number of stored entries in the factors (fill-in measure)."""
+
+    @abstractmethod
+    def _solve(self, b: np.ndarray, transposed: bool) -> np.ndarray:
+        """Solve without checks; ``b`` is float64 ``(n,)`` or ``(n, k)``, C- or F-contiguous."""
+
+    def solve(self, b: np.ndarray, *, transposed: bool = False, check: bool = True) -> SolveResult:
+        """Solve ``A x = b`` (or ``Aᵀ x = b``) for one or many right-hand sides.
+
+        Parameters
+        ----------
+        b : numpy.ndarray
+            Right-hand side(s), ``(n,)`` or ``(n, k)``.
+        transposed : bool
+            Solve with ``Aᵀ`` instead.
+        check : bool
+            Compute the relative residual, refine once if it is above the tolerance, and raise
+            :class:`~lcasolve.errors.IllConditionedError` if it stays above.
+
+        Returns
+        -------
+        SolveResult
+        """
+        b = np.asarray(b, dtype=np.float64)
+        if b.shape[0] != self.shape[0] or b.ndim not in (1, 2):
+            from lcasolve.errors import ShapeMismatchError
+
+            raise ShapeMismatchError(
+                f"right-hand side of shape {b.shape} does not fit a {self.shape} matrix"
+            )
+        x = self._solve(b, transposed)
+        if not check:
+            return SolveResult(x, float("nan"))
+        M = self.AT if transposed else self.A  # noqa: N806
+        tol = get_options().residual_tolerance
+        res = relative_residual(M, x, b)
+        if not res <= tol:  # also catches NaN
+            x = x + self._solve(b - M @ x, transposed)
+            res = relative_residual(M, x, b)
+            if not res <= tol:
+                raise IllConditionedError(
+                    f"{self.backend}: relative residual {res:.3g} of the "
+                    f"{'transposed ' if transposed else ''}solve stays above the tolerance "
+                    f"{tol:.3g} after refinement; the technosphere is (nearly) singular or badly "
+                    f"scaled",
+                    residual=res,
+                )
+        return SolveResult(x, res)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.shape[0]}x{self.shape[1]}, factor nnz {self.factor_nnz}>"
+        )

@@ -1,0 +1,171 @@
+"""Global indices on analytic models (linear, Ishigami) and on Monte Carlo runs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import lcasolve
+from lcasolve.errors import InputError
+from lcasolve.sensitivity import (
+    delta,
+    global_sensitivities,
+    local_sensitivities,
+    screen,
+    sobol,
+    sobol_design,
+    spearman,
+    src,
+)
+from lcasolve.sensitivity.gsa import table
+
+
+def linear_model(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    coef = np.array([4.0, -2.0, 1.0, 0.5, 0.0])
+    sd = np.array([1.0, 1.5, 2.0, 1.0, 3.0])
+    X = rng.normal(10.0, sd, size=(n, 5))
+    y = X @ coef
+    share = (coef * sd) ** 2 / np.sum((coef * sd) ** 2)
+    return X, y, coef, sd, share
+
+
+def test_src_squared_is_the_variance_share_of_a_linear_model():
+    X, y, coef, sd, share = linear_model(20000)
+    beta, r2 = src(X, y)
+    assert r2 == pytest.approx(1.0, abs=1e-12)
+    # exact regression on a linear model: SRC_i = coef_i * sample std_i / sample std_y
+    np.testing.assert_allclose(beta, coef * X.std(axis=0) / y.std(), rtol=1e-10, atol=1e-12)
+    # and SRC² estimates the analytic variance share within sampling error (~1/sqrt(n))
+    np.testing.assert_allclose(beta**2, share, atol=0.01)
+    res = table(X, y)
+    assert res.table["contribution"].sum() == pytest.approx(1.0)
+    assert res.table["input"].iloc[0] == 0  # (4 * 1)² = 16 is the largest term
+
+
+def test_src_r2_drops_with_noise_and_spearman_keeps_signs():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, size=(5000, 3))
+    noise = rng.normal(0, 1, 5000)
+    y = 3 * X[:, 0] - 3 * X[:, 1] + noise * np.sqrt(1.5)  # explained 1.5 of 3.0 total
+    _, r2 = src(X, y)
+    assert r2 == pytest.approx(0.5, abs=0.03)
+    rho = spearman(X, y)
+    assert rho[0] > 0.3 and rho[1] < -0.3 and abs(rho[2]) < 0.05
+
+
+def test_spearman_equals_scipy_and_is_rank_invariant():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(2)
+    X = rng.lognormal(size=(300, 4))
+    y = np.exp(X[:, 0]) - X[:, 2] ** 3 + rng.normal(size=300)
+    rho = spearman(X, y)
+    ref = [spearmanr(X[:, i], y).statistic for i in range(4)]
+    np.testing.assert_allclose(rho, ref, rtol=1e-12)
+    np.testing.assert_allclose(spearman(np.log(X), np.cbrt(y)), rho, rtol=1e-12)
+    # constant column -> 0, not NaN
+    Xc = np.column_stack([X, np.ones(300)])
+    assert spearman(Xc, y)[-1] == 0.0
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(InputError, match="one row per sample"):
+        src(np.ones((5, 2)), np.ones(4))
+    with pytest.raises(InputError, match="finite"):
+        spearman(np.full((5, 2), np.nan), np.ones(5))
+
+
+def ishigami(X, a=7.0, b=0.1):
+    return np.sin(X[:, 0]) + a * np.sin(X[:, 1]) ** 2 + b * X[:, 2] ** 4 * np.sin(X[:, 0])
+
+
+def ishigami_indices(a=7.0, b=0.1):
+    pi = np.pi
+    v1 = 0.5 * (1 + b * pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = 8 * b**2 * pi**8 / 225
+    v = v1 + v2 + v13
+    return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
+
+
+def test_sobol_on_ishigami_within_confidence_intervals():
+    X, problem = sobol_design([(-np.pi, np.pi)] * 3, 2**13, seed=3)
+    assert X.shape == (2**13 * 5, 3)
+    res = sobol(problem, ishigami(X), seed=3)
+    s1, st = ishigami_indices()
+    assert np.all(np.abs(res["S1"].to_numpy() - s1) <= res["S1_conf"].to_numpy())
+    assert np.all(np.abs(res["ST"].to_numpy() - st) <= res["ST_conf"].to_numpy())
+    assert list(res.index) == ["x0", "x1", "x2"]
+
+
+@pytest.mark.slow
+def test_delta_ranks_the_linear_model_and_s1_matches_src_squared():
+    X, y, coef, sd, share = linear_model(1000, seed=4)
+    res = delta(X, y, names=list("abcde"), num_resamples=10)
+    assert res["delta"].idxmax() == "a"
+    # the zero-coefficient input has the smallest delta
+    assert res["delta"].idxmin() == "e"
+    # first-order Sobol S1 from the same sample equals the variance share within its CI (x2)
+    err = np.abs(res["S1"].to_numpy() - share)
+    assert np.all(err <= 2 * res["S1_conf"].to_numpy() + 0.02)
+
+
+def uncertain_system():
+    rng = np.random.default_rng(5)
+    n, m = 15, 6
+    tech = [(p, p, 1.0) for p in range(n)]
+    tech += [
+        (int(i), j, -float(rng.uniform(0.02, 0.2)))
+        for j in range(n)
+        for i in rng.choice(n, 2, replace=False)
+        if i != j
+    ]
+    bio = [
+        (f"f{r}", j, float(rng.uniform(0.5, 3)))
+        for j in range(n)
+        for r in rng.choice(m, 2, replace=False)
+    ]
+    system = lcasolve.build_system(tech, bio, {"GWP": {f"f{r}": 1.0 + r for r in range(m)}})
+    b = system.biosphere
+    rec = b.uncertainty.copy()
+    rec["uncertainty_type"] = 3
+    rec["loc"] = b.value
+    rec["scale"] = 0.05 * np.abs(b.value) * rng.uniform(0.2, 3.0, len(b))
+    return dataclasses.replace(system, biosphere=dataclasses.replace(b, uncertainty=rec))
+
+
+def test_monte_carlo_src_on_screened_inputs_matches_first_order_shares():
+    pytest.importorskip("lcasolve.montecarlo")
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = uncertain_system()
+    local = local_sensitivities(system, {0: 1.0})
+    chosen = screen(local, coverage=0.95)
+    mc = MonteCarlo(system, {0: 1.0}, method="exact")
+    res = mc.run(3000, seed=1, record=chosen.record, progress=False)
+    gs = global_sensitivities(res, chosen)
+    assert len(gs.table) == chosen.n_kept
+    # only biosphere is uncertain and h is linear in B: the regression explains exactly the share
+    # of variance the screened set carries
+    assert gs.r2 == pytest.approx(chosen.explained, abs=0.02)
+    # SRC² of each entry estimates its first-order share (sampling error ~ 2/sqrt(N))
+    est = dict(zip(gs.table["entry"], gs.table["src"] ** 2, strict=True))
+    share = dict(zip(chosen.record["biosphere"], chosen.share["biosphere"], strict=True))
+    for e, s in share.items():
+        assert est[e] == pytest.approx(s, abs=0.03)
+    # signs follow the local sensitivities (all positive: B and CF are positive)
+    top = gs.table.iloc[0]
+    assert top["spearman"] > 0 and top["src"] > 0
+
+
+def test_global_sensitivities_needs_recorded_inputs():
+    pytest.importorskip("lcasolve.montecarlo")
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = uncertain_system()
+    res = MonteCarlo(system, {0: 1.0}, method="exact").run(10, seed=0, progress=False)
+    with pytest.raises(InputError, match="record"):
+        global_sensitivities(res, {"biosphere": [0, 1]})

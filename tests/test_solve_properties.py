@@ -1,0 +1,59 @@
+"""Hypothesis properties of the solvers on random productive systems with cyclic blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lcasolve.solve import available_backends, factorize
+
+
+def productive(n: int, density: float, seed: int, blocks: int) -> sp.csc_matrix:
+    """``diag(p) (I − T)``: T ≥ 0 with off-diagonal column sums < 1 and ``blocks`` rings."""
+    rng = np.random.default_rng(seed)
+    T = sp.random(n, n, density=density, random_state=rng, format="lil")  # noqa: N806
+    for grp in np.array_split(rng.permutation(n), blocks):
+        for a, b in zip(grp, np.roll(grp, 1), strict=True):
+            if a != b:
+                T[a, b] = rng.uniform(0.05, 0.5)
+    T = sp.csc_matrix(T)  # noqa: N806
+    T.setdiag(0)
+    T.eliminate_zeros()
+    colsum = np.asarray(T.sum(axis=0)).ravel()
+    scale = np.where(colsum > 0, rng.uniform(0.2, 0.95, n) / np.maximum(colsum, 1e-300), 1.0)
+    prod = rng.uniform(0.5, 2.0, n)
+    return sp.csc_matrix(sp.diags(prod) - (T @ sp.diags(scale)) @ sp.diags(prod))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 80),
+    density=st.floats(0.0, 0.2),
+    seed=st.integers(0, 2**31),
+    blocks=st.integers(1, 6),
+    k=st.integers(1, 5),
+    transposed=st.booleans(),
+)
+def test_random_productive_systems(
+    n: int, density: float, seed: int, blocks: int, k: int, transposed: bool
+) -> None:
+    A = productive(n, density, seed, min(blocks, n))  # noqa: N806
+    D = A.toarray().T if transposed else A.toarray()  # noqa: N806
+    rng = np.random.default_rng(seed + 1)
+    B = rng.uniform(-1, 1, (n, k))  # noqa: N806
+    ref = np.linalg.solve(D, B)
+    x_super = None
+    for backend in available_backends():
+        fact = factorize(A, backend)
+        r = fact.solve(B, transposed=transposed)
+        assert r.residual <= 1e-12
+        np.testing.assert_allclose(r.x, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+        r1 = fact.solve(B[:, 0], transposed=transposed)
+        assert r1.x.shape == (n,)
+        np.testing.assert_allclose(r1.x, r.x[:, 0], rtol=1e-12, atol=1e-14)
+        if x_super is None:
+            x_super = r.x
+        else:
+            np.testing.assert_allclose(r.x, x_super, rtol=1e-10, atol=1e-13 * np.abs(ref).max())
