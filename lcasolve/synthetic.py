@@ -58,8 +58,15 @@ _SECTORS = (
     ("waste treatment", "kg"),
     ("fuels", "kg"),
 )
-_P_FAR = 0.04
-_HUB_FAR = 3
+# Structure of the technosphere (tuned so that the sparsity and fill-in of eco20k resemble a
+# unit-process database: 20,000 activities, ~244k entries, 15,000 in one strong component).
+_POP_ALPHA = 1.1  # Pareto exponent of supplier popularity (heavy-tailed)
+_N_HUB = 50  # market-like activities at the centre of the cycle, used by many others
+_P_UP = 0.15  # share of a cycle activity's non-market inputs bought from upstream
+_UP_POP = 1.0  # popularity of every upstream (extraction-like) activity: none is a hub
+_P_FAR = 0.04  # share of long-range links between clusters of the cycle
+_HUB_FAR = 3  # inputs each market buys from anywhere in the cycle
+_DOWN_DIV = 3  # downstream activities buy inputs_per_activity / _DOWN_DIV inputs
 _LOCATIONS = ("GLO", "RER", "RoW", "US", "CN", "DE", "FR", "IN", "BR", "CH")
 _UNIT_SCALE = {"kWh": 3.6, "MJ": 1.0, "t*km": 1e3, "kg": 1.0, "m3": 1e3, "unit": 1e2}
 
@@ -147,7 +154,7 @@ def generate(
     *,
     seed: int = 42,
     n_flows: int | None = None,
-    inputs_per_activity: float = 12.0,
+    inputs_per_activity: float = 13.0,
     flows_per_activity: float = 25.0,
     cycle_share: float = 0.75,
     cluster_size: int = 60,
@@ -196,12 +203,12 @@ def generate(
     # roles: 0 upstream (DAG), 1 cycle, 2 downstream; activities in that order in ``order``
     n_cycle = int(round(cycle_share * n))
     n_up = (n - n_cycle) // 2
-    popularity = rng.pareto(1.1, size=n) + 1.0  # heavy-tailed supplier weights
+    popularity = rng.pareto(_POP_ALPHA, size=n) + 1.0  # heavy-tailed supplier weights
     perm = rng.permutation(n)
     # inside the cycle the most popular activities (the "markets": electricity, heat,
     # transport) come first, then clusters of related activities (a sector in a region)
     cyc = perm[n_up : n_up + n_cycle]
-    n_hub = max(5, n_cycle // 100)
+    n_hub = min(_N_HUB, max(5, n_cycle // 100))
     cyc = cyc[np.argsort(-popularity[cyc], kind="stable")]
     cyc = np.concatenate([cyc[:n_hub], rng.permutation(cyc[n_hub:])])
     order = np.concatenate([perm[:n_up], cyc, perm[n_up + n_cycle :]])
@@ -213,18 +220,20 @@ def generate(
     n_inputs = np.maximum(1, rng.poisson(inputs_per_activity - 1.0, size=n) + 1)
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    cumw = np.cumsum(popularity[order])
+    cumw = np.cumsum(np.where(role[order] == 0, _UP_POP, popularity[order]))
 
-    # each activity's inputs come from up to four ranges of ``order``: the markets, upstream
+    # a cycle activity's inputs come from four ranges of ``order``: the markets, upstream
     # activities, its own cluster, and anywhere in the cycle (rare long-range links); upstream
-    # activities use earlier upstream ones only, downstream ones anything before them
+    # activities buy from the basic extraction activities only (a shallow DAG), downstream ones
+    # from the upstream and cycle activities (nobody buys from them)
     c0, c1 = n_up + n_hub, n_up + n_cycle  # clustered part of the cycle
+    n_base = max(1, n_up // 5)  # basic extraction activities, which buy nothing
     cl_lo = c0 + (np.clip(rank - c0, 0, None) // cluster_size) * cluster_size
     cl_hi = np.minimum(cl_lo + cluster_size, c1)
     in_cycle = role == 1
     hub = in_cycle & (rank < c0)
     k_hub = np.where(in_cycle, rng.binomial(n_inputs, 0.35), 0)
-    k_up = np.where(in_cycle, rng.binomial(n_inputs - k_hub, 0.45), 0)
+    k_up = np.where(in_cycle, rng.binomial(n_inputs - k_hub, _P_UP), 0)
     k_far = np.where(in_cycle, rng.binomial(n_inputs - k_hub - k_up, _P_FAR), 0)
     k_far = np.where(hub, np.minimum(n_inputs - k_hub - k_up, _HUB_FAR), k_far)
     k_loc = np.where(in_cycle & ~hub, n_inputs - k_hub - k_up - k_far, 0)
@@ -234,8 +243,8 @@ def generate(
         (zero, np.full(n, n_up), k_up),
         (np.full(n, n_up), np.full(n, c1), k_far),
         (cl_lo, cl_hi, k_loc),
-        (zero, rank, np.where(role == 0, n_inputs // 3, 0)),
-        (zero, rank, np.where(role == 2, n_inputs, 0)),
+        (zero, np.full(n, n_base), np.where((role == 0) & (rank >= n_base), n_inputs // 3, 0)),
+        (zero, np.full(n, c1), np.where(role == 2, np.maximum(1, n_inputs // _DOWN_DIV), 0)),
     )
     picks = [_pick_range(cumw, order, lo, hi, kk, rng) for lo, hi, kk in ranges]
     off_row = np.concatenate([r for r, _ in picks])
@@ -306,9 +315,9 @@ def generate(
             "role": np.array(["upstream", "cycle", "downstream"], dtype=object)[role],
         }
     )
-    compartments = np.array(
-        ["air", "water", "soil", "natural resource"], dtype=object
-    )[rng.integers(0, 4, size=m)]
+    compartments = np.array(["air", "water", "soil", "natural resource"], dtype=object)[
+        rng.integers(0, 4, size=m)
+    ]
     flow_names = [f"Substance {i + 1}" for i in range(m)]
     cas = [""] * m
     for i, (name, number, _) in enumerate(GHG_FLOWS):
