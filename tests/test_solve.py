@@ -34,7 +34,7 @@ def productive(n: int, density: float, seed: int, blocks: int = 3) -> sp.csc_mat
     return sp.csc_matrix(sp.diags(prod) - T @ sp.diags(prod))
 
 
-BACKENDS = ["superlu", "pardiso", "umfpack"]
+BACKENDS = ["btf", "superlu", "pardiso", "umfpack"]
 
 
 def get(A, backend, labels=None):  # noqa: N803
@@ -81,7 +81,7 @@ def test_adjoint_scores_equal_one_by_one(backend: str) -> None:
         np.testing.assert_allclose(adj[j], cB.T @ s, rtol=1e-11)
 
 
-@pytest.mark.parametrize("backend", ["pardiso", "umfpack"])
+@pytest.mark.parametrize("backend", ["btf", "pardiso", "umfpack"])
 def test_backends_agree_with_superlu(backend: str) -> None:
     A = productive(400, 0.01, 9, blocks=5)  # noqa: N806
     b = np.random.default_rng(1).uniform(0, 1, (400, 3))
@@ -149,7 +149,7 @@ def test_shared_between_threads() -> None:
         np.testing.assert_allclose(out, ref, rtol=1e-10)
 
 
-@pytest.mark.parametrize("backend", ["superlu", "pardiso"])
+@pytest.mark.parametrize("backend", ["btf", "superlu", "pardiso"])
 def test_useeio_leontief_inverse(shared_data, backend: str) -> None:
     folder = shared_data / "useeio" / "USEEIO" / "matrix"
     with gzip.open(folder / "A.json.gz") as fh:

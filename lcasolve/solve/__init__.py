@@ -24,12 +24,13 @@ __all__ = [
 
 #: name -> (module, class, optional package it needs)
 _BACKENDS: dict[str, tuple[str, str, str | None]] = {
+    "btf": ("lcasolve.solve.btf", "BTFFactorization", None),
     "superlu": ("lcasolve.solve.superlu", "SuperLUFactorization", None),
     "pardiso": ("lcasolve.solve.pardiso", "PardisoFactorization", "pypardiso"),
     "umfpack": ("lcasolve.solve.umfpack", "UmfpackFactorization", "scikits.umfpack"),
 }
 #: order tried by ``backend="auto"``
-_AUTO_ORDER = ("superlu",)
+_AUTO_ORDER = ("btf",)
 
 
 def _has_module(name: str) -> bool:
