@@ -40,3 +40,26 @@ __all__ = [
     "save",
     "set_options",
 ]
+
+#: sub-packages imported on first attribute access (``lcasolve.methods.with_methods(...)``)
+_LAZY_SUBMODULES = frozenset(
+    {
+        "benchmark",
+        "examples",
+        "io",
+        "methods",
+        "montecarlo",
+        "pcf",
+        "sensitivity",
+        "synthetic",
+        "uncertainty",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"lcasolve.{name}")
+    raise AttributeError(f"module 'lcasolve' has no attribute {name!r}")
