@@ -16,9 +16,9 @@ from lcasolve.model import System
 from lcasolve.model.entries import Entries
 from lcasolve.montecarlo._engine import (
     MATRICES,
+    BTFPreconditioner,
     MatrixPlan,
     Plan,
-    Preconditioner,
     csr_pattern,
     entry_keys,
 )
@@ -175,7 +175,7 @@ def build_plan(
     if "order" not in cache:
         cache["order"] = sweep_order(system.A)
     if "preconditioner" not in cache and mc.method == "iterative" and mc.preconditioner == "lu":
-        cache["preconditioner"] = Preconditioner.from_matrix(
+        cache["preconditioner"] = BTFPreconditioner.from_matrix(
             system.A, system.activities["id"].tolist()
         )
     reach, flows = cache["reach"], cache["flows"]
