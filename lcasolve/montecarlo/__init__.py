@@ -21,10 +21,16 @@ import numpy as np
 
 from lcasolve.errors import InputError
 from lcasolve.model import System
-from lcasolve.montecarlo._plan import build_plan, header_for, run_design, validate_system
-from lcasolve.montecarlo.result import Comparison, MonteCarloResult
+from lcasolve.montecarlo._plan import (
+    build_plan,
+    header_for,
+    outputs,
+    run_design,
+    validate_system,
+)
+from lcasolve.montecarlo.result import Comparison, MonteCarloResult, StreamingStatistics
 
-__all__ = ["Comparison", "MonteCarlo", "MonteCarloResult"]
+__all__ = ["Comparison", "MonteCarlo", "MonteCarloResult", "StreamingStatistics"]
 
 _METHODS = ("iterative", "exact")
 
@@ -123,6 +129,9 @@ class MonteCarlo:
         record: Mapping[str, Sequence[int]] | None = None,
         design: Mapping[str, tuple[Sequence[int], np.ndarray]] | None = None,
         others: str = "sample",
+        contributions: bool | Sequence[Hashable] = False,
+        inventory: Sequence[Hashable] | None = None,
+        thresholds: Sequence[float] = (),
         progress: bool | None = None,
         executor: Any = None,
     ) -> MonteCarloResult:
@@ -149,6 +158,16 @@ class MonteCarlo:
             imposed on those entries (e.g. a SALib design).
         others : {"sample", "mean"}
             The entries not in ``design``: sampled, or at their deterministic values.
+        contributions : bool or sequence of activity ids
+            Keep per-activity contributions ``(C_k B_k)_qj s_kj`` of every activity (True) or of
+            the given ones, as ``result.contributions`` (a pydata ``sparse`` COO array
+            ``(iterations, demands, categories, activities)``; zeros are not stored).
+        inventory : sequence of flow ids, optional
+            Keep the inventories ``g_k = B_k s_k`` of these flows as ``result.inventory``
+            ``(iterations, demands, flows)``; their biosphere entries are drawn even when no
+            category characterizes them (the draws of every other entry do not change).
+        thresholds : sequence of float
+            Counted chunk by chunk in ``result.running`` (streaming exceedance probabilities).
         progress : bool, optional
             Show a tqdm bar (default: when stderr is a terminal).
         executor : optional
@@ -162,7 +181,7 @@ class MonteCarlo:
         Raises
         ------
         InputError
-            Bad iterations, seed, record, design or others.
+            Bad iterations, seed, record, design, others, contributions or inventory.
         OutputExistsError
             ``out`` exists and neither ``resume`` nor ``overwrite`` is set.
         """
@@ -178,7 +197,19 @@ class MonteCarlo:
 
         seed_key(seed)
         design_index, design_values = run_design(self.system, design, int(iterations))
-        plan = build_plan(self, others=others, design_index=design_index, seed=seed, record=record)
+        contrib, flows = outputs(self.system, contributions, inventory)
+        limits = tuple(float(x) for x in thresholds)
+        if not all(np.isfinite(limits)):
+            raise InputError(f"thresholds must be finite numbers, not {list(thresholds)}")
+        plan = build_plan(
+            self,
+            others=others,
+            design_index=design_index,
+            seed=seed,
+            record=record,
+            contributions=contrib,
+            inventory=flows,
+        )
         header = header_for(self, plan, int(iterations), seed, others, record, design_values)
         start = time.perf_counter()
         result = _runner.execute(
@@ -192,6 +223,7 @@ class MonteCarlo:
             overwrite=overwrite,
             progress=progress,
             executor=executor,
+            thresholds=limits,
         )
         object.__setattr__(result, "seconds", time.perf_counter() - start)
         return result

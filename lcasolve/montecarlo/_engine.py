@@ -45,7 +45,11 @@ def csr_pattern(
 
 @dataclass
 class MatrixPlan:
-    """One matrix on a fixed CSR pattern: fixed base values plus varying and designed entries."""
+    """One matrix on a fixed CSR pattern: fixed base values plus varying and designed entries.
+
+    The draws of the varying entries come from :class:`Draws` (one kernel call for A, B and C);
+    ``var_slot[u]`` is where the ``u``-th of this matrix's draws is added.
+    """
 
     name: str
     shape: tuple[int, int]
@@ -53,9 +57,6 @@ class MatrixPlan:
     indices: np.ndarray
     base: np.ndarray
     var_slot: np.ndarray
-    var_records: np.ndarray
-    var_keys: np.ndarray
-    var_sign: np.ndarray
     var_value: np.ndarray
     design_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     design_column: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -73,15 +74,12 @@ class MatrixPlan:
         np.add.at(data, self.design_slot, self.design_value)
         return data[:, None]
 
-    def values(self, iterations: np.ndarray, seed: int, design: np.ndarray | None) -> np.ndarray:
-        """Per-sample CSR data ``(nnz, K)`` for the given iteration numbers."""
+    def values(self, draws: np.ndarray, design: np.ndarray | None) -> np.ndarray:
+        """Per-sample CSR data ``(nnz, K)`` from this matrix's draws ``(n_varying, K)``."""
         from lcasolve.montecarlo import _kernels
 
-        K = iterations.shape[0]
-        vals = sample_records(
-            self.var_records, iterations, seed, entry_keys=self.var_keys, sign=self.var_sign
-        )
-        slot = self.var_slot
+        K = draws.shape[1]
+        vals, slot = draws, self.var_slot
         if self.design_slot.size:
             assert design is not None
             vals = np.concatenate([vals, np.ascontiguousarray(design[:, self.design_column].T)])
@@ -89,6 +87,31 @@ class MatrixPlan:
         out = np.empty((self.nnz, K))
         _kernels.assemble(self.base, slot, np.ascontiguousarray(vals), out)
         return out
+
+
+@dataclass
+class Draws:
+    """The varying entries of A, B and C together, so one kernel call draws them all.
+
+    Attributes
+    ----------
+    records, keys, sign : numpy.ndarray
+        stats_arrays records (source sign), RNG entry keys and the sign each draw enters its
+        matrix with, for the varying entries of A, then B, then C.
+    bounds : numpy.ndarray
+        ``[0, n_A, n_A + n_B, n_A + n_B + n_C]``: the rows of each matrix in a block of draws.
+    """
+
+    records: np.ndarray
+    keys: np.ndarray
+    sign: np.ndarray
+    bounds: np.ndarray
+
+    def sample(self, iterations: np.ndarray, seed: int) -> list[np.ndarray]:
+        """Draw every varying entry for the given iterations; one ``(n_i, K)`` block per matrix."""
+        block = sample_records(self.records, iterations, seed, entry_keys=self.keys, sign=self.sign)
+        b = self.bounds
+        return [block[b[i] : b[i + 1]] for i in range(3)]
 
 
 @dataclass
@@ -244,13 +267,19 @@ class BTFPreconditioner:
 
 @dataclass
 class Plan:
-    """Everything a worker needs to compute chunks of iterations (plain arrays, picklable)."""
+    """Everything a worker needs to compute chunks of iterations (plain arrays, picklable).
+
+    ``contributions`` holds the activity positions whose per-activity contributions are kept
+    (None: none); ``inventory_flows`` the flow positions whose inventories are kept and
+    ``inventory_rows`` their rows in the biosphere plan.
+    """
 
     n: int
     F: np.ndarray
     technosphere: MatrixPlan
     biosphere: MatrixPlan
     characterization: MatrixPlan
+    draws: Draws
     preconditioner: BTFPreconditioner | Preconditioner | None
     method: str
     tolerance: float
@@ -262,6 +291,9 @@ class Plan:
     order: np.ndarray | None = None
     diag_pos: np.ndarray | None = None
     check_every: int = 4
+    contributions: np.ndarray | None = None
+    inventory_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    inventory_flows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def matrices(self) -> tuple[MatrixPlan, MatrixPlan, MatrixPlan]:
         """A, B and C plans."""
@@ -277,7 +309,9 @@ def run_chunk(
     -------
     dict
         ``start``, ``stop``, ``scores`` ``(K, demands, categories)``, ``inputs`` per recorded
-        matrix ``(K, len)``, ``n_fallback``, ``preconditioner_solves`` and a ``timing`` split.
+        matrix ``(K, len)``, ``contributions`` (``coords`` ``(4, nnz)`` of iteration, demand,
+        category, selected activity, and ``data``) or None, ``inventory``
+        ``(K, demands, flows)``, ``n_fallback``, ``preconditioner_solves`` and a ``timing`` split.
     """
     from lcasolve.montecarlo import _kernels
 
@@ -287,7 +321,10 @@ def run_chunk(
     timing = {"sample": 0.0, "solve": 0.0, "other": 0.0}
     with numba_threads(plan.threads):
         t0 = time.perf_counter()
-        data = [m.values(its, plan.seed, design.get(m.name)) for m in plan.matrices()]
+        draws = plan.draws.sample(its, plan.seed)
+        data = [
+            m.values(d, design.get(m.name)) for m, d in zip(plan.matrices(), draws, strict=True)
+        ]
         inputs = {}
         for name, (keys, rec, sign, fixed, dcol) in plan.record.items():
             vals = sample_records(rec, its, plan.seed, entry_keys=keys, sign=sign).T
@@ -301,6 +338,8 @@ def run_chunk(
         a, b, c = plan.matrices()
         n_dem = plan.F.shape[1]
         scores = np.empty((K, n_dem, c.shape[0]))
+        inventory = np.empty((K, n_dem, plan.inventory_rows.size))
+        pieces: list[tuple[np.ndarray, np.ndarray]] = []
         n_fallback = 0
         solves = 0
         for d in range(n_dem):
@@ -321,16 +360,47 @@ def run_chunk(
             h = np.empty((c.shape[0], K))
             _kernels.spmv(c.indptr, c.indices, data[2], g, h)
             scores[:, d, :] = h.T
+            inventory[:, d, :] = g[plan.inventory_rows].T
+            if plan.contributions is not None:
+                pieces.append(_contributions(plan, data, x, d, start))
             timing["other"] += time.perf_counter() - t2
+    contrib = None
+    if plan.contributions is not None:
+        contrib = {
+            "coords": np.concatenate([p[0] for p in pieces], axis=1),
+            "data": np.concatenate([p[1] for p in pieces]),
+        }
     return {
         "start": start,
         "stop": stop,
         "scores": scores,
         "inputs": inputs,
+        "contributions": contrib,
+        "inventory": inventory,
         "n_fallback": n_fallback,
         "preconditioner_solves": solves,
         "timing": timing,
     }
+
+
+def _contributions(
+    plan: Plan, data: list[np.ndarray], x: np.ndarray, demand: int, start: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nonzero per-activity contributions ``(C_k B_k)_qj x_jk`` of the selected activities."""
+    from lcasolve.montecarlo import _kernels
+
+    b, c = plan.biosphere, plan.characterization
+    K = x.shape[1]
+    out = np.empty((c.shape[0], plan.n, K))
+    _kernels.activity_contributions(
+        b.indptr, b.indices, data[1], c.indptr, c.indices, data[2], x, out
+    )
+    sel = plan.contributions
+    assert sel is not None
+    vals = out[:, sel, :]
+    q, j, k = np.nonzero(vals)
+    coords = np.stack([k + start, np.full(k.size, demand), q, j]).astype(np.int64)
+    return coords, vals[q, j, k]
 
 
 def solve_block(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -59,35 +59,35 @@ def residual(indptr, indices, data, x, f, r):  # pragma: no cover - compiled
                 r[i, k] -= data[p, k] * x[j, k]
 
 
-@njit(cache=True, nogil=True)
-def row_abs_max(indptr, data):  # pragma: no cover - compiled
-    """Infinity norm of each sample's matrix: ``max_i sum_p |data[p, k]|``."""
-    m = indptr.shape[0] - 1
-    K = data.shape[1]
-    out = np.zeros(K)
-    acc = np.zeros(K)
-    for i in range(m):
-        acc[:] = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            for k in range(K):
-                acc[k] += abs(data[p, k])
-        for k in range(K):
-            if acc[k] > out[k]:
-                out[k] = acc[k]
-    return out
+@njit(cache=True, nogil=True, parallel=True)
+def activity_contributions(
+    b_indptr, b_indices, b_data, c_indptr, c_indices, c_data, x, out
+):  # pragma: no cover - compiled
+    """``out[q, j, k] = x[j, k] · Σ_r C_k[q, r] B_k[r, j]``: each activity's share of each score.
 
-
-@njit(cache=True, nogil=True)
-def abs_max_columns(x):  # pragma: no cover - compiled
-    """``max_i |x[i, k]|`` per sample."""
+    ``B`` (flows × activities) and ``C`` (categories × flows) are CSR with per-sample values; only
+    the flows a category characterizes are visited. Tiles of samples run in parallel and every
+    sum runs in the same order whatever the tiling.
+    """
+    nq = c_indptr.shape[0] - 1
     n, K = x.shape
-    out = np.zeros(K)
-    for i in range(n):
-        for k in range(K):
-            v = abs(x[i, k])
-            if v > out[k]:
-                out[k] = v
-    return out
+    n_tiles = (K + _TILE - 1) // _TILE
+    for t in prange(n_tiles):
+        k0 = t * _TILE
+        k1 = min(K, k0 + _TILE)
+        for q in range(nq):
+            for j in range(n):
+                for k in range(k0, k1):
+                    out[q, j, k] = 0.0
+            for pc in range(c_indptr[q], c_indptr[q + 1]):
+                r = c_indices[pc]
+                for pb in range(b_indptr[r], b_indptr[r + 1]):
+                    j = b_indices[pb]
+                    for k in range(k0, k1):
+                        out[q, j, k] += c_data[pc, k] * b_data[pb, k]
+            for j in range(n):
+                for k in range(k0, k1):
+                    out[q, j, k] *= x[j, k]
 
 
 @njit(cache=True, nogil=True, parallel=True)

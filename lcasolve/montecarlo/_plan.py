@@ -17,6 +17,7 @@ from lcasolve.model.entries import Entries
 from lcasolve.montecarlo._engine import (
     MATRICES,
     BTFPreconditioner,
+    Draws,
     MatrixPlan,
     Plan,
     csr_pattern,
@@ -124,7 +125,8 @@ def _matrix_plan(
     relevant: np.ndarray,
     vary_all: bool,
     design_idx: np.ndarray,
-) -> MatrixPlan:
+) -> tuple[MatrixPlan, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The plan of one matrix and the (records, keys, signs) of its varying entries."""
     keep = (row_map[e.row] >= 0) & (col_map[e.col] >= 0)
     sel = np.flatnonzero(keep)
     indptr, indices, slot = csr_pattern(row_map[e.row[sel]], col_map[e.col[sel]], shape)
@@ -136,21 +138,56 @@ def _matrix_plan(
     var = sel[varying]
     column = np.full(len(e), -1, dtype=np.int64)
     column[design_idx] = np.arange(design_idx.size)
-    return MatrixPlan(
+    plan = MatrixPlan(
         name=name,
         shape=shape,
         indptr=indptr,
         indices=indices,
         base=base,
         var_slot=np.ascontiguousarray(slot[varying]),
-        var_records=e.uncertainty[var].copy(),
-        var_keys=entry_keys(name, var),
-        var_sign=np.where(e.flip[var], -1.0, 1.0),
         var_value=e.value[var].copy(),
         design_slot=np.ascontiguousarray(slot[designed]),
         design_column=column[sel[designed]],
         design_value=e.value[sel[designed]].copy(),
     )
+    draws = (e.uncertainty[var].copy(), entry_keys(name, var), np.where(e.flip[var], -1.0, 1.0))
+    return plan, draws
+
+
+def outputs(
+    system: System,
+    contributions: bool | Sequence[Any],
+    inventory: Sequence[Any] | None,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Activity positions of ``contributions`` (None: none) and flow positions of ``inventory``.
+
+    Raises
+    ------
+    InputError
+        An activity or flow id that the system does not have.
+    """
+    if contributions is True:
+        act: np.ndarray | None = np.arange(system.n_activities, dtype=np.int64)
+    elif contributions is False or contributions is None:
+        act = None
+    else:
+        index = system.activity_index
+        missing = [a for a in contributions if a not in index]
+        if missing:
+            raise InputError(f"contributions: activities not in the system: {missing[:10]}")
+        act = np.array([index[a] for a in contributions], dtype=np.int64)
+        if np.unique(act).size != act.size:
+            raise InputError("contributions: activity ids repeat")
+    flows = np.zeros(0, dtype=np.int64)
+    if inventory is not None:
+        index = system.flow_index
+        missing = [f for f in inventory if f not in index]
+        if missing:
+            raise InputError(f"inventory: flows not in the system: {missing[:10]}")
+        flows = np.array([index[f] for f in inventory], dtype=np.int64)
+        if np.unique(flows).size != flows.size:
+            raise InputError("inventory: flow ids repeat")
+    return act, flows
 
 
 def build_plan(
@@ -160,8 +197,13 @@ def build_plan(
     design_index: dict[str, np.ndarray],
     seed: int = 0,
     record: Mapping[str, Sequence[int]] | None = None,
+    contributions: np.ndarray | None = None,
+    inventory: np.ndarray | None = None,
 ) -> Plan:
-    """The plan of one run of a :class:`~lcasolve.montecarlo.MonteCarlo`."""
+    """The plan of one run of a :class:`~lcasolve.montecarlo.MonteCarlo`.
+
+    ``contributions`` and ``inventory`` are activity and flow positions (see :func:`outputs`).
+    """
     system: System = mc.system
     cache = mc._cache
     n, m = system.n_activities, system.n_flows
@@ -178,7 +220,10 @@ def build_plan(
         cache["preconditioner"] = BTFPreconditioner.from_matrix(
             system.A, system.activities["id"].tolist()
         )
-    reach, flows = cache["reach"], cache["flows"]
+    inventory = np.zeros(0, dtype=np.int64) if inventory is None else inventory
+    reach = cache["reach"]
+    flows = cache["flows"].copy()
+    flows[inventory] = True  # flows whose inventory is kept vary even without a CF
     flow_map = np.full(m, -1, dtype=np.int64)
     flow_map[flows] = np.arange(int(flows.sum()))
     all_n = np.arange(n, dtype=np.int64)
@@ -187,7 +232,7 @@ def build_plan(
     vary = others == "sample"
     empty = np.zeros(0, dtype=np.int64)
     tech, bio, char = system.technosphere, system.biosphere, system.characterization
-    a = _matrix_plan(
+    a, a_draws = _matrix_plan(
         "technosphere",
         tech,
         (n, n),
@@ -197,7 +242,7 @@ def build_plan(
         vary,
         design_index.get("technosphere", empty),
     )
-    b = _matrix_plan(
+    b, b_draws = _matrix_plan(
         "biosphere",
         bio,
         (int(flows.sum()), n),
@@ -207,7 +252,7 @@ def build_plan(
         vary,
         design_index.get("biosphere", empty),
     )
-    c = _matrix_plan(
+    c, c_draws = _matrix_plan(
         "characterization",
         char,
         (cats.size, int(flows.sum())),
@@ -216,6 +261,13 @@ def build_plan(
         np.ones(len(char), dtype=bool),
         vary,
         design_index.get("characterization", empty),
+    )
+    parts = (a_draws, b_draws, c_draws)
+    draws = Draws(
+        records=np.concatenate([p[0] for p in parts]),
+        keys=np.concatenate([p[1] for p in parts]),
+        sign=np.concatenate([p[2] for p in parts]),
+        bounds=np.cumsum([0] + [len(p[0]) for p in parts]).astype(np.int64),
     )
     rec: dict[str, tuple[np.ndarray, ...]] = {}
     for matrix, index in (record or {}).items():
@@ -242,6 +294,7 @@ def build_plan(
         technosphere=a,
         biosphere=b,
         characterization=c,
+        draws=draws,
         preconditioner=cache.get("preconditioner") if mc.preconditioner == "lu" else None,
         method=mc.method,
         tolerance=mc.tolerance,
@@ -252,6 +305,9 @@ def build_plan(
         threads=mc.threads,
         order=cache["order"],
         diag_pos=_diagonal_positions(a),
+        contributions=contributions,
+        inventory_rows=flow_map[inventory],
+        inventory_flows=inventory,
     )
 
 
@@ -356,6 +412,12 @@ def header_for(
             k: np.asarray(v[0] & np.uint64(2**48 - 1), dtype=np.int64).tolist()
             for k, v in plan.record.items()
         },
+        "contribution_activities": None
+        if plan.contributions is None
+        else _plain(mc.system.activities["id"].to_numpy(dtype=object)[plan.contributions]),
+        "inventory_flows": _plain(
+            mc.system.flows["id"].to_numpy(dtype=object)[plan.inventory_flows]
+        ),
         "versions": {
             "lcasolve": lcasolve.__version__,
             "numpy": np.__version__,
@@ -372,8 +434,17 @@ def header_for(
                     "tolerance": mc.tolerance,
                     "max_iter": mc.max_iter,
                     "record": {k: [int(i) for i in v] for k, v in (record or {}).items()},
+                    "contributions": None
+                    if plan.contributions is None
+                    else plan.contributions.tolist(),
+                    "inventory": plan.inventory_flows.tolist(),
                     "design_sha256": design_hash.hexdigest(),
                 }
             )
         ),
     }
+
+
+def _plain(ids: np.ndarray) -> list[Any]:
+    """Ids as plain Python values (numpy scalars unwrapped) for JSON metadata."""
+    return [x.item() if isinstance(x, np.generic) else x for x in ids.tolist()]

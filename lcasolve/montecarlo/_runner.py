@@ -12,7 +12,7 @@ import numpy as np
 
 from lcasolve.montecarlo import _store
 from lcasolve.montecarlo._engine import Plan, run_chunk
-from lcasolve.montecarlo.result import MonteCarloResult
+from lcasolve.montecarlo.result import MonteCarloResult, StreamingStatistics
 
 #: seconds between commits of finished chunks to the run file
 COMMIT_SECONDS = 0.5
@@ -30,26 +30,34 @@ def execute(
     overwrite: bool,
     progress: bool | None,
     executor: Any,
+    thresholds: tuple[float, ...] = (),
 ) -> MonteCarloResult:
     """Compute every chunk not yet done, write them, and return the result."""
     chunk = mc.batch_size
     bounds = [(s, min(s + chunk, iterations)) for s in range(0, iterations, chunk)]
     part: Path | None = None
     done = np.zeros(len(bounds), dtype=bool)
+    n_dem, n_cat = len(header["demand_names"]), len(header["category_names"])
+    running = StreamingStatistics((n_dem, n_cat), thresholds)
     if out is not None:
         existing = _store.prepare(out, resume=resume, overwrite=overwrite)
         if existing is not None:
             _store.check_header(existing, header)
             if existing == out:
-                return _from_file(out, header)
+                return _from_file(out, thresholds)
             part = existing
             done = _store.done_chunks(part)
+            earlier = _store.read(part)["scores"]
+            for (s, e), d in zip(bounds, done, strict=True):
+                if d:
+                    running.update(earlier[s:e])
         else:
             part = _store.create(out, header)
-    scores = np.full(
-        (iterations, len(header["demand_names"]), len(header["category_names"])), np.nan
-    )
+    scores = np.full((iterations, n_dem, n_cat), np.nan)
     inputs = {name: np.full((iterations, v[0].size), np.nan) for name, v in plan.record.items()}
+    inventory = np.full((iterations, n_dem, plan.inventory_rows.size), np.nan)
+    coords: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     totals = {"sample": 0.0, "solve": 0.0, "other": 0.0}
     n_fallback = 0
     pending = [b for b, d in zip(bounds, done, strict=True) if not d]
@@ -62,8 +70,13 @@ def execute(
         for res in _results(plan, pending, design_values, executor):
             s, e = res["start"], res["stop"]
             scores[s:e] = res["scores"]
+            running.update(res["scores"])
             for name, vals in res["inputs"].items():
                 inputs[name][s:e] = vals
+            inventory[s:e] = res["inventory"]
+            if res["contributions"] is not None:
+                coords.append(res["contributions"]["coords"])
+                values.append(res["contributions"]["data"])
             n_fallback += res["n_fallback"]
             for key, value in res["timing"].items():
                 totals[key] += value
@@ -75,6 +88,9 @@ def execute(
                     last_commit = time.monotonic()
             if bar is not None:
                 bar.update(e - s)
+                bar.set_postfix_str(
+                    f"mean {running.mean[0, 0]:.4g} sd {running.std[0, 0]:.3g}", refresh=False
+                )
     finally:
         if bar is not None:
             bar.close()
@@ -82,9 +98,19 @@ def execute(
         _store.commit(part, chunk, buffer, complete=True)
         _store.finish(part, out)
         if done.any():  # chunks computed by an earlier process: read the whole file
-            res = _from_file(out, header)
+            res = _from_file(out, thresholds)
             object.__setattr__(res, "timing", totals)
             return res
+    contributions = None
+    if header["contribution_activities"] is not None:
+        import sparse
+
+        shape = (iterations, n_dem, n_cat, len(header["contribution_activities"]))
+        contributions = sparse.COO(
+            np.concatenate(coords, axis=1) if coords else np.zeros((4, 0), dtype=np.int64),
+            np.concatenate(values) if values else np.zeros(0),
+            shape=shape,
+        )
     return MonteCarloResult(
         scores=scores,
         demand_names=list(header["demand_names"]),
@@ -96,6 +122,11 @@ def execute(
         seed=int(header["seed"]),
         timing=totals,
         path=out,
+        contributions=contributions,
+        contribution_activities=header["contribution_activities"],
+        inventory=inventory,
+        inventory_flows=list(header["inventory_flows"]),
+        running=running,
     )
 
 
@@ -149,8 +180,10 @@ def _progress(progress: bool | None, total: int, initial: int) -> Any:
     return tqdm(total=total, initial=initial, unit="it", desc="Monte Carlo", smoothing=0.1)
 
 
-def _from_file(path: Path, header: dict[str, Any]) -> MonteCarloResult:
+def _from_file(path: Path, thresholds: tuple[float, ...] = ()) -> MonteCarloResult:
     data = _store.read(path)
+    running = StreamingStatistics(data["scores"].shape[1:], thresholds)
+    running.update(data["scores"])
     return MonteCarloResult(
         scores=data["scores"],
         demand_names=data["demand_names"],
@@ -161,4 +194,9 @@ def _from_file(path: Path, header: dict[str, Any]) -> MonteCarloResult:
         n_fallback=data["n_fallback"],
         seed=int(data["seed"]),
         path=path,
+        contributions=data["contributions"],
+        contribution_activities=data["contribution_activities"],
+        inventory=data["inventory"],
+        inventory_flows=data["inventory_flows"],
+        running=running,
     )

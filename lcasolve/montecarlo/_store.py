@@ -110,6 +110,23 @@ def create(out: Path, header: dict[str, Any]) -> Path:
         )
         h5.create_dataset("done", shape=(n_chunks,), dtype="?", fillvalue=False)
         h5.create_dataset("n_fallback", shape=(n_chunks,), dtype="i8", fillvalue=0)
+        flows = header["inventory_flows"]
+        h5.attrs["inventory_flows"] = json.dumps(flows, default=str)
+        if flows:
+            h5.create_dataset(
+                "inventory",
+                shape=(n, d, len(flows)),
+                dtype="f8",
+                chunks=(min(chunk, n), d, len(flows)),
+                fillvalue=np.nan,
+            )
+        acts = header["contribution_activities"]
+        if acts is not None:
+            grp = h5.create_group("contributions")
+            grp.attrs["activities"] = json.dumps(acts, default=str)
+            grp.attrs["shape"] = (n, d, c, len(acts))
+            grp.create_dataset("coords", shape=(4, 0), maxshape=(4, None), dtype="i8", chunks=True)
+            grp.create_dataset("data", shape=(0,), maxshape=(None,), dtype="f8", chunks=True)
         grp = h5.create_group("inputs")
         for name, index in header["record"].items():
             grp.create_dataset(name + "_index", data=np.asarray(index, dtype=np.int64))
@@ -164,6 +181,16 @@ def commit(path: Path, chunk: int, results: list[dict[str, Any]], complete: bool
             h5["scores"][s:e] = res["scores"]
             for name, vals in res["inputs"].items():
                 h5["inputs"][name][s:e] = vals
+            if "inventory" in h5:
+                h5["inventory"][s:e] = res["inventory"]
+            contrib = res.get("contributions")
+            if contrib is not None:
+                coords, data = h5["contributions/coords"], h5["contributions/data"]
+                old, add = data.shape[0], contrib["data"].shape[0]
+                coords.resize((4, old + add))
+                data.resize((old + add,))
+                coords[:, old:] = contrib["coords"]
+                data[old:] = contrib["data"]
             h5["n_fallback"][s // chunk] = res["n_fallback"]
             h5["done"][s // chunk] = True
         if complete:
@@ -187,6 +214,21 @@ def read(path: Path) -> dict[str, Any]:
         out["inputs"] = {
             name: h5["inputs"][name][...] for name in h5["inputs"] if not name.endswith("_index")
         }
+        out["inventory_flows"] = json.loads(h5.attrs["inventory_flows"])
+        out["inventory"] = (
+            h5["inventory"][...]
+            if "inventory" in h5
+            else np.zeros((*out["scores"].shape[:2], 0), dtype=np.float64)
+        )
+        out["contributions"] = None
+        out["contribution_activities"] = None
+        if "contributions" in h5:
+            import sparse
+
+            grp = h5["contributions"]
+            out["contribution_activities"] = json.loads(grp.attrs["activities"])
+            shape = tuple(int(x) for x in grp.attrs["shape"])
+            out["contributions"] = sparse.COO(grp["coords"][...], grp["data"][...], shape=shape)
     return out
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lcasolve.errors import InputError, UnknownCategoryError, UnknownDemandError, format_ids
 
-__all__ = ["Comparison", "MonteCarloResult", "PERCENTILES"]
+__all__ = ["PERCENTILES", "Comparison", "MonteCarloResult", "StreamingStatistics"]
 
 #: percentiles reported by :meth:`MonteCarloResult.statistics`
 PERCENTILES = (2.5, 5.0, 25.0, 75.0, 95.0, 97.5)
@@ -63,6 +64,66 @@ class Comparison:
         )
 
 
+class StreamingStatistics:
+    """Mean, standard deviation, extremes and exceedance counts, updated chunk by chunk.
+
+    Chunks are merged with the pairwise update of Chan, Golub and LeVeque, so the statistics of
+    a run are known while it goes on (the progress bar shows them) without keeping the samples.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of one iteration's scores, ``(demands, categories)``.
+    thresholds : sequence of float
+        Values whose exceedance ``P(score > threshold)`` is counted.
+    """
+
+    def __init__(self, shape: tuple[int, ...], thresholds: Sequence[float] = ()) -> None:
+        self.shape = tuple(int(x) for x in shape)
+        self.thresholds = tuple(float(x) for x in thresholds)
+        self.count = 0
+        self.mean = np.zeros(self.shape)
+        self._m2 = np.zeros(self.shape)
+        self.minimum = np.full(self.shape, np.inf)
+        self.maximum = np.full(self.shape, -np.inf)
+        self._exceed = np.zeros((len(self.thresholds), *self.shape), dtype=np.int64)
+
+    def update(self, scores: np.ndarray) -> None:
+        """Add a chunk of scores ``(K, *shape)``."""
+        x = np.asarray(scores, dtype=np.float64)
+        k = x.shape[0]
+        if k == 0:
+            return
+        mean_b = x.mean(axis=0)
+        m2_b = ((x - mean_b) ** 2).sum(axis=0)
+        n = self.count + k
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (k / n)
+        self._m2 = self._m2 + m2_b + delta**2 * (self.count * k / n)
+        self.count = n
+        self.minimum = np.minimum(self.minimum, x.min(axis=0))
+        self.maximum = np.maximum(self.maximum, x.max(axis=0))
+        for i, t in enumerate(self.thresholds):
+            self._exceed[i] += (x > t).sum(axis=0)
+
+    @property
+    def std(self) -> np.ndarray:
+        """Sample standard deviation (``ddof=1``; NaN before two iterations)."""
+        if self.count < 2:
+            return np.full(self.shape, np.nan)
+        return np.sqrt(self._m2 / (self.count - 1))
+
+    @property
+    def p_exceed(self) -> np.ndarray:
+        """``(thresholds, *shape)``: fraction of iterations so far above each threshold."""
+        if self.count == 0:
+            return np.full(self._exceed.shape, np.nan)
+        return self._exceed / self.count
+
+    def __repr__(self) -> str:
+        return f"<StreamingStatistics {self.count} iterations, shape {self.shape}>"
+
+
 @dataclass(frozen=True, eq=False)
 class MonteCarloResult:
     """Scores of a Monte Carlo run; all demands and categories share the draws (paired).
@@ -85,6 +146,18 @@ class MonteCarloResult:
         Seconds spent sampling, solving and in the rest, summed over chunks.
     path : pathlib.Path or None
         The HDF5 file holding the run.
+    contributions : sparse.COO or None
+        Per-activity contributions ``(iterations, demands, categories, activities)`` for the
+        activities of ``contribution_activities`` (pydata ``sparse``: mostly zeros), when asked.
+    contribution_activities : list or None
+        Activity ids of the last axis of ``contributions``.
+    inventory : numpy.ndarray
+        ``(iterations, demands, flows)`` inventories of the flows of ``inventory_flows``.
+    inventory_flows : list
+        Flow ids of the last axis of ``inventory`` (empty when none were asked for).
+    running : StreamingStatistics or None
+        Statistics accumulated chunk by chunk during the run (with the exceedance counts of the
+        run's ``thresholds``).
     """
 
     scores: np.ndarray
@@ -98,6 +171,11 @@ class MonteCarloResult:
     seconds: float = 0.0
     timing: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
+    contributions: Any = None
+    contribution_activities: list[Any] | None = None
+    inventory: np.ndarray | None = None
+    inventory_flows: list[Any] = field(default_factory=list)
+    running: StreamingStatistics | None = None
 
     @property
     def iterations(self) -> int:
@@ -195,6 +273,58 @@ class MonteCarloResult:
             xa - xb,
             ratio,
             float((xa < xb).mean()),
+        )
+
+    def activity_contributions(
+        self, demand: Hashable | None = None, category: Hashable | None = None
+    ) -> pd.DataFrame:
+        """Statistics of each kept activity's contribution to one score.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by activity id: ``mean``, ``std`` (``ddof=1``) and ``share`` (mean
+            contribution / mean score), largest ``|mean|`` first.
+
+        Raises
+        ------
+        InputError
+            The run kept no contributions (``run(contributions=...)``).
+        """
+        if self.contributions is None or self.contribution_activities is None:
+            raise InputError("this run kept no contributions; run it with contributions=...")
+        d, k = self._demand(demand), self._category(category)
+        part = self.contributions[:, d, k, :]  # (iterations, activities), sparse
+        n = self.iterations
+        total = np.asarray(part.sum(axis=0).todense(), dtype=np.float64)
+        squares = np.asarray((part**2).sum(axis=0).todense(), dtype=np.float64)
+        mean = total / n
+        var = (squares - n * mean**2) / (n - 1) if n > 1 else np.full(mean.shape, np.nan)
+        score = float(self.scores[:, d, k].mean())
+        out = pd.DataFrame(
+            {
+                "mean": mean,
+                "std": np.sqrt(np.maximum(var, 0.0)),
+                "share": mean / score if score != 0 else np.nan,
+            },
+            index=pd.Index(self.contribution_activities, name="activity"),
+        )
+        order = np.argsort(-np.abs(mean), kind="stable")
+        return out.iloc[order]
+
+    def inventories(self, demand: Hashable | None = None) -> pd.DataFrame:
+        """Inventories of the kept flows for one demand: one column per flow, one row per iteration.
+
+        Raises
+        ------
+        InputError
+            The run kept no inventories (``run(inventory=[flow ids])``).
+        """
+        if self.inventory is None or not self.inventory_flows:
+            raise InputError("this run kept no inventories; run it with inventory=[flow ids]")
+        d = self._demand(demand)
+        return pd.DataFrame(
+            self.inventory[:, d, :], columns=pd.Index(self.inventory_flows, name="flow")
         )
 
     def to_frame(self) -> pd.DataFrame:
