@@ -210,6 +210,55 @@ def test_static_scores_of_bw2calc_fixtures(shared_data):
     assert np.all(res.scores == 1.0)  # no uncertainty: every iteration is the static score
 
 
+def _scipy_draws(entries, n, rng):
+    """Independent draws (scipy.stats, numpy's RNG) of every entry, in the matrix sign."""
+    u = entries.uncertainty
+    out = np.repeat(entries.value[None, :], n, axis=0)
+    for e in np.flatnonzero(u["uncertainty_type"] > 1):
+        kind, lo, hi, loc = u["uncertainty_type"][e], u["minimum"][e], u["maximum"][e], u["loc"][e]
+        if kind == 4:
+            dist = stats.uniform(lo, hi - lo)
+        elif kind == 5:
+            dist = stats.triang((loc - lo) / (hi - lo), lo, hi - lo)
+        else:
+            raise AssertionError(f"unexpected distribution {kind}")
+        x = dist.rvs(size=n, random_state=rng)
+        out[:, e] = -x if entries.flip[e] else x
+    return out
+
+
+def test_multi_lca_fixtures_agree_in_distribution_with_a_scipy_sampler(shared_data):
+    import lcasolve
+
+    fx = shared_data / "bw2calc-fixtures"
+    system = lcasolve.load(*[fx / f"multi_lca_simple_{i}.zip" for i in range(1, 6)])
+    demands = {"γ": {100: 1.0}, "ε": {103: 2.0}, "ζ": {105: 3.0}}
+    res = MonteCarlo(system, demands).run(4000, seed=2)
+    # the static scores asserted by bw2calc's tests (first / second category)
+    np.testing.assert_allclose(res.deterministic, [[11, 30], [8.19, 6.7], [28.2, 120]], rtol=1e-9)
+    n = 4000
+    rng = np.random.default_rng(8)
+    names = ("technosphere", "biosphere", "characterization")
+    draws = {m: _scipy_draws(getattr(system, m), n, rng) for m in names}
+    assert all(getattr(system, m).uncertain.any() for m in names)
+    ref = np.empty((n, 3, 2))
+    for k in range(n):
+        A, B, C = (np.zeros(getattr(system, m).shape) for m in names)  # noqa: N806
+        for M, m in zip((A, B, C), names, strict=True):  # noqa: N806
+            e = getattr(system, m)
+            np.add.at(M, (e.row, e.col), draws[m][k])
+        for d, dem in enumerate(demands.values()):
+            ref[k, d] = C @ (B @ np.linalg.solve(A, system.demand_vector(dem)))
+    for d in range(3):
+        for c in range(2):
+            x, y = res.scores[:, d, c], ref[:, d, c]
+            if np.ptp(y) == 0:  # a score no uncertain entry reaches
+                assert np.all(x == y[0])
+                continue
+            assert stats.ks_2samp(x, y).pvalue > 1e-3, (d, c)
+            assert x.mean() == pytest.approx(y.mean(), abs=5 * y.std() / math.sqrt(n))
+
+
 def test_cement_example_mean_near_deterministic():
     from lcasolve.examples import load_example
 
