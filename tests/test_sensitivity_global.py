@@ -169,3 +169,34 @@ def test_global_sensitivities_needs_recorded_inputs():
     res = MonteCarlo(system, {0: 1.0}, method="exact").run(10, seed=0, progress=False)
     with pytest.raises(InputError, match="record"):
         global_sensitivities(res, {"biosphere": [0, 1]})
+
+
+def test_sobol_design_imposed_on_the_monte_carlo_engine_gives_analytic_indices():
+    """h = b1 + a·b2 (two-process chain) with independent uniforms; a enters A as −a.
+
+    a ~ U[0.2, 0.8], b1 ~ U[0.5, 1.5], b2 ~ U[1, 3]: V(b1) = 1/12, V_a = E[b2]² V(a) = 0.12,
+    V_b2 = E[a]² V(b2) = 1/12, interaction V(a) V(b2) = 0.01; S1 = V_i / V, ST adds the interaction.
+    """
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = lcasolve.build_system(
+        [(1, 1, 1.0), (2, 2, 1.0), (2, 1, -0.5)],
+        [("CO2", 1, 1.0), ("CO2", 2, 2.0)],
+        {"GWP": {"CO2": 1.0}},
+    )
+    t, b = system.technosphere, system.biosphere
+    (a_entry,) = np.flatnonzero((t.row == 1) & (t.col == 0))
+    assert b.col.tolist() == [0, 1]  # entry 0 is b1 (activity 1), entry 1 is b2 (activity 2)
+    X, problem = sobol_design([(0.2, 0.8), (0.5, 1.5), (1.0, 3.0)], 2**12, seed=2)
+    design = {"technosphere": ([a_entry], -X[:, [0]]), "biosphere": ([0, 1], X[:, 1:])}
+    mc = MonteCarlo(system, {1: 1.0}, batch_size=4096)
+    res = mc.run(X.shape[0], seed=0, design=design, others="mean")
+    y = res.values()
+    np.testing.assert_allclose(y, X[:, 1] + X[:, 0] * X[:, 2], rtol=1e-12)
+    out = sobol(problem, y, seed=2)
+    va, vb1, vb2, vab = 4 * 0.03, 1 / 12, 0.25 / 3, 0.03 / 3
+    v = va + vb1 + vb2 + vab
+    s1 = np.array([va, vb1, vb2]) / v
+    st = np.array([va + vab, vb1, vb2 + vab]) / v
+    assert np.all(np.abs(out["S1"].to_numpy() - s1) <= out["S1_conf"].to_numpy())
+    assert np.all(np.abs(out["ST"].to_numpy() - st) <= out["ST_conf"].to_numpy())
