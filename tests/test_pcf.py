@@ -120,6 +120,23 @@ def test_factor_based_cf_equals_full_matrix(cement):
     assert len(payload["lines"]) == len(inputs)
 
 
+def test_factor_footprint_uncertainty_equals_monte_carlo_of_the_whole_demand(cement):
+    """Paired factor samples: Σ amount_i EF_i,k equals the score of Σ amount_i e_i in draw k."""
+    from lcasolve.montecarlo import MonteCarlo
+
+    system, _ = cement
+    lines = {"clinker": 0.8, "electricity": 45.0, "gypsum": 0.05, "truck": 20.0}
+    ff = factor_footprint(system, lines, iterations=300, seed=4)
+    whole = MonteCarlo(system, lines, categories=["IPCC AR6 GWP100"]).run(300, seed=4)
+    np.testing.assert_allclose(ff.samples, whole.values(), rtol=1e-8)
+    assert ff.total == pytest.approx(float(whole.deterministic[0, 0]), rel=1e-10)
+    summary = ff.to_dict()["uncertainty"]
+    assert summary["iterations"] == 300
+    assert summary["mean"] == pytest.approx(whole.values().mean(), rel=1e-8)
+    assert summary["97.5%"] == pytest.approx(np.percentile(whole.values(), 97.5), rel=1e-8)
+    assert ff.samples.std() > 0
+
+
 def test_factor_footprint_errors(cement):
     system, _ = cement
     with pytest.raises(UnknownDemandError, match="nowhere"):

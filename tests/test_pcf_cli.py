@@ -44,6 +44,39 @@ def test_report_with_stage_rules(tmp_path, capsys):
     assert out["external_cost"]["cost"] == pytest.approx(reference * 0.09, rel=1e-12)
 
 
+def test_report_keeps_its_monte_carlo_run(tmp_path, capsys):
+    import h5py
+
+    run = tmp_path / "run.h5"
+    argv = [
+        "report",
+        str(example_path("cement")),
+        "--demand",
+        "cement=1",
+        "--iterations",
+        "150",
+        "--seed",
+        "2",
+        "--threshold",
+        "780",
+        "--out",
+        str(run),
+        "--json",
+    ]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    with h5py.File(run) as h5:
+        scores = h5["scores"][:, 0, 0]
+        assert h5.attrs["complete"]
+    assert out["monte_carlo"]["mean"] == pytest.approx(scores.mean(), rel=1e-12)
+    assert out["thresholds"][0]["p_exceed"] == np.mean(scores > 780.0)
+    assert main(argv) == 1  # the run file exists: refused without --resume/--overwrite
+    assert "exists" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["monte_carlo"]["mean"] == out["monte_carlo"]["mean"]
+
+
 def test_report_errors_name_the_problem(tmp_path, capsys):
     table = tmp_path / "bad.csv"
     table.write_text("id,stage\nno_such_activity,A1\n")

@@ -71,15 +71,27 @@ def test_report_json_and_embedded_pngs(report, capsys):
         assert (img < 128).mean() > 0.005
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it)")
-def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
-    from PIL import Image
+PROBE = """<script>
+window.__errors = [];
+window.addEventListener("error", e => window.__errors.push(String(e.message)));
+window.addEventListener("load", () => {
+  const imgs = [...document.images];
+  const rects = imgs.map(i => {
+    const r = i.getBoundingClientRect();
+    return [r.left, r.top + window.scrollY, r.width, r.height];
+  });
+  document.title = "PROBE" + JSON.stringify({
+    images: imgs.length,
+    decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+    rects: rects,
+    errors: window.__errors,
+    scale: window.devicePixelRatio,
+  });
+});
+</script>"""
 
-    html, out = report
-    if not html.exists():
-        _run_report(html, capsys)
-    shot = tmp_path / "shot.png"
-    profile = tmp_path / "profile"
+
+def _chromium(*args, profile):
     cmd = [
         CHROMIUM,
         "--headless",
@@ -90,16 +102,46 @@ def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        "--window-size=1000,2600",
-        f"--screenshot={shot}",
-        html.as_uri(),
+        "--window-size=1000,4200",
+        *args,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert shot.exists()
+    return proc
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs it)")
+def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
+    """Chromium loads the report, decodes every figure, runs no failing script, and each
+    figure's area of the rendered page holds drawn content (dark axes and text, coloured marks).
+    """
+    from PIL import Image
+
+    html, out = report
+    if not html.exists():
+        _run_report(html, capsys)
+    # the report itself has no script; a probe added to a copy reports what the browser built
+    probed = tmp_path / "probed.html"
+    probed.write_text(html.read_text().replace("</body>", PROBE + "</body>"))
+    dom = _chromium("--dump-dom", probed.as_uri(), profile=tmp_path / "p1").stdout
+    found = re.search(r"<title>PROBE(.*?)</title>", dom, re.S)
+    assert found, dom[:500]
+    info = json.loads(found.group(1).replace("&quot;", '"'))
+    assert info["errors"] == []
+    assert info["images"] == 4 and info["decoded"] == 4
+    shot = tmp_path / "shot.png"
+    _chromium(f"--screenshot={shot}", html.as_uri(), profile=tmp_path / "p2")
     img = np.asarray(Image.open(shot).convert("RGB")).astype(float)
-    # the figures' coloured bars are on the page: saturated pixels exist and are not rare
-    saturation = img.max(axis=2) - img.min(axis=2)
-    assert (saturation > 60).mean() > 0.01
+    scale = float(info["scale"])
+    for left, top, width, height in info["rects"]:
+        assert width > 200 and height > 150  # laid out at a readable size
+        x0, y0 = int(left * scale), int(top * scale)
+        crop = img[y0 : y0 + int(height * scale), x0 : x0 + int(width * scale)]
+        assert crop.shape[0] > 100, "figure below the screenshot"
+        gray = crop.mean(axis=2)
+        saturation = crop.max(axis=2) - crop.min(axis=2)
+        assert (gray < 100).mean() > 0.005  # axes, ticks and labels
+        assert (saturation > 30).mean() > 0.01  # coloured bars or histogram (grey text is 0)
     shutil.copy(shot, out / "screenshot.png")

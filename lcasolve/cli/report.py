@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="Monte Carlo iterations (default 1000; 0 for none)",
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
+    p.add_argument("--out", default=None, metavar="RUN.h5", help="HDF5 file of the Monte Carlo run")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument(
         "--threshold",
         type=float,
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.iterations < 0:
         raise InputError(f"--iterations must be >= 0, got {args.iterations}")
+    if args.out and not args.iterations:
+        raise InputError("--out keeps a Monte Carlo run: give --iterations > 0")
     start = time.perf_counter()
     demand = parse_demand(args.demand)
     system = load_system(args)
@@ -89,7 +94,12 @@ def run(args: argparse.Namespace) -> int:
         from lcasolve.montecarlo import MonteCarlo
 
         res = MonteCarlo(system, demand, categories=[fp.category]).run(
-            args.iterations, seed=args.seed, progress=False
+            args.iterations,
+            seed=args.seed,
+            out=args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=False,
         )
         samples = res.scores[:, 0, 0]
         stats = res.statistics().iloc[0]
@@ -100,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
             "std": float(stats["std"]),
             "2.5%": float(stats["2.5%"]),
             "97.5%": float(stats["97.5%"]),
+            "n_fallback": int(res.n_fallback),
         }
+        if args.out:
+            payload["monte_carlo"]["out"] = str(args.out)
     limits = {f"{x:g}": x for x in args.threshold}
     if limits:
         df = compare_thresholds(fp.total, limits, samples)

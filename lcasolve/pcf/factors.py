@@ -147,7 +147,7 @@ def factor_footprint(
 
         uniq = list(dict.fromkeys(data["product"].tolist()))
         demands = {f"p{i}": {p: 1.0} for i, p in enumerate(uniq)}
-        mc = MonteCarlo(system, demands, categories=[k])
+        mc = MonteCarlo(system, demands, categories=[system.categories["id"].iloc[k]])
         res = mc.run(int(iterations), seed=seed, progress=False)
         ef = res.scores[:, :, 0]  # (iterations, products)
         where = {p: i for i, p in enumerate(uniq)}

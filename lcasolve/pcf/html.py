@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,13 +72,12 @@ def render_html(
     if samples is not None:
         figs.append(
             (
-                "Monte Carlo",
+                "Monte Carlo distribution",
                 plots.histogram(samples, thresholds, unit=fp.unit, deterministic=fp.total),
             )
         )
     for key, value in (report or {}).items():
-        text = json.dumps(value, indent=1, default=str)
-        parts.append(f"<h3>{esc(str(key))}</h3><pre>{esc(text)}</pre>")
+        parts.append(f"<h3>{esc(_TITLES.get(str(key), str(key)))}</h3>" + _section(value))
     images = [
         f"<h3>{esc(name)}</h3><img alt='{esc(name)}' src='data:image/png;base64,{figure_png(fig)}'>"
         for name, fig in figs
@@ -87,6 +85,55 @@ def render_html(
     parts[5:5] = images  # figures right after the headline total
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+#: headings of the known report sections (others are shown under their own key)
+_TITLES = {
+    "cutoff": "Cut-off check (PAS 2050: each excluded input < 1 %, all ≤ 5 %)",
+    "monte_carlo": "Monte Carlo",
+    "thresholds": "Limits",
+    "rating": "Rating against the benchmark",
+    "external_cost": "External cost",
+}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "<span class='ok'>yes</span>" if value else "<span class='bad'>no</span>"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if value is None:
+        return "–"
+    return html.escape(str(value))
+
+
+def _section(value: Any) -> str:
+    """A report section as HTML: key/value tables, row tables for lists of records."""
+    if isinstance(value, Mapping):
+        scalars = {k: v for k, v in value.items() if not isinstance(v, (list, tuple, Mapping))}
+        out = []
+        if scalars:
+            rows = "".join(
+                f"<tr><th>{html.escape(str(k))}</th><td>{_cell(v)}</td></tr>"
+                for k, v in scalars.items()
+            )
+            out.append(f"<table>{rows}</table>")
+        for k, v in value.items():
+            if k in scalars or (isinstance(v, (list, tuple)) and not v):
+                continue
+            out.append(f"<p>{html.escape(str(k))}</p>" + _section(v))
+        return "".join(out)
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Mapping) for v in value):
+            keys = list(dict.fromkeys(k for v in value for k in v))
+            head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_cell(v.get(k))}</td>" for k in keys) + "</tr>"
+                for v in value
+            )
+            return f"<table><tr>{head}</tr>{body}</table>"
+        return "<ul>" + "".join(f"<li>{_cell(v)}</li>" for v in value) + "</ul>"
+    return f"<p>{_cell(value)}</p>"
 
 
 def write_html(path: str | Path, fp: Footprint, **options: Any) -> Path:

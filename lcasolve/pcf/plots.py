@@ -72,7 +72,8 @@ def histogram(
     ax.hist(s, bins=max(10, min(60, s.size // 10)), color="#8064a2", alpha=0.8)
     for i, (name, limit) in enumerate((thresholds or {}).items()):
         p = float(np.mean(s > limit))
-        ax.axvline(limit, color=f"C{i + 1}", ls="--", label=f"{name} {limit:g}: P(>) = {p:.2f}")
+        label = f"limit {limit:g}" if name == f"{limit:g}" else f"{name} {limit:g}"
+        ax.axvline(limit, color=f"C{i + 1}", ls="--", label=f"{label}: P(>) = {p:.2f}")
     if deterministic is not None:
         ax.axvline(deterministic, color="k", lw=1.5, label=f"deterministic {deterministic:.4g}")
     ax.set_xlabel(unit)
