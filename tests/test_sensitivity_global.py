@@ -159,6 +159,10 @@ def test_monte_carlo_src_on_screened_inputs_matches_first_order_shares():
     # signs follow the local sensitivities (all positive: B and CF are positive)
     top = gs.table.iloc[0]
     assert top["spearman"] > 0 and top["src"] > 0
+    # the screening's ids and names travel with the entries
+    named = chosen.table.set_index(["matrix", "entry"])
+    assert top["col_name"] == named.loc[(top["matrix"], top["entry"]), "col_name"]
+    assert top["row_id"] == named.loc[(top["matrix"], top["entry"]), "row_id"]
 
 
 def test_global_sensitivities_needs_recorded_inputs():

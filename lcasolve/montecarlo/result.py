@@ -57,6 +57,12 @@ class Comparison:
             }
         return pd.DataFrame(rows).T
 
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison {self.a} vs {self.b} ({self.category}), {self.difference.size} "
+            f"paired iterations: P(a < b) = {self.p_less:.3f}>"
+        )
+
     def _repr_html_(self) -> str:
         return (
             f"<p>{self.a} vs {self.b} ({self.category}): P(a &lt; b) = {self.p_less:.3f}</p>"

@@ -320,7 +320,8 @@ def global_sensitivities(
         they enter the matrix, one column per recorded entry.
     record : mapping or Screening
         The ``record=`` given to the run (``{matrix: entry indices}``), or the
-        :class:`~lcasolve.sensitivity.Screening` whose ``record`` it was.
+        :class:`~lcasolve.sensitivity.Screening` whose ``record`` it was (its ids and names are
+        then added to the table).
     demand, category : name, optional
         Which score; default the first.
 
@@ -329,6 +330,7 @@ def global_sensitivities(
     GlobalSensitivity
         ``r2`` is the share of the score's variance the recorded inputs explain linearly.
     """
+    names = getattr(record, "table", None)
     record = getattr(record, "record", record)
     inputs: Mapping[str, np.ndarray] = getattr(result, "inputs", {}) or {}
     y = np.asarray(result.values(demand, category), dtype=np.float64)
@@ -351,4 +353,12 @@ def global_sensitivities(
     if not blocks:
         raise InputError("no recorded inputs to analyse: the record is empty")
     X = np.hstack(blocks)  # noqa: N806
-    return table(X, y, pd.concat(labels, ignore_index=True))
+    frame = pd.concat(labels, ignore_index=True)
+    if isinstance(names, pd.DataFrame) and {"matrix", "entry"} <= set(names.columns):
+        keep = [c for c in ("row_id", "col_id", "row_name", "col_name") if c in names.columns]
+        frame = frame.merge(
+            names[["matrix", "entry", *keep]].drop_duplicates(["matrix", "entry"]),
+            on=["matrix", "entry"],
+            how="left",
+        )
+    return table(X, y, frame)
