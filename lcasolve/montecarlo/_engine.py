@@ -415,9 +415,10 @@ def _gauss_seidel(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Gauss-Seidel sweeps in consumer-before-supplier order, checked every few sweeps.
 
-    A sample is frozen once its relative residual is at most the tolerance; a
-    sample whose error shrinks less than twofold between checks, or that exceeds ``max_iter``
-    sweeps, is returned in ``failed`` for a direct solve.
+    A sample is frozen once its relative residual is at most the tolerance; a sample whose
+    error shrinks less than twofold between checks, or that exceeds ``max_iter`` sweeps, is
+    returned in ``failed`` for a direct solve. The samples still iterating are kept in compact
+    contiguous copies, so the kernels run on full tiles and finished samples cost nothing.
     """
     from lcasolve.montecarlo import _kernels
 
@@ -425,37 +426,34 @@ def _gauss_seidel(
     assert plan.order is not None and plan.diag_pos is not None
     K = data.shape[1]
     x = np.zeros((plan.n, K))
-    active = np.arange(K, dtype=np.int64)
+    current = np.arange(K, dtype=np.int64)
+    dc, xc = data, x  # the current samples' values and iterates (x itself until one finishes)
     previous = np.full(K, np.inf)
     failed: list[int] = []
     sweeps = 0
-    res = np.empty(K)
-    while active.size:
-        _kernels.gauss_seidel(
-            a.indptr,
-            a.indices,
-            data,
-            plan.diag_pos,
-            plan.order,
-            f,
-            x,
-            active,
-            1 if sweeps == 0 else plan.check_every,
-        )
-        sweeps += 1 if sweeps == 0 else plan.check_every
-        r = res[: active.size]
-        _kernels.relative_residuals(a.indptr, a.indices, data, x, f, active, r)
+    while current.size:
+        step = 1 if sweeps == 0 else plan.check_every
+        _kernels.gauss_seidel(a.indptr, a.indices, dc, plan.diag_pos, plan.order, f, xc, step)
+        sweeps += step
+        r = np.empty(current.size)
+        _kernels.block_relative_residuals(a.indptr, a.indices, dc, xc, f, r)
+        if xc is not x:
+            x[:, current] = xc
         done = r <= plan.tolerance
-        stalled = ~done & ~(r < 0.5 * previous[active])
+        stalled = ~done & ~(r < 0.5 * previous[current])
         if sweeps > 1:
-            failed.extend(active[stalled].tolist())
+            failed.extend(current[stalled].tolist())
         else:
             stalled[:] = False
-        previous[active] = r
-        active = active[~done & ~stalled]
-        if sweeps >= plan.max_iter and active.size:
-            failed.extend(active.tolist())
+        previous[current] = r
+        keep = ~done & ~stalled
+        if sweeps >= plan.max_iter and keep.any():
+            failed.extend(current[keep].tolist())
             break
+        if not keep.all():
+            current = current[keep]
+            dc = np.ascontiguousarray(dc[:, keep])
+            xc = np.ascontiguousarray(xc[:, keep])
     return x, np.array(sorted(failed), dtype=np.int64), sweeps
 
 

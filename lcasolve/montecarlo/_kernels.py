@@ -129,34 +129,78 @@ def lu_solve(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, active, sweeps):  # pragma: no cover
-    """``sweeps`` Gauss-Seidel sweeps on ``A_k x = f`` for the samples in ``active``.
+def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, sweeps):  # pragma: no cover
+    """``sweeps`` Gauss-Seidel sweeps on ``A_k x_k = f`` for every column ``k`` of ``x``.
 
     Rows run in ``order`` (consumers before their suppliers, so the acyclic part is solved
-    exactly in one sweep). Each sample's arithmetic is independent of the others.
+    exactly in one sweep). Tiles of contiguous samples run in parallel; each sample's arithmetic
+    is the same whatever the tile, so results do not depend on the block or the threads.
     """
-    n_act = active.shape[0]
-    n_tiles = (n_act + _TILE - 1) // _TILE
-    acc = np.empty((n_tiles, _TILE))
+    K = x.shape[1]
+    n_tiles = (K + _TILE - 1) // _TILE
     for t in prange(n_tiles):
-        a0 = t * _TILE
-        a1 = min(n_act, a0 + _TILE)
+        k0 = t * _TILE
+        w = min(K, k0 + _TILE) - k0
+        acc = np.empty(_TILE)
         for _ in range(sweeps):
             for r in range(order.shape[0]):
                 i = order[r]
-                for q in range(a0, a1):
-                    acc[t, q - a0] = f[i]
+                fi = f[i]
+                for q in range(_TILE):
+                    acc[q] = fi
                 d = diag_pos[i]
                 for p in range(indptr[i], indptr[i + 1]):
                     if p == d:
                         continue
                     j = indices[p]
-                    for q in range(a0, a1):
-                        k = active[q]
-                        acc[t, q - a0] -= data[p, k] * x[j, k]
-                for q in range(a0, a1):
-                    k = active[q]
-                    x[i, k] = acc[t, q - a0] / data[d, k]
+                    if w == _TILE:  # full tile: a fixed trip count the compiler vectorizes
+                        for q in range(_TILE):
+                            acc[q] -= data[p, k0 + q] * x[j, k0 + q]
+                    else:
+                        for q in range(w):
+                            acc[q] -= data[p, k0 + q] * x[j, k0 + q]
+                for q in range(w):
+                    x[i, k0 + q] = acc[q] / data[d, k0 + q]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def block_relative_residuals(indptr, indices, data, x, f, out):  # pragma: no cover - compiled
+    """:func:`relative_residuals` for every column of contiguous ``data`` and ``x``."""
+    m = indptr.shape[0] - 1
+    K = x.shape[1]
+    n_tiles = (K + _TILE - 1) // _TILE
+    for t in prange(n_tiles):
+        k0 = t * _TILE
+        w = min(K, k0 + _TILE) - k0
+        r = np.empty(_TILE)
+        a = np.empty(_TILE)
+        worst = np.zeros(_TILE)
+        scale = np.zeros(_TILE)
+        for i in range(m):
+            fi = f[i]
+            for q in range(_TILE):
+                r[q] = fi
+                a[q] = abs(fi)
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                if w == _TILE:  # full tile: a fixed trip count the compiler vectorizes
+                    for q in range(_TILE):
+                        v = data[p, k0 + q] * x[j, k0 + q]
+                        r[q] -= v
+                        a[q] += abs(v)
+                else:
+                    for q in range(w):
+                        v = data[p, k0 + q] * x[j, k0 + q]
+                        r[q] -= v
+                        a[q] += abs(v)
+            for q in range(w):
+                ar = abs(r[q])
+                if ar > worst[q] or ar != ar:
+                    worst[q] = ar
+                if a[q] > scale[q]:
+                    scale[q] = a[q]
+        for q in range(w):
+            out[k0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]
 
 
 @njit(cache=True, nogil=True, parallel=True)
