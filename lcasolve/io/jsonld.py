@@ -1,0 +1,471 @@
+"""openLCA JSON-LD reader (olca-schema v1 and v2), zip files and folders.
+
+Several inputs are read together: processes in one file may name providers or units in another
+(e.g. the uslci-transport and uslci-rail zips with the USLCI zip for the openLCA reference units).
+Files passed as ``reference_data`` contribute only units, unit groups, flow properties, flows and
+categories, not processes.
+
+Amounts are converted to each flow's reference unit:
+``amount × unit.conversionFactor / flowPropertyFactor.conversionFactor`` (the flow's factor for the
+exchange's flow property, relative to its reference flow property). Uncertainty becomes a
+stats_arrays record: ``LOG_NORMAL_DISTRIBUTION`` (``geomMean``, ``geomSd``) → 2 with
+``loc = ln geomMean``, ``scale = ln geomSd``; ``NORMAL_DISTRIBUTION`` (``mean``, ``sd``) → 3;
+``UNIFORM_DISTRIBUTION`` → 4; ``TRIANGLE_DISTRIBUTION`` → 5; all scaled by the unit conversion.
+With ``pedigree=True`` an exchange's five-score data-quality entry (``pedigreeUncertainty`` in v1,
+``dqEntry`` in v2) widens it to a lognormal with the ecoinvent v3 factors
+(:mod:`lcasolve.uncertainty.pedigree`); ``baseUncertainty`` is taken as the basic variance of
+ln(amount) when the exchange has no lognormal of its own.
+
+Linking, allocation and the link report: :mod:`lcasolve.io._linking`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lcasolve._options import get_options
+from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
+from lcasolve.io._linking import (
+    ExchangeRecord,
+    FlowRecord,
+    Problems,
+    ProcessRecord,
+    assemble,
+)
+from lcasolve.model import UNCERTAINTY_DTYPE, System
+from lcasolve.uncertainty.pedigree import parse_pedigree, pedigree_variance
+
+__all__ = ["read"]
+
+_FOLDERS = ("processes", "flows", "flow_properties", "unit_groups", "categories")
+_KIND = {"ELEMENTARY_FLOW": "elementary", "PRODUCT_FLOW": "product", "WASTE_FLOW": "waste"}
+_ALLOCATION = {
+    "PHYSICAL_ALLOCATION": "physical",
+    "ECONOMIC_ALLOCATION": "economic",
+    "CAUSAL_ALLOCATION": "causal",
+}
+
+
+def _members(path: Path) -> Iterator[tuple[str, str, Any]]:
+    """``(folder, location, parsed JSON)`` for the JSON files of the folders lcasolve reads."""
+    if path.is_dir():
+        for folder in _FOLDERS:
+            for f in sorted((path / folder).glob("*.json")):
+                where = f"{path}/{folder}/{f.name}"
+                try:
+                    with open(f, encoding="utf-8") as fh:
+                        yield folder, where, json.load(fh)
+                except json.JSONDecodeError as exc:
+                    raise DataFileError(f"{where}: invalid JSON ({exc})") from None
+        return
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataFileError(
+            f"{path}: not a readable zip file (truncated or corrupt: {exc})"
+        ) from None
+    with z:
+        for info in z.infolist():
+            folder, _, name = info.filename.lstrip("./").partition("/")
+            if folder not in _FOLDERS or not name.endswith(".json"):
+                continue
+            where = f"{path}:{info.filename}"
+            try:
+                with z.open(info) as fh:
+                    data = json.load(fh)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(f"{where}: invalid JSON ({exc})") from None
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise DataFileError(f"{where}: cannot be read from the zip ({exc})") from None
+            yield folder, where, data
+
+
+@dataclass
+class _Reference:
+    """Units, flow properties, categories and flows of all inputs."""
+
+    units: dict[str, tuple[str, float, str]] = field(default_factory=dict)  # id -> group, f, name
+    group_unit: dict[str, str] = field(default_factory=dict)  # group -> reference unit name
+    property_group: dict[str, str] = field(default_factory=dict)  # flow property -> group
+    categories: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict
+    )  # id -> name, parent
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    flow_where: dict[str, str] = field(default_factory=dict)
+
+    def add(self, folder: str, where: str, data: dict[str, Any]) -> None:
+        oid = data.get("@id")
+        if not oid:
+            raise DataFileError(f"{where}: no @id")
+        if folder == "unit_groups":
+            ref = ""
+            for u in data.get("units", []):
+                self.units[u["@id"]] = (
+                    oid,
+                    float(u.get("conversionFactor", 1.0)),
+                    u.get("name", ""),
+                )
+                if u.get("referenceUnit") or u.get("isRefUnit"):
+                    ref = u.get("name", "")
+            self.group_unit[oid] = ref
+        elif folder == "flow_properties":
+            group = (data.get("unitGroup") or {}).get("@id")
+            if group:
+                self.property_group[oid] = group
+        elif folder == "categories":
+            parent = data.get("category")
+            self.categories[oid] = (data.get("name", ""), parent.get("@id") if parent else None)
+        elif folder == "flows":
+            self.flows[oid] = data
+            self.flow_where[oid] = where
+
+    def category_path(self, category: Any) -> str:
+        """``a/b/c`` of a category reference (v1) or path string (v2)."""
+        if isinstance(category, str):
+            return category
+        if not isinstance(category, dict):
+            return ""
+        names, cid, seen = [], category.get("@id"), set()
+        while cid and cid in self.categories and cid not in seen:
+            seen.add(cid)
+            name, cid = self.categories[cid]
+            names.append(name)
+        if not names and category.get("name"):
+            names = [category["name"]]
+        return "/".join(reversed(names))
+
+    def unit_name(self, property_id: str | None) -> str:
+        group = self.property_group.get(property_id or "")
+        return self.group_unit.get(group or "", "")
+
+
+def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
+    data = ref.flows[fid]
+    kind = _KIND.get(data.get("flowType", ""), "product")
+    props = data.get("flowProperties", [])
+    refprop = next(
+        (p for p in props if p.get("referenceFlowProperty") or p.get("isRefFlowProperty")),
+        props[0] if props else {},
+    )
+    unit = ref.unit_name((refprop.get("flowProperty") or {}).get("@id"))
+    return FlowRecord(
+        id=fid,
+        name=data.get("name", ""),
+        kind=kind,
+        unit=unit,
+        compartment=ref.category_path(data.get("category")),
+        cas=(data.get("cas") or "").strip(),
+    )
+
+
+def _conversion(ref: _Reference, ex: dict[str, Any], fid: str, where: str) -> float:
+    """Factor from the exchange's unit to the flow's reference unit."""
+    unit_id = (ex.get("unit") or {}).get("@id")
+    prop_id = (ex.get("flowProperty") or {}).get("@id")
+    if unit_id is None:
+        return 1.0
+    if unit_id not in ref.units:
+        raise DataFileError(
+            f"{where}: unit {ex['unit'].get('name', '')!r} ({unit_id}) is in no unit group of the "
+            f"inputs (pass the database with openLCA's reference units as reference_data)"
+        )
+    group, unit_factor, _ = ref.units[unit_id]
+    flow = ref.flows[fid]
+    factors = {
+        (p.get("flowProperty") or {}).get("@id"): float(p.get("conversionFactor", 1.0))
+        for p in flow.get("flowProperties", [])
+    }
+    if prop_id is None:
+        prop_id = next(
+            (p for p, g in ref.property_group.items() if g == group and p in factors), None
+        )
+    if prop_id not in factors:
+        raise DataFileError(
+            f"{where}: flow {flow.get('name', '')!r} ({fid}) has no factor for the flow property "
+            f"{prop_id} of the exchange"
+        )
+    if prop_id in ref.property_group and ref.property_group[prop_id] != group:
+        raise DataFileError(
+            f"{where}: unit {unit_id} does not belong to the unit group of flow property {prop_id}"
+        )
+    if prop_id not in ref.property_group:
+        raise DataFileError(f"{where}: flow property {prop_id} has no known unit group")
+    if factors[prop_id] == 0:
+        raise DataFileError(f"{where}: flow {fid} has a zero conversion factor for {prop_id}")
+    return unit_factor / factors[prop_id]
+
+
+def _num(u: dict[str, Any], key: str, where: str) -> float:
+    try:
+        v = float(u[key])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidUncertaintyError(f"{where}: uncertainty needs a numeric {key!r}") from None
+    if not math.isfinite(v):
+        raise InvalidUncertaintyError(f"{where}: uncertainty {key!r} is {v}")
+    return v
+
+
+def _uncertainty(
+    ex: dict[str, Any], amount: float, factor: float, where: str, pedigree: bool
+) -> np.void | None:
+    """stats_arrays record of the converted amount, or None (no uncertainty)."""
+    u = ex.get("uncertainty")
+    rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
+    for name in ("scale", "shape", "minimum", "maximum"):
+        rec[name] = np.nan
+    rec["loc"] = amount
+    rec["negative"] = amount < 0
+    kind = (u or {}).get("distributionType", "")
+    variance: float | None = None
+    if u and kind == "LOG_NORMAL_DISTRIBUTION":
+        gsd = _num(u, "geomSd", where)
+        if gsd < 0 or 0 < gsd < 1:
+            raise InvalidUncertaintyError(f"{where}: geomSd {gsd} must be >= 1")
+        # openLCA exports 0 for a geometric standard deviation that was never entered
+        variance = math.log(gsd) ** 2 if gsd > 0 else None
+    elif u and kind == "NORMAL_DISTRIBUTION":
+        sd = _num(u, "sd", where)
+        if sd <= 0:
+            raise InvalidUncertaintyError(f"{where}: normal sd {sd} must be > 0")
+        rec["uncertainty_type"] = 3
+        rec["loc"] = _num(u, "mean", where) * factor if "mean" in u else amount
+        rec["scale"] = sd * abs(factor)
+    elif u and kind in ("UNIFORM_DISTRIBUTION", "TRIANGLE_DISTRIBUTION"):
+        lo, hi = _num(u, "minimum", where) * factor, _num(u, "maximum", where) * factor
+        mode = _num(u, "mode", where) * factor if kind == "TRIANGLE_DISTRIBUTION" else amount
+        if not lo < hi or (kind == "TRIANGLE_DISTRIBUTION" and not lo <= mode <= hi):
+            raise InvalidUncertaintyError(
+                f"{where}: {kind} needs minimum < maximum (and the mode between), got "
+                f"{u.get('minimum')}, {u.get('mode', '')}, {u.get('maximum')}"
+            )
+        rec["uncertainty_type"] = 4 if kind == "UNIFORM_DISTRIBUTION" else 5
+        rec["minimum"], rec["maximum"] = lo, hi
+        if kind == "TRIANGLE_DISTRIBUTION":
+            rec["loc"] = mode
+    elif u and kind not in ("", "NO_DISTRIBUTION"):
+        raise InvalidUncertaintyError(
+            f"{where}: unknown distributionType {kind!r} (LOG_NORMAL_DISTRIBUTION, "
+            f"NORMAL_DISTRIBUTION, UNIFORM_DISTRIBUTION, TRIANGLE_DISTRIBUTION)"
+        )
+    entry = ex.get("pedigreeUncertainty") or ex.get("dqEntry")
+    if pedigree and entry and rec["uncertainty_type"] == 0:
+        scores = parse_pedigree(entry, where)
+        if variance is None and ex.get("baseUncertainty") is not None:
+            base = float(ex["baseUncertainty"])
+            if base < 0 or not math.isfinite(base):
+                raise InvalidUncertaintyError(f"{where}: baseUncertainty {base} must be >= 0")
+            variance = base
+        variance = (variance or 0.0) + pedigree_variance(scores)
+    if variance is None or rec["uncertainty_type"] != 0:
+        return rec if rec["uncertainty_type"] != 0 else None
+    if variance == 0 or amount == 0:
+        return None
+    median = abs(float(u["geomMean"]) * factor) if u and u.get("geomMean") else abs(amount)
+    rec["uncertainty_type"] = 2
+    rec["loc"] = math.log(median if median > 0 else abs(amount))
+    rec["scale"] = math.sqrt(variance)
+    return rec
+
+
+def _process(
+    data: dict[str, Any], where: str, ref: _Reference, pedigree: bool, problems: Problems
+) -> tuple[ProcessRecord, int]:
+    pid = data.get("@id", "")
+    loc = data.get("location")
+    location = loc.get("name", loc.get("code", "")) if isinstance(loc, dict) else (loc or "")
+    p = ProcessRecord(
+        id=pid,
+        name=data.get("name", ""),
+        location=location,
+        type=data.get("processType", "UNIT_PROCESS"),
+        default_allocation=_ALLOCATION.get(data.get("defaultAllocationMethod") or ""),
+        category=ref.category_path(data.get("category")),
+        where=f"{where} (process {pid})",
+    )
+    conversions = 0
+
+    def _checked_uncertainty(
+        ex: dict[str, Any], amount: float, factor: float, where: str
+    ) -> np.void | None:
+        """Invalid distributions stop a strict read; otherwise they are listed and dropped."""
+        try:
+            return _uncertainty(ex, amount, factor, where, pedigree)
+        except InvalidUncertaintyError as exc:
+            problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
+            return None
+
+    for i, ex in enumerate(data.get("exchanges", [])):
+        eid = ex.get("@id") or str(ex.get("internalId", i))
+        ewhere = f"{where} (process {pid}, exchange {eid})"
+
+        def one(
+            ex: dict[str, Any] = ex, eid: str = eid, ewhere: str = ewhere
+        ) -> tuple[ExchangeRecord, float]:
+            fid = (ex.get("flow") or {}).get("@id")
+            if fid not in ref.flows:
+                name = (ex.get("flow") or {}).get("name", "")
+                raise DataFileError(f"{ewhere}: the flow {name!r} ({fid}) is not in the data")
+            try:
+                amount = float(ex.get("amount", 0.0))
+            except (TypeError, ValueError):
+                raise DataFileError(
+                    f"{ewhere}: amount {ex.get('amount')!r} is not a number"
+                ) from None
+            if not math.isfinite(amount):
+                raise DataFileError(f"{ewhere}: amount {amount} is not finite")
+            factor = _conversion(ref, ex, fid, ewhere)
+            rec = ExchangeRecord(
+                flow=fid,
+                amount=amount * factor,
+                is_input=bool(ex.get("isInput", ex.get("input", False))),
+                is_reference=bool(
+                    ex.get("isQuantitativeReference", ex.get("quantitativeReference", False))
+                ),
+                is_avoided=bool(ex.get("isAvoidedProduct", ex.get("avoidedProduct", False))),
+                provider=(ex.get("defaultProvider") or {}).get("@id"),
+                uncertainty=_checked_uncertainty(ex, amount * factor, factor, ewhere),
+                id=eid,
+                where=ewhere,
+            )
+            return rec, factor
+
+        got = problems.guard(one)
+        if got is None:
+            if ex.get("isQuantitativeReference") or ex.get("quantitativeReference"):
+                raise _SkipProcess
+            continue
+        conversions += got[1] != 1.0
+        p.exchanges.append(got[0])
+    for f in data.get("allocationFactors", []):
+        method = _ALLOCATION.get(f.get("allocationType", ""))
+        product = (f.get("product") or {}).get("@id")
+        if method is None or product is None:
+            continue
+        value = float(f.get("value", 0.0))
+        if method == "causal":
+            flow = ((f.get("exchange") or {}).get("flow") or {}).get("@id")
+            if flow:
+                p.causal[(product, flow)] = value
+        else:
+            p.allocation.setdefault(method, {})[product] = value
+    return p, conversions
+
+
+class _SkipProcess(Exception):
+    """A process whose reference exchange is broken is left out (strict=False)."""
+
+
+def read(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    ambiguous: str = "prefer",
+    unlinked: str = "cutoff",
+    allocation: str = "process",
+    strict: bool = True,
+    pedigree: bool = False,
+    reference_data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    progress: bool | None = None,
+    **unused: Any,
+) -> System:
+    """Read openLCA JSON-LD zips or folders into one linked system.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        JSON-LD zip files or folders, read together.
+    ambiguous, unlinked, allocation : str
+        Linking and allocation policies, see :func:`lcasolve.io._linking.assemble`.
+    strict : bool
+        Stop at the first problem (default), or collect problems in
+        ``system.metadata["problems"]`` and leave out what cannot be read.
+    pedigree : bool
+        Turn data-quality (pedigree) entries into lognormal spread (ecoinvent v3 factors).
+    reference_data : path-like or sequence, optional
+        Files whose units, flow properties, flows and categories are used, not their processes.
+    progress : bool, optional
+        Show a progress bar (default: the ``progress`` option).
+
+    Returns
+    -------
+    System
+        ``metadata`` holds ``link_report``, ``problems``, ``link_counts`` and ``counts``
+        (processes, flows, exchanges, elementary exchanges, unit conversions).
+    """
+    del unused
+    if isinstance(reference_data, (str, os.PathLike)):
+        reference_data = [reference_data]
+    files = [Path(p) for p in paths]
+    ref_files = [Path(p) for p in (reference_data or [])]
+    for f in [*files, *ref_files]:
+        if not f.exists():
+            raise DataFileError(f"{f}: no such file or folder")
+    problems = Problems(strict)
+    ref = _Reference()
+    raw: list[tuple[str, dict[str, Any]]] = []
+    for f in [*ref_files, *files]:
+        keep_processes = f in files
+        for folder, where, data in _members(f):
+            if folder == "processes":
+                if keep_processes:
+                    raw.append((where, data))
+            else:
+                ref.add(folder, where, data)
+    if not raw:
+        raise InputError(f"no processes in {', '.join(map(str, files))}")
+    from tqdm.auto import tqdm
+
+    show = get_options().progress if progress is None else progress
+    processes: list[ProcessRecord] = []
+    conversions = 0
+    n_exchanges = n_elementary = 0
+    seen: set[str] = set()
+    for where, data in tqdm(raw, desc="processes", disable=not show, unit="proc"):
+        pid = data.get("@id")
+        if not pid or pid in seen:
+            problems.add(DataFileError(f"{where}: process id {pid!r} is missing or repeated"))
+            continue
+        seen.add(pid)
+        try:
+            proc, conv = _process(data, where, ref, pedigree, problems)
+        except _SkipProcess:
+            continue
+        conversions += conv
+        n_exchanges += len(data.get("exchanges", []))
+        processes.append(proc)
+    flows = {}
+    for fid in ref.flows:
+        flows[fid] = _flow_record(ref, fid)
+    n_elementary = sum(
+        1 for p in processes for e in p.exchanges if flows[e.flow].kind == "elementary"
+    )
+    counts = {
+        "processes": len(processes),
+        "flows": len(ref.flows),
+        "exchanges": n_exchanges,
+        "elementary_exchanges": n_elementary,
+        "unit_conversions": conversions,
+    }
+    return assemble(
+        processes,
+        flows,
+        ambiguous=ambiguous,
+        unlinked=unlinked,
+        allocation=allocation,
+        strict=strict,
+        problems=problems,
+        metadata={
+            "format": "jsonld",
+            "files": [str(f) for f in files],
+            "reference_data": [str(f) for f in ref_files],
+            "counts": counts,
+        },
+    )

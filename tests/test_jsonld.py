@@ -1,0 +1,269 @@
+"""openLCA JSON-LD import: USLCI (schema v1) and uslci-transport/rail (v2) against their README."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import lcasolve
+from lcasolve.io import jsonld
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def uslci_zip(shared_data):
+    return shared_data / "uslci" / "uslci_olca1_5_0_json_ld.zip"
+
+
+@pytest.fixture(scope="module")
+def uslci_readme_rules(uslci_zip):
+    """Linked by the README's rules: unique provider only, no allocation (co-products cut off)."""
+    return lcasolve.load(uslci_zip, ambiguous="cutoff", allocation="none", strict=False)
+
+
+def test_uslci_counts_equal_the_readme(uslci_readme_rules):
+    s = uslci_readme_rules
+    assert s.metadata["counts"] == {
+        "processes": 766,
+        "flows": 4601,
+        "exchanges": 32526,
+        "elementary_exchanges": 24950,
+        "unit_conversions": 3223,
+    }
+    links = s.metadata["link_counts"]
+    assert links["reference"] == 766
+    assert links["unique provider"] == 3590
+    assert links["ambiguous"] == 135
+    assert links["unlinked"] == 2441 + 388
+    issues = Counter(r["issue"] for r in s.metadata["link_report"])
+    assert issues == {"unlinked": 2829, "ambiguous": 135, "co-product cut off": 256}
+    # every ambiguous input is one of the README's two flows
+    amb = {r["flow_name"] for r in s.metadata["link_report"] if r["issue"] == "ambiguous"}
+    assert amb == {"Harvesting, fresh fruit bunch, at farm", "Diesel, at refinery"}
+    cutoff_named = [
+        r
+        for r in s.metadata["link_report"]
+        if r["issue"] == "unlinked" and r["flow_name"].startswith("CUTOFF")
+    ]
+    assert len(cutoff_named) == 2441
+    unlinked_other = Counter(
+        r["flow_name"]
+        for r in s.metadata["link_report"]
+        if r["issue"] == "unlinked" and not r["flow_name"].startswith("CUTOFF")
+    )
+    assert len(unlinked_other) == 114
+    assert unlinked_other["Gasoline, at refinery"] == 80
+    assert unlinked_other["Sodium hydroxide, production mix, at plant"] == 25
+
+
+def test_uslci_matrices_equal_the_readme(uslci_readme_rules):
+    s = uslci_readme_rules
+    A = s.A  # noqa: N806
+    assert A.shape == (766, 766)
+    assert A.count_nonzero() == 4103  # 766 diagonal + 3,337 off-diagonal (2 sums cancel to 0)
+    d = A.diagonal()
+    assert d.min() == pytest.approx(0.000244, rel=1e-3) and d.max() == pytest.approx(26100)
+    assert int((d != 1).sum()) == 237
+    off = A - np.diag(d)
+    assert int((off > 0).sum()) == 1  # one negative input amount
+    assert np.abs(A).max() == pytest.approx(1.1929e8, rel=1e-4)
+    assert s.B.shape == (2918, 766)
+    # the README counts B with elementary inputs negative: 6 (flow, process) pairs whose input
+    # and output amounts are equal cancel there (24,116); lcasolve stores both directions
+    # positive, as brightway does, so those pairs stay (24,122)
+    assert s.B.count_nonzero() == 24122
+
+
+def test_uslci_solves_and_lists_every_choice(uslci_zip):
+    s = lcasolve.load(uslci_zip, strict=False)  # default policies: prefer, process allocation
+    report = s.metadata["link_report"]
+    chosen = [r for r in report if r["issue"] == "ambiguous"]
+    assert len(chosen) == 135 and all(r["action"].startswith("linked to ") for r in chosen)
+    assert all(r["detail"] for r in chosen)
+    lca = lcasolve.LCA(s)
+    demand = {pid: 1.0 for pid in s.activities["product_id"].iloc[::50]}
+    res = lca.calculate_many([{k: v} for k, v in demand.items()])
+    assert res.residual <= 1e-10
+    assert lca.activity_scores().residual <= 1e-10 or s.n_categories == 0
+
+
+def test_strict_read_names_the_invalid_distribution(uslci_zip):
+    with pytest.raises(lcasolve.errors.InvalidUncertaintyError) as info:
+        lcasolve.load(uslci_zip)
+    msg = str(info.value)
+    assert "uslci_olca1_5_0_json_ld.zip:processes/" in msg and "exchange" in msg
+    assert "TRIANGLE_DISTRIBUTION" in msg
+
+
+def test_uslci_uncertainty_mapping(uslci_readme_rules):
+    s = uslci_readme_rules
+    kinds = Counter(
+        np.concatenate(
+            [
+                s.technosphere.uncertainty["uncertainty_type"],
+                s.biosphere.uncertainty["uncertainty_type"],
+            ]
+        ).tolist()
+    )
+    # 27 triangles are invalid in the data (mode outside min..max) and are dropped, listed
+    assert sum("TRIANGLE_DISTRIBUTION" in p for p in s.metadata["problems"]) == 27
+    assert kinds[5] > 0 and kinds[4] > 0 and kinds[2] > 0
+
+
+def test_transport_and_rail_reproduce_the_readme_co2(shared_data):
+    d = shared_data
+    s = lcasolve.load(
+        d / "uslci-transport" / "uslci-transport_v1.1_json_ld.zip",
+        d / "uslci-transport" / "uslci-rail_v1.0_json_ld.zip",
+        reference_data=d / "uslci" / "uslci_olca1_5_0_json_ld.zip",
+    )
+    assert s.n_activities == 52
+    assert s.A.count_nonzero() == 87 and s.B.count_nonzero() == 110
+    links = s.metadata["link_counts"]
+    assert links["default provider"] == 35 and "ambiguous" not in links
+    outside = [r for r in s.metadata["link_report"] if r["issue"] == "provider outside data"]
+    assert len(outside) == 173
+    result = lcasolve.LCA(s).calculate({"0001b273-4a23-3c9f-b790-840b628d1bf5": 1.0})
+    rail = s.activities["name"].str.contains("rail").to_numpy()
+    assert result.supply[rail].sum() == pytest.approx(0.03476775986755646, rel=1e-12)
+    co2 = s.flows.index[s.flows["name"] == "Carbon dioxide"]
+    g = s.B @ result.supply
+    assert float(g[co2][0]) == pytest.approx(4.130301049177322e-4, rel=1e-9)
+
+
+def _write_zip(path, files):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, json.dumps(data))
+    return path
+
+
+MASS = "93a60a56-a3c8-11da-a746-0800200b9a66"
+KG = "20aadc24-a391-41cf-b340-3e4529f44bde"
+
+
+def _ref_files():
+    return {
+        "unit_groups/g.json": {
+            "@type": "UnitGroup",
+            "@id": "g",
+            "name": "mass",
+            "units": [{"@id": KG, "name": "kg", "conversionFactor": 1.0, "referenceUnit": True}],
+        },
+        "flow_properties/m.json": {"@type": "FlowProperty", "@id": MASS, "unitGroup": {"@id": "g"}},
+    }
+
+
+def _flow(fid, kind="PRODUCT_FLOW", name=None):
+    return {
+        "@type": "Flow",
+        "@id": fid,
+        "name": name or fid,
+        "flowType": kind,
+        "category": "Elementary flows/emission/air" if kind == "ELEMENTARY_FLOW" else "",
+        "flowProperties": [
+            {"flowProperty": {"@id": MASS}, "conversionFactor": 1.0, "referenceFlowProperty": True}
+        ],
+    }
+
+
+def _ex(flow, amount, *, is_input=False, ref=False, provider=None):
+    e = {
+        "@id": f"{flow}-{amount}",
+        "flow": {"@id": flow},
+        "amount": amount,
+        "isInput": is_input,
+        "isQuantitativeReference": ref,
+        "unit": {"@id": KG},
+        "flowProperty": {"@id": MASS},
+    }
+    if provider:
+        e["defaultProvider"] = {"@id": provider}
+    return e
+
+
+def test_allocation_of_a_multi_output_process(tmp_path):
+    """A refinery makes 0.6 kg petrol and 0.4 kg diesel from 1 kg crude (10 kg CO2 each).
+
+    By hand: physical factors 0.6/0.4 give 1 kg petrol 0.6 × 10 / 0.6 = 10 kg CO2 per kg; economic
+    factors 0.75/0.25 give petrol 0.75 × 10 / 0.6 = 12.5 and diesel 0.25 × 10 / 0.4 = 6.25.
+    """
+    refinery = {
+        "@type": "Process",
+        "@id": "refinery",
+        "name": "refinery",
+        "processType": "UNIT_PROCESS",
+        "defaultAllocationMethod": "PHYSICAL_ALLOCATION",
+        "exchanges": [
+            _ex("petrol", 0.6, ref=True),
+            _ex("diesel", 0.4),
+            _ex("crude", 1.0, is_input=True),
+            _ex("co2", 10.0),
+        ],
+        "allocationFactors": [
+            {"allocationType": "PHYSICAL_ALLOCATION", "product": {"@id": "petrol"}, "value": 0.6},
+            {"allocationType": "PHYSICAL_ALLOCATION", "product": {"@id": "diesel"}, "value": 0.4},
+            {"allocationType": "ECONOMIC_ALLOCATION", "product": {"@id": "petrol"}, "value": 0.75},
+            {"allocationType": "ECONOMIC_ALLOCATION", "product": {"@id": "diesel"}, "value": 0.25},
+        ],
+    }
+    crude = {
+        "@type": "Process",
+        "@id": "crude-oil",
+        "name": "crude",
+        "processType": "UNIT_PROCESS",
+        "exchanges": [_ex("crude", 1.0, ref=True)],
+    }
+    files = {
+        **_ref_files(),
+        "flows/petrol.json": _flow("petrol"),
+        "flows/diesel.json": _flow("diesel"),
+        "flows/crude.json": _flow("crude"),
+        "flows/co2.json": _flow("co2", "ELEMENTARY_FLOW"),
+        "processes/refinery.json": refinery,
+        "processes/crude.json": crude,
+    }
+    path = _write_zip(tmp_path / "refinery.zip", files)
+    for method, petrol, diesel in (("physical", 10.0, 10.0), ("economic", 12.5, 6.25)):
+        s = jsonld.read([path], allocation=method)
+        assert s.n_activities == 3
+        lca = lcasolve.LCA(s)
+        g_p = s.B @ lca.calculate({"refinery": 1.0}).supply
+        g_d = s.B @ lca.calculate({"refinery/diesel": 1.0}).supply
+        assert g_p.sum() == pytest.approx(petrol, rel=1e-12)
+        assert g_d.sum() == pytest.approx(diesel, rel=1e-12)
+    none = jsonld.read([path], allocation="none")
+    assert none.n_activities == 2
+    cut = [r for r in none.metadata["link_report"] if r["issue"] == "co-product cut off"]
+    assert [r["flow"] for r in cut] == ["diesel"]
+    # without allocation the petrol carries all 10 kg CO2 per 0.6 kg
+    g = none.B @ lcasolve.LCA(none).calculate({"refinery": 1.0}).supply
+    assert g.sum() == pytest.approx(10.0 / 0.6, rel=1e-12)
+
+
+def test_round_trip_through_the_hdf5_store(shared_data, tmp_path):
+    d = shared_data
+    s = lcasolve.load(
+        d / "uslci-transport" / "uslci-transport_v1.1_json_ld.zip",
+        d / "uslci-transport" / "uslci-rail_v1.0_json_ld.zip",
+        reference_data=d / "uslci" / "uslci_olca1_5_0_json_ld.zip",
+    )
+    s = lcasolve.methods.with_methods(s, ["IPCC AR6 GWP100"])
+    path = lcasolve.save(s, tmp_path / "transport.h5")
+    back = lcasolve.load(path)
+    for m in ("A", "B", "C"):
+        assert (getattr(s, m) != getattr(back, m)).nnz == 0
+    for field in s.technosphere.uncertainty.dtype.names:
+        np.testing.assert_array_equal(
+            s.technosphere.uncertainty[field], back.technosphere.uncertainty[field]
+        )
+    assert back.activities["id"].tolist() == s.activities["id"].tolist()
+    demand = {"0001b273-4a23-3c9f-b790-840b628d1bf5": 1.0}
+    a = lcasolve.LCA(s).calculate(demand).scores
+    b = lcasolve.LCA(back).calculate(demand).scores
+    assert a.to_dict() == b.to_dict() and a.iloc[0] > 0
