@@ -313,7 +313,8 @@ def _process(
             fid = (ex.get("flow") or {}).get("@id")
             if fid not in ref.flows:
                 name = (ex.get("flow") or {}).get("name", "")
-                raise DataFileError(f"{ewhere}: the flow {name!r} ({fid}) is not in the data")
+                label = f"{name!r} ({fid})" if name else str(fid)
+                raise DataFileError(f"{ewhere}: the flow {label} is not in the data")
             try:
                 amount = float(ex.get("amount", 0.0))
             except (TypeError, ValueError):
