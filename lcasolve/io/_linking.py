@@ -62,7 +62,7 @@ class FlowRecord:
     cas: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ExchangeRecord:
     """One exchange of a process, amount in the flow's reference unit (source sign, ≥ 0 usually).
 

@@ -55,10 +55,13 @@ _ALLOCATION = {
 }
 
 
-def _members(path: Path) -> Iterator[tuple[str, str, Any]]:
+def _members(
+    path: Path, *, only: Sequence[str] = _FOLDERS, skip: Sequence[str] = ()
+) -> Iterator[tuple[str, str, Any]]:
     """``(folder, location, parsed JSON)`` for the JSON files of the folders lcasolve reads."""
+    wanted = [f for f in only if f not in skip]
     if path.is_dir():
-        for folder in _FOLDERS:
+        for folder in wanted:
             for f in sorted((path / folder).glob("*.json")):
                 where = f"{path}/{folder}/{f.name}"
                 try:
@@ -76,7 +79,7 @@ def _members(path: Path) -> Iterator[tuple[str, str, Any]]:
     with z:
         for info in z.infolist():
             folder, _, name = info.filename.lstrip("./").partition("/")
-            if folder not in _FOLDERS or not name.endswith(".json"):
+            if folder not in wanted or not name.endswith(".json"):
                 continue
             where = f"{path}:{info.filename}"
             try:
@@ -411,37 +414,37 @@ def read(
             raise DataFileError(f"{f}: no such file or folder")
     problems = Problems(strict)
     ref = _Reference()
-    raw: list[tuple[str, dict[str, Any]]] = []
+    # first pass: reference data (units, flow properties, categories, flows) of every input
     for f in [*ref_files, *files]:
-        keep_processes = f in files
-        for folder, where, data in _members(f):
-            if folder == "processes":
-                if keep_processes:
-                    raw.append((where, data))
-            else:
-                ref.add(folder, where, data)
-    if not raw:
-        raise InputError(f"no processes in {', '.join(map(str, files))}")
+        for folder, where, data in _members(f, skip=("processes",)):
+            ref.add(folder, where, data)
     from tqdm.auto import tqdm
 
     show = get_options().progress if progress is None else progress
     processes: list[ProcessRecord] = []
     conversions = 0
-    n_exchanges = n_elementary = 0
+    n_exchanges = 0
     seen: set[str] = set()
-    for where, data in tqdm(raw, desc="processes", disable=not show, unit="proc"):
-        pid = data.get("@id")
-        if not pid or pid in seen:
-            problems.add(DataFileError(f"{where}: process id {pid!r} is missing or repeated"))
-            continue
-        seen.add(pid)
-        try:
-            proc, conv = _process(data, where, ref, pedigree, problems)
-        except _SkipProcess:
-            continue
-        conversions += conv
-        n_exchanges += len(data.get("exchanges", []))
-        processes.append(proc)
+    # second pass: processes, one file at a time (the JSON is not kept)
+    bar = tqdm(desc="processes", disable=not show, unit="proc")
+    for f in files:
+        for _, where, data in _members(f, only=("processes",)):
+            bar.update()
+            pid = data.get("@id")
+            if not pid or pid in seen:
+                problems.add(DataFileError(f"{where}: process id {pid!r} is missing or repeated"))
+                continue
+            seen.add(pid)
+            try:
+                proc, conv = _process(data, where, ref, pedigree, problems)
+            except _SkipProcess:
+                continue
+            conversions += conv
+            n_exchanges += len(data.get("exchanges", []))
+            processes.append(proc)
+    bar.close()
+    if not processes and not problems.items:
+        raise InputError(f"no processes in {', '.join(map(str, files))}")
     flows = {}
     for fid in ref.flows:
         flows[fid] = _flow_record(ref, fid)
