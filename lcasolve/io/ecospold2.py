@@ -300,6 +300,8 @@ def _parse(
             try:
                 rec = _uncertainty(ex, amount, factor, ewhere, pedigree)
             except InvalidUncertaintyError as exc:
+                if problems.strict:
+                    raise
                 problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
                 rec = None
             return ExchangeRecord(

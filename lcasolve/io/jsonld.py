@@ -303,6 +303,10 @@ def _process(
         try:
             return _uncertainty(ex, amount, factor, where, pedigree)
         except InvalidUncertaintyError as exc:
+            if problems.strict:
+                raise InvalidUncertaintyError(
+                    f"{exc} (strict=False lists and drops invalid distributions)"
+                ) from None
             problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
             return None
 
