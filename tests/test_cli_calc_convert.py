@@ -98,3 +98,30 @@ def test_convert_then_calc_gives_the_same_scores(capsys, fx, tmp_path):
 def test_convert_needs_an_output(capsys, fx):
     code, _, err = run_cli(capsys, "convert", fx / "basic_fixture.zip")
     assert code == 1 and "OUT" in err
+
+
+@pytest.mark.data
+def test_convert_json_ld_with_reference_data_and_lenient(shared_data, tmp_path, capsys):
+    d = shared_data
+    out = tmp_path / "transport.h5"
+    code = main(
+        [
+            "convert",
+            str(d / "uslci-transport" / "uslci-transport_v1.1_json_ld.zip"),
+            str(d / "uslci-transport" / "uslci-rail_v1.0_json_ld.zip"),
+            str(out),
+            "--reference-data",
+            str(d / "uslci" / "uslci_olca1_5_0_json_ld.zip"),
+            "--json",
+        ]
+    )
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["activities"] == 52
+    assert payload["link_report"]["issues"] == {"provider outside data": 173}
+    uslci = str(d / "uslci" / "uslci_olca1_5_0_json_ld.zip")
+    assert main(["convert", uslci, str(tmp_path / "u.h5")]) == 1
+    err = capsys.readouterr().err
+    assert "TRIANGLE_DISTRIBUTION" in err and "--lenient" in err and "exchange" in err
+    assert main(["convert", uslci, str(tmp_path / "u.h5"), "--lenient", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["problems"] == 27

@@ -14,6 +14,7 @@ __all__ = [
     "add_demand_arguments",
     "add_input_arguments",
     "emit",
+    "load_options",
     "load_system",
     "parse_demand",
 ]
@@ -46,7 +47,34 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, multiple: bool = Tru
         default="process",
         help="allocation of multi-output processes (default: each process's own default)",
     )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="collect problems (invalid distributions, broken exchanges) into the report and "
+        "leave them out, instead of stopping at the first",
+    )
+    parser.add_argument(
+        "--reference-data",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="JSON-LD file whose units, flow properties and flows are used, not its processes "
+        "(e.g. the USLCI zip for openLCA reference units); repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword options of :func:`lcasolve.load` from the input arguments."""
+    options: dict[str, Any] = {
+        "ambiguous": args.ambiguous,
+        "unlinked": args.unlinked,
+        "allocation": args.allocation,
+        "strict": not getattr(args, "lenient", False),
+    }
+    if getattr(args, "reference_data", None):
+        options["reference_data"] = list(args.reference_data)
+    return options
 
 
 def add_demand_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,12 +126,7 @@ def load_system(args: argparse.Namespace) -> Any:
     """Load the inputs with the linking options, then apply the requested methods."""
     from lcasolve.io import load
 
-    options = {
-        "ambiguous": args.ambiguous,
-        "unlinked": args.unlinked,
-        "allocation": args.allocation,
-    }
-    system = load(*args.inputs, **options)
+    system = load(*args.inputs, **load_options(args))
     methods = getattr(args, "method", None)
     try:
         from lcasolve.methods import with_methods

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from lcasolve.cli._common import add_input_arguments, emit
+from lcasolve.cli._common import add_input_arguments, emit, load_options
 from lcasolve.errors import InputError
 
 __all__ = ["register", "run"]
@@ -45,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in {".h5", ".hdf5"}:
         raise InputError(f"{out}: the output must be an .h5 file (lcasolve HDF5 store)")
     start = time.perf_counter()
-    system = load(
-        *inputs, ambiguous=args.ambiguous, unlinked=args.unlinked, allocation=args.allocation
-    )
+    system = load(*inputs, **load_options(args))
     save(system, out)
     seconds = time.perf_counter() - start
     report = list(system.metadata.get("link_report", []) or [])

@@ -305,7 +305,8 @@ def _process(
         except InvalidUncertaintyError as exc:
             if problems.strict:
                 raise InvalidUncertaintyError(
-                    f"{exc} (strict=False lists and drops invalid distributions)"
+                    f"{exc} (read with strict=False, or --lenient, to list and drop invalid "
+                    f"distributions)"
                 ) from None
             problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
             return None
