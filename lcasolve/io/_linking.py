@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InputError, LinkingError
+from lcasolve.errors import InputError, InvalidUncertaintyError, LinkingError
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
 
 __all__ = [
@@ -41,7 +41,9 @@ __all__ = [
     "ProcessRecord",
     "Problems",
     "assemble",
+    "new_record",
     "scaled_uncertainty",
+    "set_bounded",
 ]
 
 AMBIGUOUS_POLICIES = ("prefer", "cutoff", "error")
@@ -142,13 +144,29 @@ def scaled_uncertainty(rec: np.void | None, factor: float) -> np.void | None:
     return out
 
 
-def _no_uncertainty(amount: float) -> np.void:
+def new_record(amount: float) -> np.void:
+    """A stats_arrays record of ``amount`` without uncertainty (type 0), to be filled in."""
     rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
     rec["loc"] = amount
     for name in ("scale", "shape", "minimum", "maximum"):
         rec[name] = np.nan
     rec["negative"] = amount < 0
     return rec
+
+
+def set_bounded(
+    rec: np.void, name: str, lo: float, hi: float, mode: float | None, where: str
+) -> None:
+    """Make ``rec`` uniform (``mode`` None) or triangular on ``[lo, hi]``, checking the bounds."""
+    if not lo < hi or (mode is not None and not lo <= mode <= hi):
+        raise InvalidUncertaintyError(
+            f"{where}: {name} needs minimum < maximum (and the mode between), got minimum {lo}, "
+            f"{'' if mode is None else f'mode {mode}, '}maximum {hi}"
+        )
+    rec["uncertainty_type"] = 4 if mode is None else 5
+    rec["minimum"], rec["maximum"] = lo, hi
+    if mode is not None:
+        rec["loc"] = mode
 
 
 def _is_technosphere(ex: ExchangeRecord, flows: dict[str, FlowRecord]) -> bool:
@@ -357,7 +375,7 @@ def assemble(
         t_unc.append(
             c.product.uncertainty
             if c.product.uncertainty is not None and c.product.amount > 0
-            else _no_uncertainty(abs(c.product.amount))
+            else new_record(abs(c.product.amount))
         )
         counts["reference"] += 1
         for ex in p.exchanges:
@@ -454,7 +472,7 @@ def assemble(
 
 def _record(rec: np.void | None, amount: float) -> np.void:
     """The stats_arrays record of a source amount (none given: no uncertainty)."""
-    return rec if rec is not None else _no_uncertainty(amount)
+    return rec if rec is not None else new_record(amount)
 
 
 def _obj(ids: list[Hashable]) -> np.ndarray:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
+from lcasolve.io._atomic import atomic_path
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
 from lcasolve.model.entries import no_uncertainty
 
@@ -383,12 +383,9 @@ def write(system: System, path: str | os.PathLike[str], *, name: str | None = No
     act_ids = _int_ids(system.activities["id"], np.arange(n))
     prod_ids = _int_ids(system.activities["product_id"], act_ids)
     flow_ids = _int_ids(system.flows["id"], np.arange(n, n + m))
-    fd, tmp = tempfile.mkstemp(suffix=".zip", dir=target.parent or Path("."))
-    os.close(fd)
-    os.unlink(tmp)
-    try:
+    with atomic_path(target, suffix=".zip", exists=False) as tmp:
         dp = bwp.create_datapackage(
-            fs=ZipFileSystem(tmp, mode="w"),
+            fs=ZipFileSystem(str(tmp), mode="w"),
             name=name or target.stem,
             sum_intra_duplicates=True,
             sum_inter_duplicates=False,
@@ -426,11 +423,6 @@ def write(system: System, path: str | os.PathLike[str], *, name: str | None = No
                 identifier=[str(system.categories["name"].iloc[k])],
             )
         dp.finalize_serialization()
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return target
 
 

@@ -39,8 +39,16 @@ import numpy as np
 
 from lcasolve._options import get_options
 from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
-from lcasolve.io._linking import ExchangeRecord, FlowRecord, Problems, ProcessRecord, assemble
-from lcasolve.model import UNCERTAINTY_DTYPE, System
+from lcasolve.io._linking import (
+    ExchangeRecord,
+    FlowRecord,
+    Problems,
+    ProcessRecord,
+    assemble,
+    new_record,
+    set_bounded,
+)
+from lcasolve.model import System
 from lcasolve.uncertainty.pedigree import pedigree_variance
 
 __all__ = ["UNITS", "read"]
@@ -138,15 +146,13 @@ def _float(el: ET.Element, attr: str, where: str) -> float:
     return v
 
 
-def _uncertainty(ex: ET.Element, amount: float, factor: float, where: str, pedigree: bool):
+def _uncertainty(
+    ex: ET.Element, amount: float, factor: float, where: str, pedigree: bool
+) -> np.void | None:
     u = ex.find(_NS + "uncertainty")
     if u is None or len(u) == 0:
         return None
-    rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
-    for name in ("scale", "shape", "minimum", "maximum"):
-        rec[name] = np.nan
-    rec["loc"] = amount
-    rec["negative"] = amount < 0
+    rec = new_record(amount)
     dist = u[0]
     kind = dist.tag.replace(_NS, "")
     if kind == "lognormal":
@@ -188,16 +194,8 @@ def _uncertainty(ex: ET.Element, amount: float, factor: float, where: str, pedig
         rec["scale"] = math.sqrt(var) * abs(factor)
     elif kind in ("triangular", "uniform"):
         lo, hi = _float(dist, "minValue", where) * factor, _float(dist, "maxValue", where) * factor
-        mode = _float(dist, "mostLikelyValue", where) * factor if kind == "triangular" else amount
-        if not lo < hi or (kind == "triangular" and not lo <= mode <= hi):
-            raise InvalidUncertaintyError(
-                f"{where}: {kind} needs minValue < maxValue (and the mode between), got "
-                f"{dist.attrib}"
-            )
-        rec["uncertainty_type"] = 5 if kind == "triangular" else 4
-        rec["minimum"], rec["maximum"] = lo, hi
-        if kind == "triangular":
-            rec["loc"] = mode
+        mode = _float(dist, "mostLikelyValue", where) * factor if kind == "triangular" else None
+        set_bounded(rec, kind, lo, hi, mode, where)
     elif kind != "undefined":
         raise InvalidUncertaintyError(
             f"{where}: unknown distribution {kind!r} (lognormal, normal, triangular, uniform)"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
+from lcasolve.io._atomic import atomic_path
 from lcasolve.model import System
 from lcasolve.model.entries import UNCERTAINTY_DTYPE, Entries, MatrixPattern
 
@@ -46,12 +46,6 @@ def _h5py() -> Any:
     import h5py
 
     return h5py
-
-
-def _atomic_target(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
 
 
 def write(system: System, path: str | os.PathLike[str]) -> Path:
@@ -78,20 +72,14 @@ def write(system: System, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise DataFileError(f"{path}: the folder {path.parent} does not exist")
-    tmp = _atomic_target(path)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["lcasolve_format"] = FORMAT_VERSION
-            for name in _MATRICES:
-                _write_entries(f.create_group(name), getattr(system, name))
-            tables = f.create_group("tables")
-            for name in _TABLES:
-                _write_table(tables.create_group(name), getattr(system, name), name)
-            _write_metadata(f, dict(system.metadata))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["lcasolve_format"] = FORMAT_VERSION
+        for name in _MATRICES:
+            _write_entries(f.create_group(name), getattr(system, name))
+        tables = f.create_group("tables")
+        for name in _TABLES:
+            _write_table(tables.create_group(name), getattr(system, name), name)
+        _write_metadata(f, dict(system.metadata))
     return path
 
 

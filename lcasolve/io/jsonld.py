@@ -40,8 +40,10 @@ from lcasolve.io._linking import (
     Problems,
     ProcessRecord,
     assemble,
+    new_record,
+    set_bounded,
 )
-from lcasolve.model import UNCERTAINTY_DTYPE, System
+from lcasolve.model import System
 from lcasolve.uncertainty.pedigree import parse_pedigree, pedigree_variance
 
 __all__ = ["read"]
@@ -222,11 +224,7 @@ def _uncertainty(
 ) -> np.void | None:
     """stats_arrays record of the converted amount, or None (no uncertainty)."""
     u = ex.get("uncertainty")
-    rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
-    for name in ("scale", "shape", "minimum", "maximum"):
-        rec[name] = np.nan
-    rec["loc"] = amount
-    rec["negative"] = amount < 0
+    rec = new_record(amount)
     kind = (u or {}).get("distributionType", "")
     variance: float | None = None
     if u and kind == "LOG_NORMAL_DISTRIBUTION":
@@ -243,17 +241,10 @@ def _uncertainty(
         rec["loc"] = _num(u, "mean", where) * factor if "mean" in u else amount
         rec["scale"] = sd * abs(factor)
     elif u and kind in ("UNIFORM_DISTRIBUTION", "TRIANGLE_DISTRIBUTION"):
+        triangle = kind == "TRIANGLE_DISTRIBUTION"
         lo, hi = _num(u, "minimum", where) * factor, _num(u, "maximum", where) * factor
-        mode = _num(u, "mode", where) * factor if kind == "TRIANGLE_DISTRIBUTION" else amount
-        if not lo < hi or (kind == "TRIANGLE_DISTRIBUTION" and not lo <= mode <= hi):
-            raise InvalidUncertaintyError(
-                f"{where}: {kind} needs minimum < maximum (and the mode between), got "
-                f"{u.get('minimum')}, {u.get('mode', '')}, {u.get('maximum')}"
-            )
-        rec["uncertainty_type"] = 4 if kind == "UNIFORM_DISTRIBUTION" else 5
-        rec["minimum"], rec["maximum"] = lo, hi
-        if kind == "TRIANGLE_DISTRIBUTION":
-            rec["loc"] = mode
+        mode = _num(u, "mode", where) * factor if triangle else None
+        set_bounded(rec, kind, lo, hi, mode, where)
     elif u and kind not in ("", "NO_DISTRIBUTION"):
         raise InvalidUncertaintyError(
             f"{where}: unknown distributionType {kind!r} (LOG_NORMAL_DISTRIBUTION, "

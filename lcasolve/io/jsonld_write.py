@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from lcasolve.io._atomic import atomic_path
 from lcasolve.model import System
 
 __all__ = ["write_jsonld"]
@@ -134,113 +134,108 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
     comp = flows_df["compartment"].astype(str).tolist()
     cas = flows_df["cas"].astype(str).tolist() if "cas" in flows_df else [""] * len(flows_df)
 
-    fd, tmp = tempfile.mkstemp(suffix=".zip", dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-            put = lambda name, doc: z.writestr(name, json.dumps(doc, separators=(",", ":")))  # noqa: E731
-            put("olca-schema.json", {"version": 2})
-            for u in units:
-                put(
-                    f"unit_groups/{group_id[u]}.json",
-                    {
-                        "@type": "UnitGroup",
-                        "@id": group_id[u],
-                        "name": f"Units of {u}",
-                        "defaultFlowProperty": {"@type": "FlowProperty", "@id": prop_id[u]},
-                        "units": [
-                            {
-                                "@type": "Unit",
-                                "@id": unit_id[u],
-                                "name": u,
-                                "conversionFactor": 1.0,
-                                "isRefUnit": True,
-                            }
-                        ],
-                    },
-                )
-                put(
-                    f"flow_properties/{prop_id[u]}.json",
-                    {
-                        "@type": "FlowProperty",
-                        "@id": prop_id[u],
-                        "name": f"Quantity in {u}",
-                        "flowPropertyType": "PHYSICAL_QUANTITY",
-                        "unitGroup": {"@type": "UnitGroup", "@id": group_id[u]},
-                    },
-                )
-            for j, fid in enumerate(prod_flow):
-                put(
-                    f"flows/{fid}.json",
-                    flow_doc(fid, str(acts["product"].iloc[j]), "PRODUCT_FLOW", act_units[j]),
-                )
-            for i, fid in enumerate(flow_ids):
-                category = "Elementary flows/" + comp[i] if comp[i] not in ("", "nan") else ""
-                put(
-                    f"flows/{fid}.json",
-                    flow_doc(
-                        fid,
-                        str(flows_df["name"].iloc[i]),
-                        "ELEMENTARY_FLOW",
-                        flow_units[i],
-                        category,
-                        cas[i] if cas[i] != "nan" else "",
-                    ),
-                )
-            names = acts["name"].astype(str).tolist()
-            locs = acts["location"].astype(str).tolist()
-            for j in range(system.n_activities):
-                exchanges = []
-                for k in a_by_col[a_ptr[j] : a_ptr[j + 1]]:
-                    i = int(A.row[k])
-                    value = float(A.value[k])
-                    ex: dict[str, Any] = {
-                        "@type": "Exchange",
-                        "internalId": len(exchanges) + 1,
-                        "flow": {"@type": "Flow", "@id": prod_flow[i]},
-                        **unit_refs(act_units[i]),
-                    }
-                    if i == j:
-                        ex.update(amount=value, isInput=False, isQuantitativeReference=True)
-                    else:
-                        ex.update(
-                            amount=-value,
-                            isInput=True,
-                            defaultProvider={"@type": "Process", "@id": pid[i]},
-                        )
-                    u = _uncertainty(A.uncertainty[k])
-                    if u is not None and i != j:
-                        ex["uncertainty"] = u
-                    exchanges.append(ex)
-                for k in b_by_col[b_ptr[j] : b_ptr[j + 1]]:
-                    i = int(B.row[k])
-                    ex = {
-                        "@type": "Exchange",
-                        "internalId": len(exchanges) + 1,
-                        "flow": {"@type": "Flow", "@id": flow_ids[i]},
-                        "amount": float(B.value[k]),
-                        "isInput": False,
-                        **unit_refs(flow_units[i]),
-                    }
-                    u = _uncertainty(B.uncertainty[k])
-                    if u is not None:
-                        ex["uncertainty"] = u
-                    exchanges.append(ex)
-                put(
-                    f"processes/{pid[j]}.json",
-                    {
-                        "@type": "Process",
-                        "@id": pid[j],
-                        "name": names[j],
-                        "processType": "UNIT_PROCESS",
-                        "location": {"@type": "Location", "name": locs[j]},
-                        "description": f"lcasolve activity id {ids[j]}",
-                        "exchanges": exchanges,
-                    },
-                )
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with (
+        atomic_path(target, suffix=".zip") as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z,
+    ):
+        put = lambda name, doc: z.writestr(name, json.dumps(doc, separators=(",", ":")))  # noqa: E731
+        put("olca-schema.json", {"version": 2})
+        for u in units:
+            put(
+                f"unit_groups/{group_id[u]}.json",
+                {
+                    "@type": "UnitGroup",
+                    "@id": group_id[u],
+                    "name": f"Units of {u}",
+                    "defaultFlowProperty": {"@type": "FlowProperty", "@id": prop_id[u]},
+                    "units": [
+                        {
+                            "@type": "Unit",
+                            "@id": unit_id[u],
+                            "name": u,
+                            "conversionFactor": 1.0,
+                            "isRefUnit": True,
+                        }
+                    ],
+                },
+            )
+            put(
+                f"flow_properties/{prop_id[u]}.json",
+                {
+                    "@type": "FlowProperty",
+                    "@id": prop_id[u],
+                    "name": f"Quantity in {u}",
+                    "flowPropertyType": "PHYSICAL_QUANTITY",
+                    "unitGroup": {"@type": "UnitGroup", "@id": group_id[u]},
+                },
+            )
+        for j, fid in enumerate(prod_flow):
+            put(
+                f"flows/{fid}.json",
+                flow_doc(fid, str(acts["product"].iloc[j]), "PRODUCT_FLOW", act_units[j]),
+            )
+        for i, fid in enumerate(flow_ids):
+            category = "Elementary flows/" + comp[i] if comp[i] not in ("", "nan") else ""
+            put(
+                f"flows/{fid}.json",
+                flow_doc(
+                    fid,
+                    str(flows_df["name"].iloc[i]),
+                    "ELEMENTARY_FLOW",
+                    flow_units[i],
+                    category,
+                    cas[i] if cas[i] != "nan" else "",
+                ),
+            )
+        names = acts["name"].astype(str).tolist()
+        locs = acts["location"].astype(str).tolist()
+        for j in range(system.n_activities):
+            exchanges = []
+            for k in a_by_col[a_ptr[j] : a_ptr[j + 1]]:
+                i = int(A.row[k])
+                value = float(A.value[k])
+                ex: dict[str, Any] = {
+                    "@type": "Exchange",
+                    "internalId": len(exchanges) + 1,
+                    "flow": {"@type": "Flow", "@id": prod_flow[i]},
+                    **unit_refs(act_units[i]),
+                }
+                if i == j:
+                    ex.update(amount=value, isInput=False, isQuantitativeReference=True)
+                else:
+                    ex.update(
+                        amount=-value,
+                        isInput=True,
+                        defaultProvider={"@type": "Process", "@id": pid[i]},
+                    )
+                u = _uncertainty(A.uncertainty[k])
+                if u is not None and i != j:
+                    ex["uncertainty"] = u
+                exchanges.append(ex)
+            for k in b_by_col[b_ptr[j] : b_ptr[j + 1]]:
+                i = int(B.row[k])
+                ex = {
+                    "@type": "Exchange",
+                    "internalId": len(exchanges) + 1,
+                    "flow": {"@type": "Flow", "@id": flow_ids[i]},
+                    "amount": float(B.value[k]),
+                    "isInput": False,
+                    **unit_refs(flow_units[i]),
+                }
+                u = _uncertainty(B.uncertainty[k])
+                if u is not None:
+                    ex["uncertainty"] = u
+                exchanges.append(ex)
+            put(
+                f"processes/{pid[j]}.json",
+                {
+                    "@type": "Process",
+                    "@id": pid[j],
+                    "name": names[j],
+                    "processType": "UNIT_PROCESS",
+                    "location": {"@type": "Location", "name": locs[j]},
+                    "description": f"lcasolve activity id {ids[j]}",
+                    "exchanges": exchanges,
+                },
+            )
     return target
