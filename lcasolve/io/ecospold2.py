@@ -39,6 +39,7 @@ import numpy as np
 
 from lcasolve._options import get_options
 from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
+from lcasolve.io._files import open_zip
 from lcasolve.io._linking import (
     ExchangeRecord,
     FlowRecord,
@@ -116,13 +117,7 @@ def _files(path: Path) -> Iterator[tuple[str, bytes]]:
     if path.suffix.lower() == ".spold":
         yield str(path), path.read_bytes()
         return
-    try:
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataFileError(
-            f"{path}: not a readable zip file (truncated or corrupt: {exc})"
-        ) from None
-    with z:
+    with open_zip(path) as z:
         for info in z.infolist():
             if info.filename.lower().endswith(".spold"):
                 try:

@@ -34,6 +34,7 @@ import numpy as np
 
 from lcasolve._options import get_options
 from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
+from lcasolve.io._files import open_zip
 from lcasolve.io._linking import (
     ExchangeRecord,
     FlowRecord,
@@ -72,13 +73,7 @@ def _members(
                 except json.JSONDecodeError as exc:
                     raise DataFileError(f"{where}: invalid JSON ({exc})") from None
         return
-    try:
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataFileError(
-            f"{path}: not a readable zip file (truncated or corrupt: {exc})"
-        ) from None
-    with z:
+    with open_zip(path) as z:
         for info in z.infolist():
             folder, _, name = info.filename.lstrip("./").partition("/")
             if folder not in wanted or not name.endswith(".json"):
