@@ -165,3 +165,10 @@ def test_one_kernel_call_draws_a_b_and_c(system, monkeypatch):
     )
     assert calls == [n_uncertain] * 3
     assert res.n_fallback == 0
+
+
+def test_progress_bar_shows_rate_and_running_statistics(system, capsys):
+    res = MonteCarlo(system, {4: 1.0}, batch_size=10).run(30, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "30/30" in err and ("it/s" in err or "s/it" in err)
+    assert f"mean {res.running.mean[0, 0]:.4g}" in err

@@ -178,7 +178,7 @@ def test_screening_keeps_every_input_above_one_percent_of_exact_variance():
 @pytest.mark.data
 def test_uslci_product_equals_central_differences(shared_data):
     path = shared_data / "uslci" / "uslci_olca1_5_0_json_ld.zip"
-    # strict=False: USLCI holds 27 invalid triangular distributions, listed and dropped
+    # strict=False: the data have a few invalid triangular distributions, listed and dropped
     system = lcasolve.load(path, strict=False)
     from lcasolve.methods import with_methods
 
