@@ -106,8 +106,9 @@ def test_delta_ranks_the_linear_model_and_s1_matches_src_squared():
     X, y, coef, sd, share = linear_model(1000, seed=4)
     res = delta(X, y, names=list("abcde"), num_resamples=10)
     assert res["delta"].idxmax() == "a"
-    # the zero-coefficient input has the smallest delta
-    assert res["delta"].idxmin() == "e"
+    # the two inputs with (almost) no variance share, d (0.9 %) and e (0), have the smallest
+    # deltas; which of the two is smaller is within delta's estimation noise at n = 1000
+    assert set(res["delta"].nsmallest(2).index) == {"d", "e"}
     # first-order Sobol S1 from the same sample equals the variance share within its CI (x2)
     err = np.abs(res["S1"].to_numpy() - share)
     assert np.all(err <= 2 * res["S1_conf"].to_numpy() + 0.02)
