@@ -199,7 +199,7 @@ class LCAResult:
             values = self.system.CB.getrow(k).toarray().ravel() * self.supply
             table = self.system.activities
         elif by == "flow":
-            values = self.characterized_inventory(k if category is None else category)
+            values = self.system.C.getrow(k).toarray().ravel() * self.inventory
             table = self.system.flows
         else:
             raise InputError(f"by must be 'activity' or 'flow', not {by!r}")

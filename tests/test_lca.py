@@ -77,6 +77,19 @@ def test_contributions_add_up_to_the_score():
         result.contributions("GWP100", by="stage")
 
 
+def test_contributions_without_a_category_on_a_one_category_system():
+    system = lcasolve.build_system(
+        [(1, 1, 1.0), (2, 2, 1.0), (2, 1, -0.5)],
+        [("CO2", 1, 1.0), ("CH4", 2, 0.1)],
+        {"GWP100": {"CO2": 1.0, "CH4": 29.8}},
+    )
+    result = lcasolve.LCA(system).calculate({1: 1.0})
+    by_flow = result.contributions(by="flow", top=None).set_index("id")["score"]
+    assert by_flow.to_dict() == pytest.approx({"CO2": 1.0, "CH4": 0.5 * 0.1 * 29.8})
+    by_activity = result.contributions(by="activity", top=None).set_index("id")["score"]
+    assert by_activity.to_dict() == pytest.approx({1: 1.0, 2: 0.5 * 0.1 * 29.8})
+
+
 def test_one_lca_shared_by_threads():
     system = chain_system(60)
     lca = lcasolve.LCA(system)
