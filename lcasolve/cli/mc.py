@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="X",
         help="report P(score > X) (repeatable)",
     )
-    p.add_argument("--batch-size", type=int, default=64, metavar="K", help="samples per block")
+    p.add_argument("--batch-size", type=int, default=16, metavar="K", help="samples per block (16)")
     p.add_argument("--threads", type=int, default=None, metavar="T", help="Numba threads")
     p.add_argument(
         "--exact", action="store_true", help="refactorize every sample (slow; for checks)"
