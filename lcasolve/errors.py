@@ -19,6 +19,7 @@ __all__ = [
     "LcasolveError",
     "LinkingError",
     "MissingExtraError",
+    "MissingReferenceError",
     "NonFiniteValueError",
     "OutputExistsError",
     "ShapeMismatchError",
@@ -100,6 +101,14 @@ class UnknownFormatError(InputError):
 
 class DataFileError(InputError):
     """A data file is missing, truncated or corrupt; the message names the file and the part."""
+
+
+class MissingReferenceError(DataFileError):
+    """A data set refers to a flow, unit, unit group or flow property that no input defines.
+
+    The message names the file, the process and exchange, and the missing id; reading the
+    reference data along (e.g. ``reference_data=`` for openLCA JSON-LD) usually resolves it.
+    """
 
 
 class LinkingError(InputError):
