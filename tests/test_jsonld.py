@@ -73,10 +73,9 @@ def test_uslci_matrices_equal_the_readme(uslci_readme_rules):
     assert int((off > 0).sum()) == 1  # one negative input amount
     assert np.abs(A).max() == pytest.approx(1.1929e8, rel=1e-4)
     assert s.B.shape == (2918, 766)
-    # the README counts B with elementary inputs negative: 6 (flow, process) pairs whose input
-    # and output amounts are equal cancel there (24,116); lcasolve stores both directions
-    # positive, as brightway does, so those pairs stay (24,122)
-    assert s.B.count_nonzero() == 24122
+    # an input and an output of the same flow net out (6 pairs are equal and cancel, e.g. the
+    # "Cooling water" paper mills take and return), as in the README's count
+    assert s.B.count_nonzero() == 24116
 
 
 def test_uslci_solves_and_lists_every_choice(uslci_zip):

@@ -7,39 +7,57 @@ its flow's reference unit, and call :func:`assemble`, which
 1. allocates multi-output processes (one column per product, scaled by the allocation factors)
    or, where a process has no usable factors, keeps its reference product and cuts off the
    co-products;
-2. links each product input (and each waste output) to a provider: the default provider when
-   the data name one that is present, else the unique process whose reference product is that
-   flow; ambiguous and unlinked inputs follow the ``ambiguous`` / ``unlinked`` policies and are
-   always listed in the link report;
-3. builds ``A`` (production positive on the diagonal, inputs negative, duplicates summed) and
-   ``B`` with their stats_arrays uncertainty.
+2. links each product input (and each waste output, and each avoided product) to a provider:
+   the default provider when the data name one that is present, else the unique process whose
+   reference product is that flow; ambiguous and unlinked inputs follow the ``ambiguous`` /
+   ``unlinked`` policies and are always listed in the link report;
+3. builds ``A`` (production positive on the diagonal, inputs and waste outputs negative, avoided
+   products positive, duplicates summed) and ``B`` with their stats_arrays uncertainty.
+
+Elementary flows enter ``B`` in their own direction: a resource (compartment naming a resource)
+is positive when taken in, any other flow positive when released (brightway's convention, so the
+shipped methods' factors apply as they are); an exchange against its flow's direction enters
+negative, so an input and an output of the same flow net out (USLCI's "Cooling water" taken and
+returned). Flows whose compartment says neither follow the direction most of their exchanges
+have. The flow table's ``direction`` column says which one each flow got.
 
 Link report entries are dicts with ``issue`` (``ambiguous``, ``unlinked``, ``co-product cut
-off``, ``allocated``, ``provider outside data``), ``action``, ``process``, ``exchange``,
-``flow``, ``flow_name`` and ``detail``; they land in ``system.metadata["link_report"]``.
+off``, ``allocated``, ``provider outside data``), ``action``, ``process``, ``process_name``,
+``exchange``, ``flow``, ``flow_name``, ``amount`` and ``detail``; they land in
+``system.metadata["link_report"]``, problems skipped with ``strict=False`` in
+``metadata["problems"]``, and :class:`ImportReport` reads both (``ImportReport.from_system``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InputError, InvalidUncertaintyError, LinkingError
-from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
+from lcasolve.errors import (
+    InputError,
+    InvalidProductionError,
+    InvalidUncertaintyError,
+    LinkingError,
+    MissingReferenceError,
+)
+from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system, no_uncertainty
 
 __all__ = [
     "AMBIGUOUS_POLICIES",
     "ALLOCATION_METHODS",
     "ExchangeRecord",
     "FlowRecord",
+    "ImportReport",
     "ProcessRecord",
     "Problems",
+    "UNLINKED_POLICIES",
     "assemble",
     "new_record",
     "scaled_uncertainty",
@@ -54,7 +72,12 @@ ALLOCATION_METHODS = ("process", "physical", "economic", "causal", "none")
 
 @dataclass(frozen=True)
 class FlowRecord:
-    """A flow: ``kind`` is ``elementary``, ``product`` or ``waste``; ``unit`` its reference unit."""
+    """A flow: ``kind`` is ``elementary``, ``product`` or ``waste``; ``unit`` its reference unit.
+
+    ``direction`` (elementary flows): ``"input"`` or ``"output"``, the direction in which an
+    exchange of this flow enters ``B`` positive; empty to let :func:`assemble` infer it from the
+    compartment (resources: input) or, failing that, from the exchanges.
+    """
 
     id: str
     name: str
@@ -62,6 +85,8 @@ class FlowRecord:
     unit: str = ""
     compartment: str = ""
     cas: str = ""
+    location: str = ""
+    direction: str = ""
 
 
 @dataclass(slots=True)
@@ -125,6 +150,126 @@ class Problems:
             return None
 
 
+_ENTRY_COLUMNS = (
+    "issue",
+    "action",
+    "process",
+    "process_name",
+    "exchange",
+    "flow",
+    "flow_name",
+    "amount",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: counts, every linking and allocation choice, the problems skipped.
+
+    Built from a system's metadata (:meth:`from_system`), so it is available after a round trip
+    through the HDF5 store as well.
+
+    Attributes
+    ----------
+    format : str
+        The reader (``jsonld``, ``ecospold2``).
+    policies : dict
+        ``ambiguous``, ``unlinked``, ``allocation`` and ``strict`` as used.
+    counts : dict
+        The reader's counts (processes, flows, exchanges, elementary exchanges, unit conversions).
+    links : dict
+        Exchanges by how they entered the matrices: ``reference``, ``default provider``,
+        ``unique provider``, ``ambiguous``, ``unlinked``, ``elementary``.
+    entries : tuple of dict
+        The link report: one dict per ambiguous, unlinked or cut-off exchange and per allocated
+        product (keys ``issue``, ``action``, ``process``, ``process_name``, ``exchange``,
+        ``flow``, ``flow_name``, ``amount``, ``detail``).
+    problems : tuple of str
+        Problems skipped with ``strict=False``, each naming the file, process and exchange.
+    """
+
+    format: str = ""
+    policies: Mapping[str, Any] = field(default_factory=dict)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    links: Mapping[str, int] = field(default_factory=dict)
+    entries: tuple[Mapping[str, Any], ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, Any]) -> ImportReport:
+        """The report of a system's ``metadata`` (``import_report``, ``link_report``, ...)."""
+        head = dict(metadata.get("import_report") or {})
+        return cls(
+            format=str(head.get("format", metadata.get("format", ""))),
+            policies=dict(head.get("policies", {})),
+            counts=dict(metadata.get("counts") or head.get("counts") or {}),
+            links=dict(metadata.get("link_counts") or head.get("links") or {}),
+            entries=tuple(dict(e) for e in metadata.get("link_report") or ()),
+            problems=tuple(str(x) for x in metadata.get("problems") or ()),
+        )
+
+    @classmethod
+    def from_system(cls, system: System) -> ImportReport:
+        """The report of an imported system."""
+        return cls.from_metadata(system.metadata)
+
+    @property
+    def issues(self) -> dict[str, int]:
+        """Number of link-report entries per issue."""
+        return dict(Counter(str(e.get("issue", "")) for e in self.entries))
+
+    def select(self, issue: str) -> list[Mapping[str, Any]]:
+        """The link-report entries of one issue (e.g. ``"ambiguous"``, ``"unlinked"``)."""
+        return [e for e in self.entries if e.get("issue") == issue]
+
+    @property
+    def allocation(self) -> dict[str, str]:
+        """Process id -> allocation applied (``physical allocation``, ...) for split processes."""
+        return {str(e["process"]): str(e["action"]) for e in self.select("allocated")}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole report as JSON-serializable plain data."""
+        return {
+            "format": self.format,
+            "policies": dict(self.policies),
+            "counts": dict(self.counts),
+            "links": dict(self.links),
+            "issues": self.issues,
+            "entries": [dict(e) for e in self.entries],
+            "problems": list(self.problems),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The link report as a table, one row per entry."""
+        rows = [{k: e.get(k, "") for k in _ENTRY_COLUMNS} for e in self.entries]
+        return pd.DataFrame(rows, columns=list(_ENTRY_COLUMNS))
+
+    def summary(self) -> str:
+        """A few readable lines: counts, links, cut-offs, allocation and problems."""
+        c, k, issues = self.counts, self.links, self.issues
+        lines = [
+            f"{self.format or 'import'}: "
+            + ", ".join(f"{v} {n.replace('_', ' ')}" for n, v in c.items())
+        ]
+        if self.policies:
+            lines.append("policies: " + ", ".join(f"{n}={v}" for n, v in self.policies.items()))
+        lines.append("links: " + ", ".join(f"{v} {n}" for n, v in k.items()))
+        if issues:
+            lines.append("report: " + ", ".join(f"{v} {n}" for n, v in sorted(issues.items())))
+        if self.problems:
+            lines.append(f"problems skipped: {len(self.problems)} (first: {self.problems[0]})")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
 def scaled_uncertainty(rec: np.void | None, factor: float) -> np.void | None:
     """The record of the same distribution for an amount multiplied by ``factor`` (≠ 0)."""
     if rec is None or factor == 1.0:
@@ -144,12 +289,13 @@ def scaled_uncertainty(rec: np.void | None, factor: float) -> np.void | None:
     return out
 
 
+_EMPTY = no_uncertainty(np.zeros(1))[0]
+
+
 def new_record(amount: float) -> np.void:
     """A stats_arrays record of ``amount`` without uncertainty (type 0), to be filled in."""
-    rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
+    rec = _EMPTY.copy()
     rec["loc"] = amount
-    for name in ("scale", "shape", "minimum", "maximum"):
-        rec[name] = np.nan
     rec["negative"] = amount < 0
     return rec
 
@@ -222,7 +368,7 @@ def _columns(
         refs = [e for e in p.exchanges if e.is_reference]
         if len(refs) != 1:
             problems.add(
-                InputError(
+                InvalidProductionError(
                     f"{p.where}: process {p.id} ({p.name!r}) has {len(refs)} quantitative "
                     f"references; exactly one is needed"
                 )
@@ -231,7 +377,7 @@ def _columns(
         ref = refs[0]
         if not ref.amount or not math.isfinite(ref.amount):
             problems.add(
-                InputError(
+                InvalidProductionError(
                     f"{ref.where or p.where}: process {p.id} ({p.name!r}) has a reference "
                     f"amount of {ref.amount}; it must be finite and non-zero"
                 )
@@ -354,50 +500,37 @@ def assemble(
         by_process_flow[(c.process.id, c.product.flow)] = c
         candidates[c.product.flow].append(c)
     process_ids = {p.id for p in processes}
+    takes_in = _elementary_directions(processes, flows)
 
-    t_row: list[str] = []
-    t_col: list[str] = []
-    t_val: list[float] = []
-    t_unc: list[np.void] = []
-    t_flip: list[bool] = []
-    b_row: list[str] = []
-    b_col: list[str] = []
-    b_val: list[float] = []
-    b_unc: list[np.void] = []
+    tech = _Triplets()
+    bio = _Triplets()
     counts: Counter[str] = Counter()
     for c in cols:
         p = c.process
         # production on the diagonal: the reference amount of this column's product
-        t_row.append(c.id)
-        t_col.append(c.id)
-        t_val.append(abs(c.product.amount))
-        t_flip.append(False)
-        t_unc.append(
-            c.product.uncertainty
-            if c.product.uncertainty is not None and c.product.amount > 0
-            else new_record(abs(c.product.amount))
-        )
+        ref_unc = c.product.uncertainty if c.product.amount > 0 else None
+        tech.add(c.id, c.id, abs(c.product.amount), 1.0, ref_unc)
         counts["reference"] += 1
         for ex in p.exchanges:
-            if ex is c.product or (ex.is_reference and ex is not c.product):
+            if ex.is_reference or ex is c.product:
                 continue
             fl = flows.get(ex.flow)
             if fl is None:
                 problems.add(
-                    InputError(f"{ex.where}: flow {ex.flow} of exchange {ex.id} is not in the data")
+                    MissingReferenceError(
+                        f"{ex.where}: flow {ex.flow} of exchange {ex.id} is not in the data"
+                    )
                 )
                 continue
             share = c.factor(ex)
             if share == 0.0:
                 continue
             amount = ex.amount * share
+            unc = scaled_uncertainty(ex.uncertainty, share)
             if fl.kind == "elementary":
-                # emissions and resources alike enter B with their amount (brightway's
-                # convention); the direction is in the flow's compartment
-                b_row.append(ex.flow)
-                b_col.append(c.id)
-                b_val.append(amount)
-                b_unc.append(_record(scaled_uncertainty(ex.uncertainty, share), amount))
+                # positive in the flow's own direction, negative against it (see module doc)
+                sign = 1.0 if ex.is_input == takes_in[ex.flow] else -1.0
+                bio.add(ex.flow, c.id, amount, sign, unc)
                 counts["elementary"] += 1
                 continue
             if not _links_to_provider(ex, flows):
@@ -417,16 +550,22 @@ def assemble(
             if provider is None:
                 continue
             # inputs (and waste outputs) enter A negative; avoided products positive
-            sign = 1.0 if ex.is_avoided else -1.0
-            t_row.append(provider.id)
-            t_col.append(c.id)
-            t_val.append(sign * amount)
-            t_flip.append(sign < 0)
-            t_unc.append(_record(scaled_uncertainty(ex.uncertainty, share), amount))
+            tech.add(provider.id, c.id, amount, 1.0 if ex.is_avoided else -1.0, unc)
     meta = dict(metadata or {})
     meta["link_report"] = report
     meta["problems"] = list(problems.items)
     meta["link_counts"] = dict(counts)
+    meta["import_report"] = {
+        "format": meta.get("format", ""),
+        "policies": {
+            "ambiguous": ambiguous,
+            "unlinked": unlinked,
+            "allocation": allocation,
+            "strict": problems.strict,
+        },
+        "counts": dict(meta.get("counts", {})),
+        "links": dict(counts),
+    }
     activities = pd.DataFrame(
         {
             "id": [c.id for c in cols],
@@ -443,7 +582,7 @@ def assemble(
             "category": [c.process.category for c in cols],
         }
     )
-    used = sorted(set(b_row))
+    used = sorted(set(bio.row))
     flow_table = pd.DataFrame(
         {
             "id": used,
@@ -451,40 +590,87 @@ def assemble(
             "compartment": [flows[f].compartment for f in used],
             "unit": [flows[f].unit for f in used],
             "cas": [flows[f].cas for f in used],
+            "location": [flows[f].location for f in used],
+            "direction": ["input" if takes_in[f] else "output" for f in used],
         }
     )
-    tech = IdEntries(
-        _obj(t_row),
-        _obj(t_col),
-        np.asarray(t_val, dtype=np.float64),
-        _records(t_unc),
-        np.asarray(t_flip, dtype=bool),
+    return build_system(
+        tech.entries(),
+        bio.entries(),
+        None,
+        activities=activities,
+        flows=flow_table,
+        metadata=meta,
     )
-    bio = IdEntries(
-        _obj(b_row),
-        _obj(b_col),
-        np.asarray(b_val, dtype=np.float64),
-        _records(b_unc),
-        np.zeros(len(b_val), dtype=bool),
-    )
-    return build_system(tech, bio, None, activities=activities, flows=flow_table, metadata=meta)
 
 
-def _record(rec: np.void | None, amount: float) -> np.void:
-    """The stats_arrays record of a source amount (none given: no uncertainty)."""
-    return rec if rec is not None else new_record(amount)
+_RESOURCE = re.compile(r"resource|\bin (?:air|ground|water)\b|raw material", re.IGNORECASE)
+_EMISSION = re.compile(
+    r"emission|\b(?:air|water|soil|atmosphere|stratosphere|ocean|river|lake|groundwater)\b",
+    re.IGNORECASE,
+)
+
+
+def _elementary_directions(
+    processes: Sequence[ProcessRecord], flows: Mapping[str, FlowRecord]
+) -> dict[str, bool]:
+    """Per elementary flow id, True when it enters ``B`` positive as an input (a resource)."""
+    out: dict[str, bool] = {}
+    undecided: set[str] = set()
+    for fid, fl in flows.items():
+        if fl.kind != "elementary":
+            continue
+        if fl.direction in ("input", "output"):
+            out[fid] = fl.direction == "input"
+        elif _RESOURCE.search(fl.compartment):
+            out[fid] = True
+        elif _EMISSION.search(fl.compartment):
+            out[fid] = False
+        else:
+            undecided.add(fid)
+    if undecided:
+        votes: Counter[str] = Counter()
+        for p in processes:
+            for ex in p.exchanges:
+                if ex.flow in undecided:
+                    votes[ex.flow] += 1 if ex.is_input else -1
+        out.update((fid, votes[fid] > 0) for fid in undecided)
+    return out
+
+
+class _Triplets:
+    """Matrix entries collected as lists: ids, source amounts, signs and optional records."""
+
+    def __init__(self) -> None:
+        self.row: list[str] = []
+        self.col: list[str] = []
+        self.amount: list[float] = []
+        self.sign: list[float] = []
+        self.records: list[tuple[int, np.void]] = []
+
+    def add(self, row: str, col: str, amount: float, sign: float, rec: np.void | None) -> None:
+        """One entry ``sign × amount`` (``amount`` in the source sign, ``rec`` its record)."""
+        if rec is not None:
+            self.records.append((len(self.amount), rec))
+        self.row.append(row)
+        self.col.append(col)
+        self.amount.append(amount)
+        self.sign.append(sign)
+
+    def entries(self) -> IdEntries:
+        """The entries with their stats_arrays records (source sign) and flip flags."""
+        amount = np.asarray(self.amount, dtype=np.float64)
+        sign = np.asarray(self.sign, dtype=np.float64)
+        unc = no_uncertainty(amount)
+        if self.records:
+            at = np.fromiter((i for i, _ in self.records), dtype=np.int64, count=len(self.records))
+            unc[at] = np.array([r for _, r in self.records], dtype=UNCERTAINTY_DTYPE)
+        return IdEntries(_obj(self.row), _obj(self.col), sign * amount, unc, sign < 0)
 
 
 def _obj(ids: list[Hashable]) -> np.ndarray:
     out = np.empty(len(ids), dtype=object)
     out[:] = ids
-    return out
-
-
-def _records(recs: list[np.void]) -> np.ndarray:
-    out = np.zeros(len(recs), dtype=UNCERTAINTY_DTYPE)
-    for i, r in enumerate(recs):
-        out[i] = r
     return out
 
 
