@@ -31,6 +31,7 @@ from lcasolve.errors import (
     MissingExtraError,
 )
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System, no_uncertainty
+from lcasolve.uncertainty.pedigree import pedigree_variance
 
 __all__ = ["TABLES", "Table", "link_foreground", "read", "read_tables"]
 
@@ -60,15 +61,6 @@ _UNITS: dict[str, tuple[str, float]] = {
     for dim, items in (line.split(":") for line in _UNIT_LINES.strip().splitlines())
     for unit, factor in (item.split("=") for item in items.split())
 }
-# ecoinvent v3 pedigree variances of ln(x) (Weidema et al. 2013, data quality guideline,
-# table 10.6): reliability, completeness, temporal, geographical, further technological.
-_PEDIGREE_VARIANCE = (
-    (0.0, 0.0006, 0.002, 0.008, 0.04),
-    (0.0, 0.0001, 0.0006, 0.002, 0.008),
-    (0.0, 0.0002, 0.002, 0.008, 0.04),
-    (0.0, 0.000025, 0.0001, 0.0006, 0.002),
-    (0.0, 0.0006, 0.008, 0.04, 0.12),
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,7 +299,7 @@ def _pedigree_variance(table: Table, i: int, text: str) -> float:
         raise InvalidUncertaintyError(
             f"{table.where(i)}: pedigree {text!r} must be five scores 1-5, e.g. (1,2,1,3,1)"
         )
-    return sum(_PEDIGREE_VARIANCE[k][int(d) - 1] for k, d in enumerate(digits))
+    return pedigree_variance(tuple(int(d) for d in digits))
 
 
 def _uncertainty(table: Table, i: int, amount: float, row: dict[str, str]) -> np.void:
