@@ -437,7 +437,8 @@ def _allocation_factors(
         by_flow = dict(zip(pids, shares, strict=True))
         return lambda prod: lambda e, s=by_flow[prod.flow]: s
     if method == "causal":
-        needed = {(f, e.flow) for f in pids for e in p.exchanges if e not in products}
+        own = {id(e) for e in products}
+        needed = {(f, e.flow) for f in pids for e in p.exchanges if id(e) not in own}
         if not needed or not needed <= set(p.causal):
             return None
         return lambda prod: lambda e, f=prod.flow: p.causal[(f, e.flow)]

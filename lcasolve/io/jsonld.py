@@ -35,8 +35,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,25 @@ def _loads(raw: bytes) -> Any:
 
 
 def _members(
-    path: Path, *, only: Sequence[str] = _FOLDERS, skip: Sequence[str] = ()
-) -> Iterator[tuple[str, str, Any]]:
-    """``(folder, location, parsed JSON)`` for the JSON files of the folders lcasolve reads."""
+    path: Path,
+    problems: Problems,
+    *,
+    only: Sequence[str] = _FOLDERS,
+    skip: Sequence[str] = (),
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(folder, location, parsed JSON)`` for the JSON files of the folders lcasolve reads.
+
+    A file that cannot be read or parsed is a :class:`DataFileError` for ``problems`` (raised
+    when strict, else listed and skipped); an unreadable zip always raises.
+    """
     wanted = [f for f in only if f not in skip]
     if path.is_dir():
         for folder in wanted:
             for f in sorted((path / folder).glob("*.json")):
                 where = f"{path}/{folder}/{f.name}"
-                try:
-                    yield folder, where, _loads(f.read_bytes())
-                except ValueError as exc:
-                    raise DataFileError(f"{where}: invalid JSON ({exc})") from None
+                data = _parse(where, f.read_bytes, problems)
+                if data is not None:
+                    yield folder, where, data
         return
     with open_zip(path) as z:
         for info in z.infolist():
@@ -103,14 +111,33 @@ def _members(
             if folder not in wanted or not name.endswith(".json"):
                 continue
             where = f"{path}:{info.filename}"
-            try:
-                with z.open(info) as fh:
-                    data = _loads(fh.read())
-            except ValueError as exc:  # json.JSONDecodeError, orjson.JSONDecodeError, bad UTF-8
-                raise DataFileError(f"{where}: invalid JSON ({exc})") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise DataFileError(f"{where}: cannot be read from the zip ({exc})") from None
-            yield folder, where, data
+            data = _parse(where, lambda info=info: z.read(info), problems)
+            if data is not None:
+                yield folder, where, data
+
+
+def _count_processes(path: Path) -> int:
+    """Number of process files (for the progress bar)."""
+    if path.is_dir():
+        return sum(1 for _ in (path / "processes").glob("*.json"))
+    with open_zip(path) as z:
+        names = (n.lstrip("./") for n in z.namelist())
+        return sum(1 for n in names if n.startswith("processes/") and n.endswith(".json"))
+
+
+def _parse(where: str, read: Callable[[], bytes], problems: Problems) -> dict[str, Any] | None:
+    try:
+        data = _loads(read())
+    except ValueError as exc:  # json.JSONDecodeError, orjson.JSONDecodeError, bad UTF-8
+        problems.add(DataFileError(f"{where}: invalid JSON ({exc})"))
+        return None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        problems.add(DataFileError(f"{where}: cannot be read ({exc})"))
+        return None
+    if not isinstance(data, dict):
+        problems.add(DataFileError(f"{where}: not a JSON object"))
+        return None
+    return data
 
 
 @dataclass
@@ -133,6 +160,8 @@ class _Reference:
         if folder == "unit_groups":
             ref = ""
             for u in data.get("units", []):
+                if not u.get("@id"):
+                    raise DataFileError(f"{where}: a unit of unit group {oid} has no @id")
                 self.units[u["@id"]] = (
                     oid,
                     float(u.get("conversionFactor", 1.0)),
@@ -172,6 +201,13 @@ class _Reference:
         return self.group_unit.get(group or "", "")
 
 
+def _location_name(loc: Any) -> str:
+    """The name (else code) of a location reference, or a location given as text."""
+    if isinstance(loc, dict):
+        return str(loc.get("name") or loc.get("code") or "")
+    return str(loc or "")
+
+
 def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
     data = ref.flows[fid]
     kind = _KIND.get(data.get("flowType", ""), "product")
@@ -188,6 +224,7 @@ def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
         unit=unit,
         compartment=ref.category_path(data.get("category")),
         cas=(data.get("cas") or "").strip(),
+        location=_location_name(data.get("location")),
     )
 
 
@@ -311,8 +348,7 @@ def _process(
     data: dict[str, Any], where: str, ref: _Reference, pedigree: bool, problems: Problems
 ) -> tuple[ProcessRecord, int]:
     pid = data.get("@id", "")
-    loc = data.get("location")
-    location = loc.get("name", loc.get("code", "")) if isinstance(loc, dict) else (loc or "")
+    location = _location_name(data.get("location"))
     p = ProcessRecord(
         id=pid,
         name=data.get("name", ""),
@@ -384,7 +420,7 @@ def _process(
         p.exchanges.append(got[0])
     for f in data.get("allocationFactors", []):
         method = _ALLOCATION.get(f.get("allocationType", ""))
-        product = (f.get("product") or {}).get("@id")
+        product = (f.get("product") or {}).get("@id") or f.get("productId")  # v2 or v1
         if method is None or product is None:
             continue
         value = float(f.get("value", 0.0))
@@ -449,19 +485,21 @@ def read(
     ref = _Reference()
     # first pass: reference data (units, flow properties, categories, flows) of every input
     for f in [*ref_files, *files]:
-        for folder, where, data in _members(f, skip=("processes",)):
-            ref.add(folder, where, data)
+        for folder, where, data in _members(f, problems, skip=("processes",)):
+            problems.guard(lambda f=folder, w=where, d=data: ref.add(f, w, d))
     from tqdm.auto import tqdm
 
     show = get_options().progress if progress is None else progress
+    if show is None:
+        show = sys.stderr.isatty()
     processes: list[ProcessRecord] = []
     conversions = 0
     n_exchanges = 0
     seen: set[str] = set()
     # second pass: processes, one file at a time (the JSON is not kept)
-    bar = tqdm(desc="processes", disable=not show, unit="proc")
+    bar = tqdm(desc="processes", total=sum(map(_count_processes, files)), disable=not show)
     for f in files:
-        for _, where, data in _members(f, only=("processes",)):
+        for _, where, data in _members(f, problems, only=("processes",)):
             bar.update()
             pid = data.get("@id")
             if not pid or pid in seen:

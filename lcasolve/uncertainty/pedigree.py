@@ -37,10 +37,8 @@ PEDIGREE_VARIANCE: tuple[tuple[float, ...], ...] = (
     (0.0, 0.0006, 0.008, 0.04, 0.12),  # further technological correlation
 )
 
-_SCORES = re.compile(
-    r"^\(?\s*([1-5n])\s*[;,]\s*([1-5n])\s*[;,]\s*([1-5n])\s*[;,]\s*([1-5n])\s*[;,]"
-    r"\s*([1-5n])\s*\)?$"
-)
+_SCORE = r"\s*([1-5]|n(?:\.?a\.?)?)\s*"
+_SCORES = re.compile(r"^\(?" + r"[;,]".join([_SCORE] * 5) + r"\)?$", re.IGNORECASE)
 
 
 def parse_pedigree(text: str, where: str = "") -> tuple[int, int, int, int, int]:
@@ -49,7 +47,7 @@ def parse_pedigree(text: str, where: str = "") -> tuple[int, int, int, int, int]
     Parameters
     ----------
     text : str
-        The entry; ``n`` (not assessed) counts as 1.
+        The entry; ``n`` or ``n.a.`` (not assessed) counts as 1, adding no variance.
     where : str, optional
         Location for the error message (file, process, exchange).
 
@@ -68,7 +66,7 @@ def parse_pedigree(text: str, where: str = "") -> tuple[int, int, int, int, int]
         raise InvalidUncertaintyError(
             f"{prefix}pedigree {text!r} must be five scores 1-5, e.g. (1;2;1;3;1)"
         )
-    return tuple(1 if g == "n" else int(g) for g in m.groups())  # type: ignore[return-value]
+    return tuple(int(g) if g.isdigit() else 1 for g in m.groups())  # type: ignore[return-value]
 
 
 def pedigree_variance(scores: tuple[int, ...]) -> float:
