@@ -11,6 +11,7 @@ import pytest
 
 import lcasolve
 from lcasolve.io import jsonld
+from lcasolve.io._linking import ImportReport
 
 pytestmark = pytest.mark.data
 
@@ -78,17 +79,51 @@ def test_uslci_matrices_equal_the_readme(uslci_readme_rules):
     assert s.B.count_nonzero() == 24116
 
 
+def test_uslci_import_report(uslci_readme_rules):
+    """Every unlinked and ambiguous input of the README's classes is a row of the report."""
+    report = ImportReport.from_system(uslci_readme_rules)
+    assert report.format == "jsonld"
+    assert report.policies == {
+        "ambiguous": "cutoff",
+        "unlinked": "cutoff",
+        "allocation": "none",
+        "strict": False,
+    }
+    assert report.issues == {"unlinked": 2441 + 388, "ambiguous": 135, "co-product cut off": 256}
+    frame = report.to_frame()
+    assert len(frame) == 2441 + 388 + 135 + 256
+    amb = frame[frame["issue"] == "ambiguous"]
+    assert (
+        amb["flow_name"].value_counts()["Diesel, at refinery"]
+        + amb["flow_name"].value_counts()["Harvesting, fresh fruit bunch, at farm"]
+        == 135
+    )
+    assert (amb["action"] == "cut off").all() and amb["detail"].str.startswith("providers: ").all()
+    assert frame["exchange"].ne("").all() and frame["process"].ne("").all()
+    text = report.summary()
+    assert "766 processes" in text and "3223 unit conversions" in text and "135 ambiguous" in text
+    assert json.loads(json.dumps(report.to_dict()))["issues"] == report.issues
+
+
 def test_uslci_solves_and_lists_every_choice(uslci_zip):
     s = lcasolve.load(uslci_zip, strict=False)  # default policies: prefer, process allocation
     report = s.metadata["link_report"]
     chosen = [r for r in report if r["issue"] == "ambiguous"]
     assert len(chosen) == 135 and all(r["action"].startswith("linked to ") for r in chosen)
     assert all(r["detail"] for r in chosen)
+    # the rule: a provider in the consumer's location, else the lowest id
+    loc = dict(zip(s.activities["process_id"], s.activities["location"], strict=True))
+    for r in chosen:
+        pick = r["action"].removeprefix("linked to ")
+        providers = r["detail"].split("providers: ")[1].split(", ")
+        local = [q for q in providers if loc[q] == loc[r["process"]]]
+        assert pick == min(local or providers)
     lca = lcasolve.LCA(s)
+    for pid in s.activities["product_id"].iloc[::100]:
+        assert lca.calculate({pid: 1.0}).residual <= 1e-10
     demand = {pid: 1.0 for pid in s.activities["product_id"].iloc[::50]}
     res = lca.calculate_many([{k: v} for k, v in demand.items()])
     assert res.residual <= 1e-10
-    assert lca.activity_scores().residual <= 1e-10 or s.n_categories == 0
 
 
 def test_strict_read_names_the_invalid_distribution(uslci_zip):
@@ -158,26 +193,27 @@ def _ref_files():
     }
 
 
-def _flow(fid, kind="PRODUCT_FLOW", name=None):
+def _flow(fid, kind="PRODUCT_FLOW", name=None, category="Elementary flows/emission/air"):
     return {
         "@type": "Flow",
         "@id": fid,
         "name": name or fid,
         "flowType": kind,
-        "category": "Elementary flows/emission/air" if kind == "ELEMENTARY_FLOW" else "",
+        "category": category if kind == "ELEMENTARY_FLOW" else "",
         "flowProperties": [
             {"flowProperty": {"@id": MASS}, "conversionFactor": 1.0, "referenceFlowProperty": True}
         ],
     }
 
 
-def _ex(flow, amount, *, is_input=False, ref=False, provider=None):
+def _ex(flow, amount, *, is_input=False, ref=False, provider=None, avoided=False):
     e = {
-        "@id": f"{flow}-{amount}",
+        "@id": f"{flow}-{amount}-{is_input}",
         "flow": {"@id": flow},
         "amount": amount,
         "isInput": is_input,
         "isQuantitativeReference": ref,
+        "isAvoidedProduct": avoided,
         "unit": {"@id": KG},
         "flowProperty": {"@id": MASS},
     }
@@ -245,24 +281,143 @@ def test_allocation_of_a_multi_output_process(tmp_path):
     assert g.sum() == pytest.approx(10.0 / 0.6, rel=1e-12)
 
 
-def test_round_trip_through_the_hdf5_store(shared_data, tmp_path):
-    d = shared_data
-    s = lcasolve.load(
-        d / "uslci-transport" / "uslci-transport_v1.1_json_ld.zip",
-        d / "uslci-transport" / "uslci-rail_v1.0_json_ld.zip",
-        reference_data=d / "uslci" / "uslci_olca1_5_0_json_ld.zip",
+def _process(pid, *exchanges, **extra):
+    return {
+        "@type": "Process",
+        "@id": pid,
+        "name": pid,
+        "processType": "UNIT_PROCESS",
+        "exchanges": list(exchanges),
+        **extra,
+    }
+
+
+def test_causal_allocation(tmp_path):
+    """Causal factors per exchange: petrol takes 80 % of the CO2 and half the crude.
+
+    By hand, per kg: petrol 0.8 × 10 / 0.6 = 13.33 kg CO2 plus 0.5 × 1 / 0.6 kg crude (1 kg CO2
+    per kg crude); diesel 0.2 × 10 / 0.4 = 5 plus 0.5 × 1 / 0.4.
+    """
+
+    def causal(product, flow, value):
+        return {
+            "allocationType": "CAUSAL_ALLOCATION",
+            "product": {"@id": product},
+            "exchange": {"flow": {"@id": flow}},
+            "value": value,
+        }
+
+    refinery = _process(
+        "refinery",
+        _ex("petrol", 0.6, ref=True),
+        _ex("diesel", 0.4),
+        _ex("crude", 1.0, is_input=True),
+        _ex("co2", 10.0),
+        defaultAllocationMethod="CAUSAL_ALLOCATION",
+        allocationFactors=[
+            causal("petrol", "crude", 0.5),
+            causal("diesel", "crude", 0.5),
+            causal("petrol", "co2", 0.8),
+            causal("diesel", "co2", 0.2),
+        ],
     )
-    s = lcasolve.methods.with_methods(s, ["IPCC AR6 GWP100"])
-    path = lcasolve.save(s, tmp_path / "transport.h5")
+    files = {
+        **_ref_files(),
+        **{f"flows/{f}.json": _flow(f) for f in ("petrol", "diesel", "crude")},
+        "flows/co2.json": _flow("co2", "ELEMENTARY_FLOW"),
+        "processes/refinery.json": refinery,
+        "processes/crude.json": _process("crude-oil", _ex("crude", 1.0, ref=True), _ex("co2", 1.0)),
+    }
+    path = _write_zip(tmp_path / "causal.zip", files)
+    s = jsonld.read([path])  # allocation="process": the process's own (causal) method
+    lca = lcasolve.LCA(s)
+    g_p = s.B @ lca.calculate({"refinery": 1.0}).supply
+    g_d = s.B @ lca.calculate({"refinery/diesel": 1.0}).supply
+    assert g_p.sum() == pytest.approx((8.0 + 0.5) / 0.6, rel=1e-12)
+    assert g_d.sum() == pytest.approx((2.0 + 0.5) / 0.4, rel=1e-12)
+    assert ImportReport.from_system(s).allocation == {"refinery": "causal allocation"}
+
+
+def test_waste_treatment_avoided_product_and_elementary_directions(tmp_path):
+    """A factory makes 1 kg widget from 2 kg steel, sends 0.5 kg scrap to a landfill and
+    displaces 3 kg of heat from a boiler (avoided product).
+
+    By hand for 1 kg widget: CO2 = 1 (own) + 2 × 2 (steel) − 3 × 0.07 (heat avoided) = 4.79 kg;
+    CH4 = 0.5 × 0.1 = 0.05 kg from the landfill. The factory also takes 5 kg cooling water and
+    returns it (nets to 0), takes 1.5 kg biogenic CO2 from the air as an input of an emission
+    flow (enters negative) and 2 kg coal from the ground (a resource, positive).
+    """
+    elementary = {
+        "co2": "Elementary flows/emission/air",
+        "ch4": "Elementary flows/emission/air",
+        "co2-bio": "Elementary flows/emission/air",
+        "water": "Elementary flows/water/unspecified",
+        "coal": "Elementary flows/resource/in ground",
+    }
+    files = {
+        **_ref_files(),
+        **{f"flows/{f}.json": _flow(f) for f in ("widget", "steel", "heat")},
+        "flows/scrap.json": _flow("scrap", "WASTE_FLOW"),
+        **{
+            f"flows/{f}.json": _flow(f, "ELEMENTARY_FLOW", category=c)
+            for f, c in elementary.items()
+        },
+        "processes/factory.json": _process(
+            "factory",
+            _ex("widget", 1.0, ref=True),
+            _ex("steel", 2.0, is_input=True),
+            _ex("scrap", 0.5),
+            _ex("heat", 3.0, is_input=True, avoided=True),
+            _ex("co2", 1.0),
+            _ex("water", 5.0, is_input=True),
+            _ex("water", 5.0),
+            _ex("co2-bio", 1.5, is_input=True),
+            _ex("coal", 2.0, is_input=True),
+        ),
+        "processes/steel.json": _process("steelmill", _ex("steel", 1.0, ref=True), _ex("co2", 2.0)),
+        "processes/landfill.json": _process(
+            "landfill", _ex("scrap", 1.0, is_input=True, ref=True), _ex("ch4", 0.1)
+        ),
+        "processes/boiler.json": _process("boiler", _ex("heat", 1.0, ref=True), _ex("co2", 0.07)),
+    }
+    s = jsonld.read([_write_zip(tmp_path / "factory.zip", files)])
+    assert s.metadata["link_counts"]["unique provider"] == 3
+    r = lcasolve.LCA(s).calculate({"factory": 1.0})
+    assert r.residual <= 1e-12
+    supply = dict(zip(s.activities["id"], r.supply, strict=True))
+    assert supply == pytest.approx({"factory": 1, "steelmill": 2, "landfill": 0.5, "boiler": -3})
+    g = dict(zip(s.flows["id"], s.B @ r.supply, strict=True))
+    assert g["co2"] == pytest.approx(4.79, rel=1e-12)
+    assert g["ch4"] == pytest.approx(0.05, rel=1e-12)
+    assert g["water"] == 0.0
+    assert g["co2-bio"] == -1.5 and g["coal"] == 2.0
+    direction = dict(zip(s.flows["id"], s.flows["direction"], strict=True))
+    assert direction["coal"] == "input" and direction["co2-bio"] == "output"
+    # the negated entry keeps its source amount in the record and says so with flip
+    bio = s.biosphere
+    k = int(np.flatnonzero(bio.value == -1.5)[0])
+    assert bool(bio.flip[k]) and bio.uncertainty["loc"][k] == 1.5
+
+
+def test_round_trip_through_the_hdf5_store(uslci_readme_rules, tmp_path):
+    """USLCI (with lognormal, triangular and uniform entries) and flow-matched GWP100."""
+    s = lcasolve.methods.with_methods(uslci_readme_rules, ["IPCC AR6 GWP100"])
+    path = lcasolve.save(s, tmp_path / "uslci.h5")
     back = lcasolve.load(path)
     for m in ("A", "B", "C"):
+        assert getattr(s, m).shape == getattr(back, m).shape
         assert (getattr(s, m) != getattr(back, m)).nnz == 0
-    for field in s.technosphere.uncertainty.dtype.names:
-        np.testing.assert_array_equal(
-            s.technosphere.uncertainty[field], back.technosphere.uncertainty[field]
-        )
+    for name in ("technosphere", "biosphere"):
+        mine, theirs = getattr(s, name), getattr(back, name)
+        np.testing.assert_array_equal(mine.flip, theirs.flip)
+        for field in mine.uncertainty.dtype.names:
+            np.testing.assert_array_equal(mine.uncertainty[field], theirs.uncertainty[field])
+    assert set(s.technosphere.uncertainty["uncertainty_type"]) == {0, 2, 4, 5}
     assert back.activities["id"].tolist() == s.activities["id"].tolist()
-    demand = {"0001b273-4a23-3c9f-b790-840b628d1bf5": 1.0}
-    a = lcasolve.LCA(s).calculate(demand).scores
-    b = lcasolve.LCA(back).calculate(demand).scores
-    assert a.to_dict() == b.to_dict() and a.iloc[0] > 0
+    assert back.flows["direction"].tolist() == s.flows["direction"].tolist()
+    assert ImportReport.from_system(back) == ImportReport.from_system(s)
+    ids = s.activities["product_id"].iloc[::75].tolist()
+    a = lcasolve.LCA(s).calculate_many([{i: 1.0} for i in ids])
+    b = lcasolve.LCA(back).calculate_many([{i: 1.0} for i in ids])
+    np.testing.assert_array_equal(np.asarray(a.scores), np.asarray(b.scores))
+    assert np.count_nonzero(np.asarray(a.scores)) > 0

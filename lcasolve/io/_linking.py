@@ -523,6 +523,8 @@ def assemble(
                     )
                 )
                 continue
+            if fl.kind != "elementary" and not _links_to_provider(ex, flows):
+                continue  # co-products of allocated/cut-off processes are handled as columns
             share = c.factor(ex)
             if share == 0.0:
                 continue
@@ -534,8 +536,6 @@ def assemble(
                 bio.add(ex.flow, c.id, amount, sign, unc)
                 counts["elementary"] += 1
                 continue
-            if not _links_to_provider(ex, flows):
-                continue  # co-products of allocated/cut-off processes are handled as columns
             provider = _provider(
                 ex,
                 c,
