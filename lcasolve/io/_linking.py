@@ -59,6 +59,7 @@ __all__ = [
     "Problems",
     "UNLINKED_POLICIES",
     "assemble",
+    "compartment_direction",
     "new_record",
     "scaled_uncertainty",
     "set_bounded",
@@ -612,6 +613,20 @@ _EMISSION = re.compile(
 )
 
 
+def compartment_direction(compartment: str) -> str:
+    """``"input"`` for a resource compartment, ``"output"`` for an emission one, else ``""``.
+
+    Resources: compartments naming a resource, ``in air``/``in ground``/``in water`` or a raw
+    material; emissions: air, water, soil, atmosphere, stratosphere, ocean, river, lake,
+    groundwater or ``emission``. Writers use it to put resources on the input side.
+    """
+    if _RESOURCE.search(compartment):
+        return "input"
+    if _EMISSION.search(compartment):
+        return "output"
+    return ""
+
+
 def _elementary_directions(
     processes: Sequence[ProcessRecord], flows: Mapping[str, FlowRecord]
 ) -> dict[str, bool]:
@@ -621,12 +636,9 @@ def _elementary_directions(
     for fid, fl in flows.items():
         if fl.kind != "elementary":
             continue
-        if fl.direction in ("input", "output"):
-            out[fid] = fl.direction == "input"
-        elif _RESOURCE.search(fl.compartment):
-            out[fid] = True
-        elif _EMISSION.search(fl.compartment):
-            out[fid] = False
+        direction = fl.direction or compartment_direction(fl.compartment)
+        if direction in ("input", "output"):
+            out[fid] = direction == "input"
         else:
             undecided.add(fid)
     if undecided:
