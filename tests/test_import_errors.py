@@ -352,3 +352,12 @@ def test_strict_false_skips_unreadable_files(tmp_path):
     cut.write_bytes(path.read_bytes()[:200])
     with pytest.raises(DataFileError, match=r"cut\.zip: not a readable zip file"):
         jsonld.read([cut], strict=False)
+
+
+def test_progress_bar_on_request(tmp_path, capsys):
+    path = write(tmp_path / "ok.zip", base_files())
+    jsonld.read([path], progress=True)
+    err = capsys.readouterr().err
+    assert "processes" in err and "2/2" in err
+    jsonld.read([path], progress=False)
+    assert capsys.readouterr().err == ""

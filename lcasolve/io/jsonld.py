@@ -152,6 +152,7 @@ class _Reference:
     )  # id -> name, parent
     flows: dict[str, dict[str, Any]] = field(default_factory=dict)
     flow_where: dict[str, str] = field(default_factory=dict)
+    _factors: dict[str, dict[str | None, float]] = field(default_factory=dict)
 
     def add(self, folder: str, where: str, data: dict[str, Any]) -> None:
         oid = data.get("@id")
@@ -195,6 +196,16 @@ class _Reference:
         if not names and category.get("name"):
             names = [category["name"]]
         return "/".join(reversed(names))
+
+    def property_factors(self, fid: str) -> dict[str | None, float]:
+        """Flow property id -> the flow's conversion factor for it (cached per flow)."""
+        got = self._factors.get(fid)
+        if got is None:
+            got = self._factors[fid] = {
+                (p.get("flowProperty") or {}).get("@id"): float(p.get("conversionFactor", 1.0))
+                for p in self.flows[fid].get("flowProperties", [])
+            }
+        return got
 
     def unit_name(self, property_id: str | None) -> str:
         group = self.property_group.get(property_id or "")
@@ -241,10 +252,7 @@ def _conversion(ref: _Reference, ex: dict[str, Any], fid: str, where: str) -> fl
         )
     group, unit_factor, _ = ref.units[unit_id]
     flow = ref.flows[fid]
-    factors = {
-        (p.get("flowProperty") or {}).get("@id"): float(p.get("conversionFactor", 1.0))
-        for p in flow.get("flowProperties", [])
-    }
+    factors = ref.property_factors(fid)
     if prop_id is None:
         prop_id = next(
             (p for p, g in ref.property_group.items() if g == group and p in factors), None
