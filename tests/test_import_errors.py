@@ -361,3 +361,11 @@ def test_progress_bar_on_request(tmp_path, capsys):
     assert "processes" in err and "2/2" in err
     jsonld.read([path], progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_unknown_option_and_policy(tmp_path):
+    path = write(tmp_path / "ok.zip", base_files())
+    with pytest.raises(lcasolve.errors.InputError, match="unknown option.*allocaton"):
+        jsonld.read([path], allocaton="economic")
+    with pytest.raises(lcasolve.errors.InputError, match="ambiguous='nearest'"):
+        jsonld.read([path], ambiguous="nearest")

@@ -455,7 +455,7 @@ def read(
     pedigree: bool = False,
     reference_data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     progress: bool | None = None,
-    **unused: Any,
+    **unknown: Any,
 ) -> System:
     """Read openLCA JSON-LD zips or folders into one linked system.
 
@@ -469,19 +469,35 @@ def read(
         Stop at the first problem (default), or collect problems in
         ``system.metadata["problems"]`` and leave out what cannot be read.
     pedigree : bool
-        Turn data-quality (pedigree) entries into lognormal spread (ecoinvent v3 factors).
+        Turn data-quality (pedigree) entries into lognormal spread with the ecoinvent v3
+        factors (default off; see the module documentation).
     reference_data : path-like or sequence, optional
         Files whose units, flow properties, flows and categories are used, not their processes.
     progress : bool, optional
-        Show a progress bar (default: the ``progress`` option).
+        Show a progress bar (default: the ``progress`` option; when it is None, only when
+        stderr is a terminal).
 
     Returns
     -------
     System
-        ``metadata`` holds ``link_report``, ``problems``, ``link_counts`` and ``counts``
-        (processes, flows, exchanges, elementary exchanges, unit conversions).
+        ``metadata`` holds ``link_report``, ``problems``, ``link_counts``, ``counts``
+        (processes, flows, exchanges, elementary exchanges, unit conversions) and
+        ``import_report``; :meth:`lcasolve.io._linking.ImportReport.from_system` reads them.
+
+    Raises
+    ------
+    DataFileError
+        A missing, truncated or unreadable file (always), invalid JSON (when strict).
+    MissingReferenceError, InvalidProductionError, InvalidUncertaintyError, LinkingError
+        When strict, at the first problem, naming the file, process and exchange.
+    InputError
+        For an unknown option or policy.
     """
-    del unused
+    if unknown:
+        raise InputError(
+            f"unknown option(s) for the JSON-LD reader: {', '.join(sorted(unknown))} (known: "
+            f"ambiguous, unlinked, allocation, strict, pedigree, reference_data, progress)"
+        )
     if isinstance(reference_data, (str, os.PathLike)):
         reference_data = [reference_data]
     files = [Path(p) for p in paths]
