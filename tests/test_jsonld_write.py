@@ -36,6 +36,10 @@ def test_schema_v2_layout(written):
         names = z.namelist()
         assert json.loads(z.read("olca-schema.json")) == {"version": 2}
         proc = json.loads(z.read(next(n for n in names if n.startswith("processes/"))))
+        kind = {
+            d["@id"]: d["flowType"]
+            for d in (json.loads(z.read(n)) for n in names if n.startswith("flows/"))
+        }
     assert {n.split("/")[0] for n in names} >= {
         "processes",
         "flows",
@@ -44,7 +48,9 @@ def test_schema_v2_layout(written):
     }
     refs = [e for e in proc["exchanges"] if e.get("isQuantitativeReference")]
     assert len(refs) == 1 and refs[0]["isInput"] is False
-    inputs = [e for e in proc["exchanges"] if e["isInput"]]
+    inputs = [
+        e for e in proc["exchanges"] if e["isInput"] and kind[e["flow"]["@id"]] == "PRODUCT_FLOW"
+    ]
     assert inputs and all("defaultProvider" in e for e in inputs)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from lcasolve.io._atomic import atomic_path
+from lcasolve.io._linking import compartment_direction
 from lcasolve.model import System
 
 __all__ = ["write_jsonld"]
@@ -132,6 +133,8 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
     flow_ids = [_uid("flow", f) for f in system.flows["id"].tolist()]
     flows_df = system.flows
     comp = flows_df["compartment"].astype(str).tolist()
+    # resources (by compartment) are inputs from nature, everything else an emission
+    resource = [compartment_direction(c) == "input" for c in comp]
     cas = flows_df["cas"].astype(str).tolist() if "cas" in flows_df else [""] * len(flows_df)
 
     with (
@@ -219,7 +222,7 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
                     "internalId": len(exchanges) + 1,
                     "flow": {"@type": "Flow", "@id": flow_ids[i]},
                     "amount": float(B.value[k]),
-                    "isInput": False,
+                    "isInput": resource[i],
                     **unit_refs(flow_units[i]),
                 }
                 u = _uncertainty(B.uncertainty[k])
