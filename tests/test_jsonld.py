@@ -275,7 +275,14 @@ def test_allocation_of_a_multi_output_process(tmp_path):
     none = jsonld.read([path], allocation="none")
     assert none.n_activities == 2
     cut = [r for r in none.metadata["link_report"] if r["issue"] == "co-product cut off"]
-    assert [r["flow"] for r in cut] == ["diesel"]
+    assert [(r["flow"], r["detail"]) for r in cut] == [("diesel", "allocation='none'")]
+    # physical factors that do not add up to 1 are not used: the co-product is cut off
+    refinery["allocationFactors"][1]["value"] = 0.3
+    broken = jsonld.read([_write_zip(tmp_path / "bad.zip", files)], allocation="physical")
+    cut = ImportReport.from_system(broken).select("co-product cut off")
+    assert [(r["flow"], r["detail"]) for r in cut] == [
+        ("diesel", "no usable physical allocation factors")
+    ]
     # without allocation the petrol carries all 10 kg CO2 per 0.6 kg
     g = none.B @ lcasolve.LCA(none).calculate({"refinery": 1.0}).supply
     assert g.sum() == pytest.approx(10.0 / 0.6, rel=1e-12)

@@ -394,7 +394,17 @@ def _columns(
                 or (flows[e.flow].kind == "waste" and e.is_input)
             )
         ]
-        others = [e for e in products if e is not ref]
+        others: list[ExchangeRecord] = []
+        seen = {ref.flow}
+        for e in products:
+            if e is ref:
+                continue
+            if e.flow in seen:  # a second exchange of a product flow cannot get its own column
+                why = "another product exchange of the process has the same flow"
+                report.append(_report("co-product cut off", "cut off", p, e, flows, why))
+                continue
+            seen.add(e.flow)
+            others.append(e)
         method = (
             None
             if allocation == "none"
@@ -402,7 +412,7 @@ def _columns(
         )
         factors = _allocation_factors(p, [ref, *others], method) if others and method else None
         if others and factors is None:
-            why = f"no usable {method or 'allocation'} factors"
+            why = f"no usable {method} allocation factors" if method else "allocation='none'"
             report.extend(
                 _report("co-product cut off", "cut off", p, e, flows, why) for e in others
             )
