@@ -22,10 +22,12 @@ returned). Flows whose compartment says neither follow the direction most of the
 have. The flow table's ``direction`` column says which one each flow got.
 
 Link report entries are dicts with ``issue`` (``ambiguous``, ``unlinked``, ``co-product cut
-off``, ``allocated``, ``provider outside data``), ``action``, ``process``, ``process_name``,
-``exchange``, ``flow``, ``flow_name``, ``amount`` and ``detail``; they land in
-``system.metadata["link_report"]``, problems skipped with ``strict=False`` in
-``metadata["problems"]``, and :class:`ImportReport` reads both (``ImportReport.from_system``).
+off``, ``allocated``, ``provider outside data``, ``default provider ignored``), ``action``,
+``process``, ``process_name``, ``exchange``, ``flow``, ``flow_name``, ``amount`` and
+``detail``; they land in ``system.metadata["link_report"]``, problems skipped with
+``strict=False`` in ``metadata["problems"]``, and :class:`ImportReport` reads both
+(``ImportReport.from_system``). A default provider that is not loaded is not replaced by
+another provider of the flow: the input is cut off and listed (``provider outside data``).
 """
 
 from __future__ import annotations
@@ -733,6 +735,16 @@ def _provider(
                     f"(flow {flows[ex.flow].name!r}) is not in the data"
                 )
             return None
+        report.append(
+            _report(
+                "default provider ignored",
+                "linked by flow",
+                p,
+                ex,
+                flows,
+                f"default provider {ex.provider} has no column making this flow",
+            )
+        )
     found = candidates.get(ex.flow, [])
     if len(found) == 1:
         counts["unique provider"] += 1
