@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from lcasolve.errors import DataFileError, InputError, UnknownFormatError
+from lcasolve.io._linking import ImportReport
 
-__all__ = ["FORMATS", "detect_format", "load", "save"]
+__all__ = ["FORMATS", "ImportReport", "detect_format", "load", "save"]
 
 #: format name -> reader module (each has ``read(paths, **options) -> System``)
 FORMATS: dict[str, str] = {
