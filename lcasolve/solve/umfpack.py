@@ -1,8 +1,20 @@
-"""UMFPACK backend (``scikit-umfpack``, optional; it does not build on every platform)."""
+"""UMFPACK backend (``scikit-umfpack``, optional; it does not build on every platform).
+
+One ``scikits.umfpack.UmfpackContext`` holds the numeric LU of ``A``; ``A x = b`` and
+``Aᵀ x = b`` are both solved from it (UMFPACK's ``UMFPACK_A`` and ``UMFPACK_At`` systems), so
+the matrix is factorized once. UMFPACK reports a singular matrix with a ``UmfpackWarning``
+instead of an exception; the factorization turns it into
+:class:`~lcasolve.errors.SingularSystemError` naming the activities and no warning reaches the
+caller. The context keeps one shared ``info`` array that every solve writes, so solves on one
+factorization are serialized by a lock (the wrapper holds the GIL during UMFPACK calls anyway).
+"""
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,34 +25,123 @@ from lcasolve.solve._checks import check_structure, diagnose_numerical
 
 __all__ = ["UmfpackFactorization"]
 
+_INT32_MAX = np.iinfo(np.int32).max
+
 
 class UmfpackFactorization(Factorization):
-    """UMFPACK LU of ``A``; transposed solves use UMFPACK's ``Aᵀ`` system."""
+    """UMFPACK LU of ``A``; transposed solves use UMFPACK's ``Aᵀ`` system on the same factors.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix
+        Square matrix.
+    labels : sequence, optional
+        Names of the columns (activity ids) used in error messages.
+
+    Attributes
+    ----------
+    rcond : float
+        UMFPACK's reciprocal condition estimate, ``min |Uᵢᵢ| / max |Uᵢᵢ|`` of the scaled and
+        permuted matrix.
+
+    Raises
+    ------
+    MissingExtraError
+        If ``scikit-umfpack`` is not installed.
+    SingularSystemError
+        If ``A`` is structurally or numerically singular.
+    """
 
     backend = "umfpack"
 
     def __init__(self, A: sp.spmatrix, labels: Sequence[object] | None = None) -> None:  # noqa: N803
         super().__init__(A, labels)
         try:
-            from scikits.umfpack import splu as umf_splu
+            import scikits.umfpack as um
         except ImportError:
             raise MissingExtraError(
                 "scikit-umfpack", "umfpack", "the UMFPACK solver backend"
             ) from None
         check_structure(self.A, self.labels)
-        try:
-            self._lu = umf_splu(self.A)
-        except RuntimeError as exc:
-            diagnose_numerical(self.A, self.labels, f"UMFPACK: {exc}")
-            raise
+        self._systems: tuple[int, int] = (int(um.UMFPACK_A), int(um.UMFPACK_At))
+        self._lock = threading.Lock()
+        self._csc = self._umfpack_matrix(self.A)
+        family = "di" if self._csc.indices.dtype == np.int32 else "dl"
+        ctx = um.UmfpackContext(family)
+        # lcasolve checks every solve by its residual (and refines once) instead of UMFPACK's
+        # condition-estimate warning and its own refinement steps, which would repeat that work
+        ctx.maxCond = np.inf
+        ctx.control[um.UMFPACK_IRSTEP] = 0
+        with warnings.catch_warnings():
+            # the only UmfpackWarning of a first numeric() is "Singular matrix"; its status
+            # stays in ctx.info and is checked below
+            warnings.simplefilter("ignore", um.UmfpackWarning)
+            ctx.numeric(self._csc)
+        self._ctx: Any = ctx
+        info = ctx.info
+        status = int(info[um.UMFPACK_STATUS])
+        if status == um.UMFPACK_WARNING_singular_matrix:
+            diagnose_numerical(
+                self.A,
+                self.labels,
+                f"UMFPACK: zero pivot, {int(info[um.UMFPACK_UDIAG_NZ])} of {self.shape[0]} "
+                f"diagonal entries of U are nonzero",
+            )
+        self.rcond = float(info[um.UMFPACK_RCOND])
+        self._factor_nnz = int(info[um.UMFPACK_LNZ] + info[um.UMFPACK_UNZ])
+        if not self.rcond > np.finfo(np.float64).eps:  # a tiny pivot, or NaN
+            # UMFPACK factorized but a pivot is at rounding level: confirm singularity with
+            # SuperLU (as the PARDISO backend does); otherwise the residual check decides
+            from scipy.sparse.linalg import splu
+
+            try:
+                splu(self.AT, permc_spec="COLAMD")
+            except RuntimeError as exc:
+                diagnose_numerical(
+                    self.A,
+                    self.labels,
+                    f"UMFPACK pivot ratio {self.rcond:.3g}; SuperLU: {exc}",
+                )
+                raise
+
+    @staticmethod
+    def _umfpack_matrix(A: sp.csc_matrix) -> sp.csc_matrix:  # noqa: N803
+        """``A`` as UMFPACK needs it: sorted, no duplicates, float64, one integer index type.
+
+        ``A`` itself is used when it already qualifies; otherwise a copy, so that UMFPACK's
+        in-place index sorting never touches the caller's arrays.
+        """
+        small = max(A.nnz, A.shape[0] + 1) <= _INT32_MAX
+        itype = np.int32 if small else np.int64
+        if (
+            A.has_canonical_format
+            and A.data.dtype == np.float64
+            and A.indices.dtype == itype
+            and A.indptr.dtype == itype
+        ):
+            return A
+        csc = sp.csc_matrix(
+            (
+                A.data.astype(np.float64, copy=True),
+                A.indices.astype(itype, copy=True),
+                A.indptr.astype(itype, copy=True),
+            ),
+            shape=A.shape,
+        )
+        csc.sum_duplicates()  # also sorts the row indices
+        return csc
 
     @property
     def factor_nnz(self) -> int:
-        """Entries in L and U."""
-        return int(self._lu.nnz)
+        """Entries in L and U (UMFPACK's ``LNZ + UNZ``, both counting their diagonal)."""
+        return self._factor_nnz
 
     def _solve(self, b: np.ndarray, transposed: bool) -> np.ndarray:
-        trans = "T" if transposed else "N"
-        if b.ndim == 1:
-            return self._lu.solve(b, trans)
-        return np.column_stack([self._lu.solve(b[:, j], trans) for j in range(b.shape[1])])
+        system = self._systems[transposed]
+        cols = b[:, None] if b.ndim == 1 else b  # the context copies each column contiguous
+        x = np.empty(cols.shape, dtype=np.float64, order="F")
+        # errstate: the context divides by its rcond estimate after every solve
+        with self._lock, np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            for j in range(cols.shape[1]):
+                x[:, j] = self._ctx.solve(system, self._csc, cols[:, j])
+        return x[:, 0] if b.ndim == 1 else x
