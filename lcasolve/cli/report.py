@@ -81,12 +81,17 @@ def run(args: argparse.Namespace) -> int:
     lca = LCA(system)
     category = args.method[0] if args.method else None
     tags: dict[str, Any] = {t: None for t in ("stage", "scope") if t in system.activities}
+    names: dict[str, dict[str, str]] = {}
     if args.stages:
         table = read_tag_table(args.stages)
         for t in table.columns:
-            if t not in ("id", "pattern"):
-                tags[t] = table
-    fp = footprint(lca, demand, category, tags=tags, boundary=args.boundary)
+            if t in ("id", "pattern"):
+                continue
+            if t.endswith("_name") and t[: -len("_name")] in table.columns:
+                names[t[: -len("_name")]] = _names(table, t[: -len("_name")], t)
+                continue  # display names of the tag values (e.g. stage_name), not a tag
+            tags[t] = table
+    fp = footprint(lca, demand, category, tags=tags, boundary=args.boundary, tag_names=names)
     payload = fp.to_dict(top=args.top)
     payload["cutoff"] = cutoff_check(lca, demand, fp.category).to_dict()
     samples = None
@@ -143,7 +148,14 @@ def run(args: argparse.Namespace) -> int:
             for k in ("cutoff", "monte_carlo", "thresholds", "rating", "external_cost")
             if k in payload
         }
-        write_html(args.html, fp, report=extra, samples=samples, thresholds=limits or None)
+        write_html(
+            args.html,
+            fp,
+            report=extra,
+            samples=samples,
+            thresholds=limits or None,
+            top=args.top,
+        )
         payload["html"] = str(args.html)
     payload["seconds"] = time.perf_counter() - start
     emit(args, payload, _text(payload))
@@ -176,7 +188,23 @@ def _text(p: dict[str, Any]) -> str:
         pe = "" if t["p_exceed"] is None else f", P(>) = {t['p_exceed']:.3f}"
         lines.append(f"limit {t['limit']:g}: {'exceeded' if t['exceeds'] else 'met'}{pe}")
     e = p["external_cost"]
-    lines.append(f"external cost: {e['cost']:.4g} {e['currency']} at {e['price']:g}/t CO2e")
+    if "deterministic" in e:
+        lines.append(
+            f"external cost: {e['deterministic']:.4g} {e['currency']} (deterministic; Monte Carlo "
+            f"mean {e['mean']:.4g}, 95 % [{e['2.5%']:.4g}, {e['97.5%']:.4g}]) "
+            f"at {e['price']:g}/t CO2e"
+        )
+    else:
+        lines.append(f"external cost: {e['cost']:.4g} {e['currency']} at {e['price']:g}/t CO2e")
     if "html" in p:
         lines.append(f"HTML report: {p['html']}")
     return "\n".join(lines)
+
+
+def _names(table: Any, tag: str, column: str) -> dict[str, str]:
+    """``{tag value: display name}`` from a tag table's ``<tag>_name`` column."""
+    out: dict[str, str] = {}
+    for code, name in zip(table[tag].tolist(), table[column].tolist(), strict=True):
+        if str(code).strip() not in ("", "nan") and str(name).strip() not in ("", "nan"):
+            out.setdefault(str(code), str(name))
+    return out

@@ -18,13 +18,50 @@ from lcasolve.lca import LCA, contribution_table
 from lcasolve.model import System
 from lcasolve.pcf.tags import resolve_tags
 
-__all__ = ["BOUNDARIES", "Footprint", "footprint", "write_text_atomic"]
+__all__ = [
+    "BOUNDARIES",
+    "SCOPE_NAMES",
+    "STAGE_NAMES",
+    "Footprint",
+    "footprint",
+    "tag_label",
+    "write_text_atomic",
+]
 
 #: accepted system boundaries
 BOUNDARIES = ("cradle-to-gate", "cradle-to-grave", "gate-to-gate")
 
 #: stages that only a cradle-to-grave study has
 _GRAVE_STAGES = {"use", "end of life", "eol", "b", "c", "b1", "c1", "c2", "c3", "c4", "d"}
+
+#: names of the EN 15804 / ISO 21930 life-cycle modules, by lower-case code
+STAGE_NAMES: dict[str, str] = {
+    "a1": "raw material supply",
+    "a2": "transport",
+    "a3": "manufacturing",
+    "a1-a3": "product stage",
+    "a4": "transport to site",
+    "a5": "construction, installation",
+    "b1": "use",
+    "b2": "maintenance",
+    "b3": "repair",
+    "b4": "replacement",
+    "b5": "refurbishment",
+    "b6": "operational energy use",
+    "b7": "operational water use",
+    "c1": "deconstruction, demolition",
+    "c2": "transport to waste processing",
+    "c3": "waste processing",
+    "c4": "disposal",
+    "d": "benefits and loads beyond the system boundary",
+}
+
+#: GHG Protocol scopes, by number
+SCOPE_NAMES: dict[str, str] = {
+    "1": "Scope 1 (direct)",
+    "2": "Scope 2 (purchased energy)",
+    "3": "Scope 3 (other indirect)",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +87,9 @@ class Footprint:
         ``"cradle-to-gate"``, ``"cradle-to-grave"`` or ``"gate-to-gate"``.
     residual : float
         Relative residual of the solve.
+    tag_names : dict
+        ``{tag name: {tag value: display name}}`` given explicitly (e.g. from a tag table's
+        ``stage_name`` column); see :meth:`labels`.
     """
 
     system: System
@@ -62,6 +102,63 @@ class Footprint:
     tags: dict[str, np.ndarray] = field(default_factory=dict)
     boundary: str = "cradle-to-gate"
     residual: float = 0.0
+    tag_names: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def labels(self, tag: str) -> dict[str, str]:
+        """Display labels of the values of a tag, e.g. ``{"A1": "A1 raw material supply"}``.
+
+        A value's name comes from, in this order: :attr:`tag_names`, a column ``<tag>_name`` of
+        the activity table (e.g. ``stage_name``), the built-in :data:`STAGE_NAMES` (tag
+        ``stage``) and :data:`SCOPE_NAMES` (tag ``scope``). Values without a name are shown as
+        they are.
+
+        Parameters
+        ----------
+        tag : str
+            Tag name, e.g. ``"stage"``.
+
+        Returns
+        -------
+        dict
+            ``{tag value: label}`` for every value of :meth:`by_tag`.
+        """
+        if tag not in self.tags:
+            raise InputError(f"no {tag!r} tags in this footprint; tags: {sorted(self.tags)}")
+        names: dict[str, str] = {}
+        acts = self.system.activities
+        column = f"{tag}_name"
+        if tag in acts.columns and column in acts.columns:
+            for code, name in zip(acts[tag].tolist(), acts[column].tolist(), strict=True):
+                if _present(code) and _present(name):
+                    names.setdefault(str(code), str(name))
+        names.update({str(k): str(v) for k, v in self.tag_names.get(tag, {}).items()})
+        values = pd.unique(pd.Series(self.tags[tag], dtype=object))
+        return {str(v): tag_label(tag, str(v), names.get(str(v))) for v in values}
+
+    @property
+    def functional_unit_label(self) -> str:
+        """The functional unit as text: amount, unit and product name (``"1 t Portland cement"``).
+
+        Falls back to ``"<amount> × <product id>"`` for a product the activity table gives no
+        unit for.
+        """
+        acts = self.system.activities
+        parts = []
+        for pid, amount in self.demand.items():
+            unit, name = "", str(pid)
+            try:
+                row = acts.iloc[self.system.product_position(pid)]
+            except (InputError, KeyError, IndexError):
+                row = None
+            if row is not None:
+                if "unit" in acts.columns and _present(row["unit"]):
+                    unit = str(row["unit"])
+                for col in ("product", "name"):
+                    if col in acts.columns and _present(row[col]):
+                        name = str(row[col])
+                        break
+            parts.append(f"{amount:g} {unit} {name}" if unit else f"{amount:g} × {name}")
+        return " + ".join(parts)
 
     def by_tag(self, tag: str) -> pd.DataFrame:
         """Sum of activity contributions per tag value (``stage``, ``scope``, ...).
@@ -168,6 +265,7 @@ def footprint(
     *,
     tags: Mapping[str, Any] | None = None,
     boundary: str | None = None,
+    tag_names: Mapping[str, Mapping[object, str]] | None = None,
 ) -> Footprint:
     """Footprint of a functional unit with its breakdowns.
 
@@ -186,6 +284,9 @@ def footprint(
     boundary : str, optional
         System boundary; default ``cradle-to-grave`` when a use or end-of-life stage carries a
         nonzero contribution, else ``cradle-to-gate``.
+    tag_names : mapping, optional
+        ``{tag name: {tag value: display name}}``, e.g. ``{"stage": {"A1": "raw materials"}}``;
+        see :meth:`Footprint.labels` for the defaults.
 
     Returns
     -------
@@ -223,7 +324,54 @@ def footprint(
         tags=resolved,
         boundary=boundary,
         residual=float(res.residual),
+        tag_names={
+            str(t): {str(k): str(v) for k, v in names.items()}
+            for t, names in (tag_names or {}).items()
+        },
     )
+
+
+def tag_label(tag: str, value: str, name: str | None = None) -> str:
+    """Display label of one tag value: its code and name, e.g. ``"A1 raw material supply"``.
+
+    Parameters
+    ----------
+    tag : str
+        Tag name; ``stage`` and ``scope`` have built-in names (:data:`STAGE_NAMES`,
+        :data:`SCOPE_NAMES`).
+    value : str
+        The tag value (a code such as ``"A1"`` or ``"2"``).
+    name : str, optional
+        An explicit name; replaces the built-in one.
+
+    Returns
+    -------
+    str
+        ``"<code> <name>"`` (just the name if it already starts with the code), or the value
+        itself when no name is known.
+    """
+    code = str(value).strip()
+    key = code.lower()
+    if name is None:
+        if tag == "stage":
+            name = STAGE_NAMES.get(key.replace(" ", "").replace("–", "-"))
+        elif tag == "scope":
+            number = key.removeprefix("scope").strip()
+            if number in SCOPE_NAMES:
+                return SCOPE_NAMES[number]
+    if not name:
+        return code
+    name = str(name).strip()
+    if name.lower().startswith(key):
+        return name
+    return f"{code} {name}"
+
+
+def _present(x: object) -> bool:
+    """True for a value that is not None, NaN or empty text."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return False
+    return str(x).strip() != ""
 
 
 def _category(system: System, category: Hashable | None) -> int:
