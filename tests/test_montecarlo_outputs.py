@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lcasolve.errors import InputError
-from lcasolve.montecarlo import MonteCarlo, StreamingStatistics, _engine
+from lcasolve.montecarlo import MonteCarlo, StreamingStatistics
 from tests.test_montecarlo import random_system
 
 
@@ -148,22 +148,25 @@ def test_streaming_statistics_equal_the_stored_samples(system):
     np.testing.assert_allclose(alone.std, run.std, rtol=1e-12)
 
 
-def test_one_kernel_call_draws_a_b_and_c(system, monkeypatch):
+def test_every_uncertain_entry_is_drawn_into_the_matrices(system, monkeypatch):
+    from lcasolve.uncertainty import _kernels as sampling
+
     calls = []
-    real = _engine.sample_records
+    real = sampling.sample_into
 
-    def counting(records, *args, **kwargs):
-        calls.append(len(records))
-        return real(records, *args, **kwargs)
+    def counting(kind, *args):
+        calls.append(len(kind))
+        return real(kind, *args)
 
-    monkeypatch.setattr(_engine, "sample_records", counting)
+    monkeypatch.setattr(sampling, "sample_into", counting)
     res = MonteCarlo(system, {4: 1.0}, batch_size=10, skip=False).run(30, seed=0)
-    # one call per chunk, covering every uncertain entry of A, B and C
+    # per chunk one in-place call per matrix, together covering every uncertain entry
     n_uncertain = sum(
         int(getattr(system, m).uncertain.sum())
         for m in ("technosphere", "biosphere", "characterization")
     )
-    assert calls == [n_uncertain] * 3
+    assert len(calls) == 9
+    assert [sum(calls[i : i + 3]) for i in range(0, 9, 3)] == [n_uncertain] * 3
     assert res.n_fallback == 0
 
 

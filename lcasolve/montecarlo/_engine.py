@@ -9,7 +9,8 @@ by matrix, entry and iteration), scatter the draws into per-sample matrix values
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,9 +18,10 @@ from scipy.sparse.linalg import splu
 
 from lcasolve.errors import IllConditionedError, SingularSystemError, format_ids
 from lcasolve.solve.btf import BTFFactorization
-from lcasolve.uncertainty import numba_threads, sample_records
+from lcasolve.uncertainty import numba_threads, sample_records, seed_key
 
 MATRICES = ("technosphere", "biosphere", "characterization")
+_FLOAT_FIELDS = ("loc", "scale", "shape", "minimum", "maximum")
 #: high bits of the RNG entry key per matrix: draws of different matrices never share a stream
 _MATRIX_KEY = {name: np.uint64(i) << np.uint64(48) for i, name in enumerate(MATRICES)}
 
@@ -74,32 +76,54 @@ class MatrixPlan:
         np.add.at(data, self.design_slot, self.design_value)
         return data[:, None]
 
-    def values(self, draws: np.ndarray, design: np.ndarray | None) -> np.ndarray:
-        """Per-sample CSR data ``(nnz, K)`` from this matrix's draws ``(n_varying, K)``."""
-        from lcasolve.montecarlo import _kernels
+    @cached_property
+    def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Varying entries grouped by slot: ``group_ptr``, ``group_slot`` and the fixed slots."""
+        if np.any(np.diff(self.var_slot) < 0):
+            raise AssertionError("the varying entries of a matrix plan must be in slot order")
+        slots, start = np.unique(self.var_slot, return_index=True)
+        ptr = np.append(start, self.var_slot.size).astype(np.int64)
+        fixed = np.setdiff1d(np.arange(self.nnz, dtype=np.int64), slots)
+        return ptr, slots.astype(np.int64), fixed
 
-        K = draws.shape[1]
-        vals, slot = draws, self.var_slot
+    def values(
+        self,
+        draws: Draws,
+        matrix: int,
+        iterations: np.ndarray,
+        seed_key: np.uint64,
+        design: np.ndarray | None,
+    ) -> np.ndarray:
+        """Per-sample CSR data ``(nnz, K)``: the base values plus this matrix's draws.
+
+        The draws are made in place (:func:`~lcasolve.uncertainty._kernels.sample_into`);
+        designed entries are added after.
+        """
+        from lcasolve.uncertainty import _kernels
+
+        K = iterations.shape[0]
+        out = np.empty((self.nnz, K))
+        ptr, slots, fixed = self.groups
+        _kernels.sample_into(
+            *draws.columns(matrix), seed_key, iterations, ptr, slots, fixed, self.base, out
+        )
         if self.design_slot.size:
             assert design is not None
-            vals = np.concatenate([vals, np.ascontiguousarray(design[:, self.design_column].T)])
-            slot = np.concatenate([slot, self.design_slot])
-        out = np.empty((self.nnz, K))
-        _kernels.assemble(self.base, slot, np.ascontiguousarray(vals), out)
+            np.add.at(out, self.design_slot, design[:, self.design_column].T)
         return out
 
 
 @dataclass
 class Draws:
-    """The varying entries of A, B and C together, so one kernel call draws them all.
+    """The varying entries of A, B and C, as plain columns for the sampling kernels.
 
     Attributes
     ----------
     records, keys, sign : numpy.ndarray
         stats_arrays records (source sign), RNG entry keys and the sign each draw enters its
-        matrix with, for the varying entries of A, then B, then C.
+        matrix with, for the varying entries of A, then B, then C (each in slot order).
     bounds : numpy.ndarray
-        ``[0, n_A, n_A + n_B, n_A + n_B + n_C]``: the rows of each matrix in a block of draws.
+        ``[0, n_A, n_A + n_B, n_A + n_B + n_C]``: the rows of each matrix.
     """
 
     records: np.ndarray
@@ -107,11 +131,22 @@ class Draws:
     sign: np.ndarray
     bounds: np.ndarray
 
-    def sample(self, iterations: np.ndarray, seed: int) -> list[np.ndarray]:
-        """Draw every varying entry for the given iterations; one ``(n_i, K)`` block per matrix."""
-        block = sample_records(self.records, iterations, seed, entry_keys=self.keys, sign=self.sign)
-        b = self.bounds
-        return [block[b[i] : b[i + 1]] for i in range(3)]
+    @cached_property
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        r = self.records
+        floats = (np.ascontiguousarray(r[c], dtype=np.float64) for c in _FLOAT_FIELDS)
+        return (
+            np.ascontiguousarray(r["uncertainty_type"], dtype=np.int64),
+            *floats,
+            np.ascontiguousarray(r["negative"], dtype=np.bool_),
+            np.ascontiguousarray(self.sign, dtype=np.float64),
+            np.ascontiguousarray(self.keys, dtype=np.uint64),
+        )
+
+    def columns(self, matrix: int) -> tuple[np.ndarray, ...]:
+        """Kernel arguments (kind, loc, scale, shape, bounds, negative, sign, key) of a matrix."""
+        lo, hi = int(self.bounds[matrix]), int(self.bounds[matrix + 1])
+        return tuple(c[lo:hi] for c in self._columns)
 
 
 @dataclass
@@ -271,7 +306,12 @@ class Plan:
 
     ``contributions`` holds the activity positions whose per-activity contributions are kept
     (None: none); ``inventory_flows`` the flow positions whose inventories are kept and
-    ``inventory_rows`` their rows in the biosphere plan.
+    ``inventory_rows`` their rows in the biosphere plan. Activities are numbered in Gauss-Seidel
+    sweep order (:func:`~lcasolve.montecarlo._plan.sweep_order`): positions in ``F``, ``x0``,
+    ``labels``, ``contributions`` and the technosphere and biosphere columns are sweep
+    positions, ``order[p]`` is the system's position of sweep position ``p``, and ``cycles``
+    is the range of the cyclic ones. ``x0`` holds the deterministic
+    supply of every demand ``(n, demands)``, the starting point of every sample's iteration.
     """
 
     n: int
@@ -289,8 +329,9 @@ class Plan:
     labels: list[object]
     threads: int | None = None
     order: np.ndarray | None = None
+    cycles: tuple[int, int] = (0, 0)
     diag_pos: np.ndarray | None = None
-    check_every: int = 4
+    x0: np.ndarray | None = None
     contributions: np.ndarray | None = None
     inventory_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     inventory_flows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -321,9 +362,10 @@ def run_chunk(
     timing = {"sample": 0.0, "solve": 0.0, "other": 0.0}
     with numba_threads(plan.threads):
         t0 = time.perf_counter()
-        draws = plan.draws.sample(its, plan.seed)
+        key = seed_key(plan.seed)
         data = [
-            m.values(d, design.get(m.name)) for m, d in zip(plan.matrices(), draws, strict=True)
+            m.values(plan.draws, i, its, key, design.get(m.name))
+            for i, m in enumerate(plan.matrices())
         ]
         inputs = {}
         for name, (keys, rec, sign, fixed, dcol) in plan.record.items():
@@ -348,7 +390,7 @@ def run_chunk(
             if plan.method == "exact":
                 x = _exact(plan, data[0], f, np.arange(K))
             else:
-                x, failed, used = solve_block(plan, data[0], f)
+                x, failed, used = solve_block(plan, data[0], f, d)
                 solves += used
                 if failed.size:
                     n_fallback += int(failed.size)
@@ -403,58 +445,122 @@ def _contributions(
     return coords, vals[q, j, k]
 
 
-def solve_block(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def solve_block(
+    plan: Plan, data: np.ndarray, f: np.ndarray, demand: int = 0
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Solve ``A_k x_k = f`` for every sample with the plan's iteration; see the two methods."""
     if plan.preconditioner is None:
-        return _gauss_seidel(plan, data, f)
+        return _gauss_seidel(plan, data, f, demand)
     return _iterate(plan, data, f)
 
 
-def _gauss_seidel(
-    plan: Plan, data: np.ndarray, f: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Gauss-Seidel sweeps in consumer-before-supplier order, checked every few sweeps.
+#: a sample whose residual shrinks by less than this factor per sweep goes to a direct solve
+_SLOWEST_RATE = 0.95
+#: sweeps between the first two residual checks (no rate is known before the second)
+_FIRST_GAP = 4
+#: at most this many sweeps between two checks of a sample
+_LONGEST_GAP = 16
+#: samples iterate to this fraction of the tolerance (forward errors can exceed a residual)
+_AIM = 0.1
+#: checks are scheduled where the measured rate predicts this fraction of the aim
+_OVERSHOOT = 0.5
+#: after the second check, checks fall on multiples of this many sweeps
+_GRID = 2
 
-    A sample is frozen once its relative residual is at most the tolerance; a sample whose
-    error shrinks less than twofold between checks, or that exceeds ``max_iter`` sweeps, is
-    returned in ``failed`` for a direct solve. The samples still iterating are kept in compact
-    contiguous copies, so the kernels run on full tiles and finished samples cost nothing.
+
+def _gauss_seidel(
+    plan: Plan, data: np.ndarray, f: np.ndarray, demand: int = 0
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Gauss-Seidel sweeps in consumer-before-supplier order from the deterministic supply.
+
+    The first sweep covers every row; the rows before the cycles are then exact, so later sweeps
+    cover the cyclic rows only, and the rows after them are brought up to date (one pass, exact
+    given the cycles) before each residual check. Each sample is checked on its own schedule:
+    after the first check at sweep 1 and a second ``_FIRST_GAP`` sweeps later, the next one
+    comes where its measured rate of convergence predicts the aim (at most ``_LONGEST_GAP``
+    sweeps later). A sample is done once its relative residual is at most ``_AIM`` times the
+    tolerance, or at most the tolerance when it converges no further; one above the tolerance
+    that converges slower than ``_SLOWEST_RATE`` per sweep, or would need more than
+    ``max_iter`` sweeps, is returned in
+    ``failed`` for a direct solve. Everything a sample goes through depends on its own values
+    only, so results are bit-identical whatever the batch. Finished samples leave the working
+    copies once a whole tile of them can be dropped.
     """
     from lcasolve.montecarlo import _kernels
 
     a = plan.technosphere
-    assert plan.order is not None and plan.diag_pos is not None
+    assert plan.diag_pos is not None
     K = data.shape[1]
-    x = np.zeros((plan.n, K))
-    current = np.arange(K, dtype=np.int64)
-    dc, xc = data, x  # the current samples' values and iterates (x itself until one finishes)
-    previous = np.full(K, np.inf)
+    n = plan.n
+    c0, c1 = plan.cycles
+    if plan.x0 is None:
+        x = np.zeros((n, K))
+    else:
+        x = np.ascontiguousarray(np.repeat(plan.x0[:, demand : demand + 1], K, axis=1))
+    args = (a.indptr, a.indices)
+    kern = _kernels.gauss_seidel
+    kern(*args, data, plan.diag_pos, 0, n, f, x, 1)
+    sweeps = 1
+    if c0 >= c1:  # no cycles: one sweep is exact
+        return x, np.zeros(0, dtype=np.int64), sweeps
+    out = x.copy()
+    cols = np.arange(K, dtype=np.int64)  # sample of each working column
+    live = np.ones(K, dtype=bool)  # working columns still iterating
+    due = np.ones(K, dtype=np.int64)  # sweep count of each sample's next check
+    last_r = np.full(K, np.nan)
+    last_s = np.zeros(K, dtype=np.int64)
     failed: list[int] = []
-    sweeps = 0
-    while current.size:
-        step = 1 if sweeps == 0 else plan.check_every
-        _kernels.gauss_seidel(a.indptr, a.indices, dc, plan.diag_pos, plan.order, f, xc, step)
-        sweeps += step
-        r = np.empty(current.size)
-        _kernels.block_relative_residuals(a.indptr, a.indices, dc, xc, f, r)
-        if xc is not x:
-            x[:, current] = xc
-        done = r <= plan.tolerance
-        stalled = ~done & ~(r < 0.5 * previous[current])
-        if sweeps > 1:
-            failed.extend(current[stalled].tolist())
-        else:
-            stalled[:] = False
-        previous[current] = r
-        keep = ~done & ~stalled
-        if sweeps >= plan.max_iter and keep.any():
-            failed.extend(current[keep].tolist())
+    dc, xc = data, x
+    log_aim = np.log(_OVERSHOOT * _AIM * plan.tolerance)
+    while True:
+        width = int(live.sum())
+        if not width:
             break
-        if not keep.all():
-            current = current[keep]
+        target = int(due[cols[live]].min())
+        if target > sweeps:
+            kern(*args, dc, plan.diag_pos, c0, c1, f, xc, target - sweeps)
+            sweeps = target
+        if c1 < n:
+            kern(*args, dc, plan.diag_pos, c1, n, f, xc, 1)
+        check = np.flatnonzero(live & (due[cols] == sweeps))
+        if 3 * check.size >= xc.shape[1]:  # the vectorized kernel on every working column
+            r_all = np.empty(xc.shape[1])
+            _kernels.block_relative_residuals(*args, dc, xc, f, r_all)
+            r = r_all[check]
+        else:
+            r = np.empty(check.size)
+            _kernels.relative_residuals(*args, dc, xc, f, check, r)
+        for c, rc in zip(check.tolist(), r.tolist(), strict=True):
+            k = int(cols[c])
+            if rc <= _AIM * plan.tolerance:
+                live[c] = False
+                out[:, k] = xc[:, c]
+                continue
+            if np.isnan(last_r[k]):
+                gap = _FIRST_GAP
+            else:
+                rate = (rc / last_r[k]) ** (1.0 / (sweeps - last_s[k])) if last_r[k] > 0 else 1.0
+                gap = -1
+                if rate < _SLOWEST_RATE:
+                    gap = int(np.ceil((log_aim - np.log(rc)) / np.log(rate)))
+                    gap = min(max(gap, 1), _LONGEST_GAP)
+                    gap += (sweeps + gap) % _GRID  # checks on a grid: samples share rounds
+            if gap < 0 or not np.isfinite(rc) or sweeps + gap > plan.max_iter:
+                live[c] = False
+                if rc <= plan.tolerance:  # stalled between the aim and the tolerance
+                    out[:, k] = xc[:, c]
+                else:
+                    failed.append(k)
+                continue
+            last_r[k], last_s[k] = rc, sweeps
+            due[k] = sweeps + gap
+        n_live = int(live.sum())
+        if n_live and -(-n_live // _kernels._TILE) < -(-xc.shape[1] // _kernels._TILE):
+            keep = np.flatnonzero(live)
             dc = np.ascontiguousarray(dc[:, keep])
             xc = np.ascontiguousarray(xc[:, keep])
-    return x, np.array(sorted(failed), dtype=np.int64), sweeps
+            cols, live = cols[keep], np.ones(keep.size, dtype=bool)
+    return out, np.array(sorted(failed), dtype=np.int64), sweeps
 
 
 def _iterate(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -504,53 +610,84 @@ def _exact(plan: Plan, data: np.ndarray, f: np.ndarray, samples: np.ndarray) -> 
     out = np.empty((plan.n, samples.size))
     for i, k in enumerate(samples):
         Ak = sp.csr_matrix((data[:, k], a.indices, a.indptr), shape=a.shape)  # noqa: N806
-        try:
-            # block-triangular LU: substitution outside loops, SuperLU on the cyclic blocks
-            lu = BTFFactorization(Ak, plan.labels)
-        except SingularSystemError as exc:
-            raise SingularSystemError(
-                f"the sampled technosphere of iteration sample {int(k)} is singular: {exc}",
-                exc.activities,
-            ) from None
-        x = lu.solve(f, check=False).x
-        r = f - Ak @ x
-        den = abs(Ak).sum(axis=1).max() * np.abs(x).max() + np.abs(f).max()
-        if not np.abs(r).max() <= plan.tolerance * den:
-            x = x + lu.solve(r, check=False).x
-            r = f - Ak @ x
-            if not np.abs(r).max() <= max(plan.tolerance, 1e-8) * den:
-                raise IllConditionedError(
-                    f"sampled technosphere (sample {int(k)}): relative residual "
-                    f"{np.abs(r).max() / den:.3g} after refinement",
-                    residual=float(np.abs(r).max() / den),
-                )
-        out[:, i] = x
+        out[:, i] = exact_solve(
+            Ak, f, plan.labels, plan.tolerance, f"the sampled technosphere of sample {int(k)}"
+        )
     return out
 
 
+def exact_solve(
+    A: sp.spmatrix,  # noqa: N803
+    f: np.ndarray,
+    labels: list[object],
+    tolerance: float,
+    what: str = "the technosphere",
+) -> np.ndarray:
+    """``A⁻¹ f`` by a block-triangular LU, refined once when the residual is above tolerance.
+
+    Raises
+    ------
+    SingularSystemError
+        ``A`` is singular (the message names ``what`` and the activities).
+    IllConditionedError
+        The relative residual stays above ``max(tolerance, 1e-8)`` after refinement.
+    """
+    A = sp.csr_matrix(A)  # noqa: N806
+    try:
+        # block-triangular LU: substitution outside loops, SuperLU on the cyclic blocks
+        lu = BTFFactorization(A, labels)
+    except SingularSystemError as exc:
+        raise SingularSystemError(f"{what} is singular: {exc}", exc.activities) from None
+    x = lu.solve(f, check=False).x
+    r = f - A @ x
+    den = abs(A).sum(axis=1).max() * np.abs(x).max() + np.abs(f).max()
+    if not np.abs(r).max() <= tolerance * den:
+        x = x + lu.solve(r, check=False).x
+        r = f - A @ x
+        if not np.abs(r).max() <= max(tolerance, 1e-8) * den:
+            raise IllConditionedError(
+                f"{what}: relative residual {np.abs(r).max() / den:.3g} after refinement",
+                residual=float(np.abs(r).max() / den),
+            )
+    return x
+
+
+def deterministic_supply(
+    A: sp.spmatrix,  # noqa: N803
+    F: np.ndarray,  # noqa: N803
+    labels: list[object],
+    tolerance: float,
+) -> np.ndarray:
+    """Supplies ``(n, demands)`` of every demand with every entry at its deterministic value."""
+    return np.column_stack(
+        [
+            exact_solve(A, np.ascontiguousarray(F[:, d]), labels, tolerance)
+            for d in range(F.shape[1])
+        ]
+    )
+
+
 def solve_scores(plan: Plan) -> np.ndarray:
-    """Deterministic scores ``(demands, categories)``: the plan's solver on the mean values."""
+    """Deterministic scores ``(demands, categories)`` from the plan's deterministic supplies."""
     from lcasolve.montecarlo import _kernels
 
     a, b, c = plan.matrices()
-    data = [m.deterministic() for m in plan.matrices()]
+    if plan.x0 is None:
+        X = deterministic_supply(  # noqa: N806
+            sp.csr_matrix((a.deterministic()[:, 0], a.indices, a.indptr), shape=a.shape),
+            plan.F,
+            plan.labels,
+            plan.tolerance,
+        )
+    else:
+        X = plan.x0  # noqa: N806
+    data = [m.deterministic() for m in (b, c)]
     out = np.empty((plan.F.shape[1], c.shape[0]))
     for d in range(plan.F.shape[1]):
-        f = np.ascontiguousarray(plan.F[:, d])
-        if plan.method == "exact":
-            x = _exact(plan, data[0], f, np.arange(1))
-        else:  # as accurate as the iteration gets; a direct solve if it stays above tolerance
-            x, failed, _ = solve_block(replace(plan, tolerance=1e-15, max_iter=4000), data[0], f)
-            if failed.size:
-                r = np.empty(1)
-                _kernels.relative_residuals(
-                    a.indptr, a.indices, data[0], x, f, np.zeros(1, dtype=np.int64), r
-                )
-                if not r[0] <= plan.tolerance:
-                    x = _exact(plan, data[0], f, np.arange(1))
+        x = np.ascontiguousarray(X[:, d : d + 1])
         g = np.empty((b.shape[0], 1))
-        _kernels.spmv(b.indptr, b.indices, data[1], x, g)
+        _kernels.spmv(b.indptr, b.indices, data[0], x, g)
         h = np.empty((c.shape[0], 1))
-        _kernels.spmv(c.indptr, c.indices, data[2], g, h)
+        _kernels.spmv(c.indptr, c.indices, data[1], g, h)
         out[d] = h[:, 0]
     return out

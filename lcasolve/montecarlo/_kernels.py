@@ -7,28 +7,13 @@ sample, never across samples, so results are bit-identical for any batch size.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 from numba import njit, prange
 
 #: samples per thread task in the triangular solves
 _TILE = 8
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def assemble(base, slot, values, out):  # pragma: no cover - compiled
-    """``out[:, k] = base``, then ``out[slot[u], k] += values[u, k]`` for every varying entry."""
-    nnz, K = out.shape
-    for p in prange(nnz):
-        for k in range(K):
-            out[p, k] = base[p]
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
-        k0 = t * _TILE
-        k1 = min(K, k0 + _TILE)
-        for u in range(slot.shape[0]):
-            p = slot[u]
-            for k in range(k0, k1):
-                out[p, k] += values[u, k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -129,12 +114,13 @@ def lu_solve(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, sweeps):  # pragma: no cover
-    """``sweeps`` Gauss-Seidel sweeps on ``A_k x_k = f`` for every column ``k`` of ``x``.
+def gauss_seidel(indptr, indices, data, diag_pos, r0, r1, f, x, sweeps):  # pragma: no cover
+    """``sweeps`` Gauss-Seidel sweeps over rows ``r0 … r1 - 1`` for every column ``k`` of ``x``.
 
-    Rows run in ``order`` (consumers before their suppliers, so the acyclic part is solved
-    exactly in one sweep). Tiles of contiguous samples run in parallel; each sample's arithmetic
-    is the same whatever the tile, so results do not depend on the block or the threads.
+    Rows are numbered in sweep order (consumers before their suppliers, so the acyclic part is
+    solved exactly in one sweep) and visited in that order, reading ``data`` sequentially.
+    Tiles of contiguous samples run in parallel; each sample's arithmetic is the same whatever
+    the tile, so results do not depend on the block or the threads.
     """
     K = x.shape[1]
     n_tiles = (K + _TILE - 1) // _TILE
@@ -143,8 +129,7 @@ def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, sweeps):  # pragm
         w = min(K, k0 + _TILE) - k0
         acc = np.empty(_TILE)
         for _ in range(sweeps):
-            for r in range(order.shape[0]):
-                i = order[r]
+            for i in range(r0, r1):
                 fi = f[i]
                 for q in range(_TILE):
                     acc[q] = fi
@@ -161,6 +146,93 @@ def gauss_seidel(indptr, indices, data, diag_pos, order, f, x, sweeps):  # pragm
                             acc[q] -= data[p, k0 + q] * x[j, k0 + q]
                 for q in range(w):
                     x[i, k0 + q] = acc[q] / data[d, k0 + q]
+
+
+@njit(cache=True, nogil=True)
+def greedy_order(n, out_ptr, out_idx, out_w, in_ptr, in_idx, in_w):  # pragma: no cover
+    """A vertex order with little weight on backward edges (Eades-Lin-Smyth greedy heuristic).
+
+    Edges ``u -> v`` ("``u`` should come before ``v``") are given twice in CSR form: by source
+    (``out_*``) and by target (``in_*``), with weights. Repeatedly: a vertex without outgoing
+    edges goes to the back, one without incoming edges to the front, otherwise the vertex with
+    the largest outgoing minus incoming weight to the front. Ties go to the lowest index.
+    """
+    w_out = np.zeros(n)
+    w_in = np.zeros(n)
+    n_out = np.zeros(n, dtype=np.int64)
+    n_in = np.zeros(n, dtype=np.int64)
+    for u in range(n):
+        for p in range(out_ptr[u], out_ptr[u + 1]):
+            w_out[u] += out_w[p]
+            n_out[u] += 1
+        for p in range(in_ptr[u], in_ptr[u + 1]):
+            w_in[u] += in_w[p]
+            n_in[u] += 1
+    alive = np.ones(n, dtype=np.bool_)
+    front = np.empty(n, dtype=np.int64)
+    back = np.empty(n, dtype=np.int64)
+    sinks = np.empty(n, dtype=np.int64)
+    sources = np.empty(n, dtype=np.int64)
+    nf = nb = ns = nsrc = 0
+    for u in range(n - 1, -1, -1):
+        if n_out[u] == 0:
+            sinks[ns] = u
+            ns += 1
+        elif n_in[u] == 0:
+            sources[nsrc] = u
+            nsrc += 1
+    heap = [(-(w_out[u] - w_in[u]), u) for u in range(n)]
+    heapq.heapify(heap)
+    removed = 0
+    while removed < n:
+        u = -1
+        to_front = True
+        if ns > 0:
+            ns -= 1
+            u = sinks[ns]
+            to_front = False
+        elif nsrc > 0:
+            nsrc -= 1
+            u = sources[nsrc]
+        else:
+            while heap:
+                key, v = heapq.heappop(heap)
+                if alive[v] and key == -(w_out[v] - w_in[v]):
+                    u = v
+                    break
+        if u < 0 or not alive[u]:
+            continue
+        alive[u] = False
+        removed += 1
+        if to_front:
+            front[nf] = u
+            nf += 1
+        else:
+            back[nb] = u
+            nb += 1
+        for p in range(out_ptr[u], out_ptr[u + 1]):
+            v = out_idx[p]
+            if alive[v]:
+                w_in[v] -= out_w[p]
+                n_in[v] -= 1
+                if n_in[v] == 0 and n_out[v] > 0:
+                    sources[nsrc] = v
+                    nsrc += 1
+                heapq.heappush(heap, (-(w_out[v] - w_in[v]), v))
+        for p in range(in_ptr[u], in_ptr[u + 1]):
+            v = in_idx[p]
+            if alive[v]:
+                w_out[v] -= in_w[p]
+                n_out[v] -= 1
+                if n_out[v] == 0:
+                    sinks[ns] = v
+                    ns += 1
+                heapq.heappush(heap, (-(w_out[v] - w_in[v]), v))
+    out = np.empty(n, dtype=np.int64)
+    out[:nf] = front[:nf]
+    for i in range(nb):
+        out[nf + i] = back[nb - 1 - i]
+    return out
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -21,6 +21,7 @@ from lcasolve.montecarlo._engine import (
     MatrixPlan,
     Plan,
     csr_pattern,
+    deterministic_supply,
     entry_keys,
 )
 from lcasolve.uncertainty import validate
@@ -135,7 +136,9 @@ def _matrix_plan(
     varying = vary_all & (e.uncertainty["uncertainty_type"][sel] > 1) & relevant[sel] & ~designed
     fixed = ~varying & ~designed
     base = np.bincount(slot[fixed], weights=e.value[sel[fixed]], minlength=nnz).astype(np.float64)
-    var = sel[varying]
+    by_slot = np.argsort(slot[varying], kind="stable")  # varying entries in slot order
+    var = sel[varying][by_slot]
+    var_slot = slot[varying][by_slot]
     column = np.full(len(e), -1, dtype=np.int64)
     column[design_idx] = np.arange(design_idx.size)
     plan = MatrixPlan(
@@ -144,7 +147,7 @@ def _matrix_plan(
         indptr=indptr,
         indices=indices,
         base=base,
-        var_slot=np.ascontiguousarray(slot[varying]),
+        var_slot=np.ascontiguousarray(var_slot),
         var_value=e.value[var].copy(),
         design_slot=np.ascontiguousarray(slot[designed]),
         design_column=column[sel[designed]],
@@ -214,19 +217,26 @@ def build_plan(
         used_flows = np.zeros(m, dtype=bool)
         used_flows[np.unique(sp.coo_matrix(c_sel).col)] = True
         cache["flows"] = used_flows if mc.skip else np.ones(m, dtype=bool)
+    ids = system.activities["id"].tolist()
+    if "supply" not in cache:
+        cache["supply"] = deterministic_supply(system.A, mc.F, ids, mc.tolerance)
     if "order" not in cache:
-        cache["order"] = sweep_order(system.A)
+        cache["order"] = sweep_order(system.A, np.abs(cache["supply"]).sum(axis=1))
+    # activities are renumbered in sweep order: the plan's technosphere rows (and the columns
+    # of A and B) are stored in the order the sweeps visit them, for sequential memory access
+    order, c0, c1 = cache["order"]
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n, dtype=np.int64)
+    labels = [ids[i] for i in order]
     if "preconditioner" not in cache and mc.method == "iterative" and mc.preconditioner == "lu":
-        cache["preconditioner"] = BTFPreconditioner.from_matrix(
-            system.A, system.activities["id"].tolist()
-        )
+        A_plan = sp.csr_matrix(system.A)[order][:, order]  # noqa: N806
+        cache["preconditioner"] = BTFPreconditioner.from_matrix(A_plan, labels)
     inventory = np.zeros(0, dtype=np.int64) if inventory is None else inventory
     reach = cache["reach"]
     flows = cache["flows"].copy()
     flows[inventory] = True  # flows whose inventory is kept vary even without a CF
     flow_map = np.full(m, -1, dtype=np.int64)
     flow_map[flows] = np.arange(int(flows.sum()))
-    all_n = np.arange(n, dtype=np.int64)
     cat_map = np.full(system.n_categories, -1, dtype=np.int64)
     cat_map[cats] = np.arange(cats.size)
     vary = others == "sample"
@@ -236,8 +246,8 @@ def build_plan(
         "technosphere",
         tech,
         (n, n),
-        all_n,
-        all_n,
+        position,
+        position,
         reach[tech.col],
         vary,
         design_index.get("technosphere", empty),
@@ -247,7 +257,7 @@ def build_plan(
         bio,
         (int(flows.sum()), n),
         flow_map,
-        all_n,
+        position,
         reach[bio.col],
         vary,
         design_index.get("biosphere", empty),
@@ -290,7 +300,7 @@ def build_plan(
         )
     return Plan(
         n=n,
-        F=np.ascontiguousarray(mc.F),
+        F=np.ascontiguousarray(mc.F[order]),
         technosphere=a,
         biosphere=b,
         characterization=c,
@@ -301,11 +311,13 @@ def build_plan(
         max_iter=mc.max_iter,
         seed=int(seed),
         record=rec,
-        labels=system.activities["id"].tolist(),
+        labels=labels,
         threads=mc.threads,
-        order=cache["order"],
+        order=order,
+        cycles=(c0, c1),
+        x0=np.ascontiguousarray(cache["supply"][order]),
         diag_pos=_diagonal_positions(a),
-        contributions=contributions,
+        contributions=None if contributions is None else position[contributions],
         inventory_rows=flow_map[inventory],
         inventory_flows=inventory,
     )
@@ -321,15 +333,35 @@ def _diagonal_positions(a: MatrixPlan) -> np.ndarray:
     return pos
 
 
-def sweep_order(A: sp.spmatrix) -> np.ndarray:  # noqa: N803
-    """Activities ordered consumers before suppliers (topological order of the SCC graph).
+def sweep_order(
+    A: sp.spmatrix,  # noqa: N803
+    supply: np.ndarray | None = None,
+) -> tuple[np.ndarray, int, int]:
+    """Activities ordered consumers before suppliers, and the range of the cyclic rows.
 
-    With this order a Gauss-Seidel sweep solves the acyclic part of ``A`` exactly; only the
-    cycles need further sweeps.
+    Components (strongly connected) follow a topological order of the component graph, so a
+    Gauss-Seidel sweep solves the acyclic part of ``A`` exactly; only the cycles need further
+    sweeps. Inside each cycle the activities follow a greedy minimum-feedback order
+    (:func:`~lcasolve.montecarlo._kernels.greedy_order`) of the edges consumer ``j`` → supplier
+    ``i`` weighted by ``|a_ij| s_j / (a_ii s_i)``, the share of ``i``'s output that ``j`` uses
+    (with a supply ``s``, e.g. the deterministic one): the stale values a sweep reads then carry
+    little weight, and sweeps converge faster.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        Activity positions in sweep order.
+    start, stop : int
+        Positions in ``order`` of the first and one past the last activity in a cycle (equal
+        when ``A`` has no cycles). Rows before ``start`` are exact after one sweep; rows from
+        ``stop`` on are exact after one sweep that follows the cycles.
     """
     from scipy.sparse.csgraph import connected_components
 
+    from lcasolve.montecarlo._kernels import greedy_order
+
     A = sp.csr_matrix(A)  # noqa: N806
+    n = A.shape[0]
     n_comp, label = connected_components(A, directed=True, connection="strong")
     coo = A.tocoo()
     # edge consumer (column) -> supplier (row) between different components
@@ -352,7 +384,37 @@ def sweep_order(A: sp.spmatrix) -> np.ndarray:  # noqa: N803
             indeg[d] -= 1
             if indeg[d] == 0:
                 stack.append(d)
-    return np.argsort(rank[label], kind="stable").astype(np.int64)
+    inner = np.arange(n, dtype=np.int64)
+    size = np.bincount(label, minlength=n_comp)
+    cyclic = size[label] > 1
+    if cyclic.any():
+        s = np.ones(n) if supply is None else np.abs(np.asarray(supply, dtype=np.float64))
+        s = np.where(s > 0, s, 0.0)
+        within = (src == dst) & (coo.row != coo.col) & cyclic[coo.row]
+        i, j = coo.row[within], coo.col[within]
+        diag = np.abs(A.diagonal())
+        den = diag[i] * s[i]
+        w = np.divide(np.abs(coo.data[within]) * s[j], den, out=np.zeros(i.size), where=den > 0)
+        by_src = sp.csr_matrix((w, (j, i)), shape=(n, n))  # u = consumer j -> v = supplier i
+        by_dst = sp.csr_matrix((w, (i, j)), shape=(n, n))
+        for m in (by_src, by_dst):
+            m.sort_indices()
+        inner[
+            greedy_order(
+                n,
+                by_src.indptr.astype(np.int64),
+                by_src.indices.astype(np.int64),
+                by_src.data,
+                by_dst.indptr.astype(np.int64),
+                by_dst.indices.astype(np.int64),
+                by_dst.data,
+            )
+        ] = np.arange(n)
+    order = np.lexsort((inner, rank[label])).astype(np.int64)
+    where = np.flatnonzero(cyclic[order])
+    if not where.size:
+        return order, n, n
+    return order, int(where[0]), int(where[-1]) + 1
 
 
 def deterministic(mc: Any, plan: Plan) -> np.ndarray:
@@ -414,7 +476,9 @@ def header_for(
         },
         "contribution_activities": None
         if plan.contributions is None
-        else _plain(mc.system.activities["id"].to_numpy(dtype=object)[plan.contributions]),
+        else _plain(
+            mc.system.activities["id"].to_numpy(dtype=object)[plan.order[plan.contributions]]
+        ),
         "inventory_flows": _plain(
             mc.system.flows["id"].to_numpy(dtype=object)[plan.inventory_flows]
         ),
@@ -436,7 +500,7 @@ def header_for(
                     "record": {k: [int(i) for i in v] for k, v in (record or {}).items()},
                     "contributions": None
                     if plan.contributions is None
-                    else plan.contributions.tolist(),
+                    else plan.order[plan.contributions].tolist(),
                     "inventory": plan.inventory_flows.tolist(),
                     "design_sha256": design_hash.hexdigest(),
                 }

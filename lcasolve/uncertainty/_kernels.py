@@ -1,8 +1,9 @@
 """Numba sampling kernels for stats_arrays distributions with a counter-based hash RNG.
 
 Every draw is a pure function of ``(seed key, entry key, iteration, draw number)``: a splitmix64
-hash of the key gives the state of one short stream per (entry, iteration), so values do not
-depend on batch size, thread count, worker count, or on which other entries are drawn.
+hash of the key gives the state of one short stream per (entry, iteration), or per (entry, pair
+of iterations 2m and 2m + 1) for unbounded normals and lognormals, so values do not depend on
+batch size, thread count, worker count, or on which other entries are drawn.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 _MAX_REJECT = 1000
+#: stream counters of Box-Muller pairs carry this bit, apart from per-iteration streams
+_PAIR_DOMAIN = np.uint64(1) << np.uint64(62)
 
 
 @njit(cache=True, nogil=True)
@@ -153,6 +156,50 @@ def _bounded(kind, loc, scale, shape, lo, hi, negative, state):  # pragma: no co
     return hi
 
 
+@njit(cache=True, nogil=True)
+def _pair(seed_key, entry_key, pair):  # pragma: no cover - compiled
+    """Standard normals of iterations ``2 pair`` and ``2 pair + 1`` (both Box-Muller branches)."""
+    state = _stream(seed_key, entry_key, pair | _PAIR_DOMAIN)
+    radius = math.sqrt(-2.0 * math.log(_uniform(state, 0)))
+    angle = 2.0 * math.pi * _uniform(state, 1)
+    return radius * math.cos(angle), radius * math.sin(angle)
+
+
+@njit(cache=True, nogil=True)
+def _entry(t, mu, sd, sh, lo, hi, neg, s, key, seed_key, iterations, dst):  # pragma: no cover
+    """``dst[k]`` = ``s`` times one entry's draw at iteration ``iterations[k]``.
+
+    Unbounded normal and lognormal entries take the two normals of one Box-Muller pair for
+    iterations ``2m`` and ``2m + 1`` (half the logarithms, roots and streams); every other
+    distribution draws from one stream per (entry, iteration).
+    """
+    K = iterations.shape[0]
+    if t <= 1:
+        for k in range(K):
+            dst[k] = s * mu
+        return
+    if (t == 2 or t == 3) and math.isnan(lo) and math.isnan(hi):
+        lognormal = t == 2
+        if lognormal and neg:
+            s = -s
+        k = 0
+        while k < K:
+            it = iterations[k]
+            z0, z1 = _pair(seed_key, key, np.uint64(it >> 1))
+            both = (it & 1) == 0 and k + 1 < K and iterations[k + 1] == it + 1
+            z = z0 if (it & 1) == 0 else z1
+            dst[k] = s * (math.exp(mu + sd * z) if lognormal else mu + sd * z)
+            if both:
+                dst[k + 1] = s * (math.exp(mu + sd * z1) if lognormal else mu + sd * z1)
+                k += 2
+            else:
+                k += 1
+        return
+    for k in range(K):
+        state = _stream(seed_key, key, iterations[k])
+        dst[k] = s * _bounded(t, mu, sd, sh, lo, hi, neg, state)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def sample_block(
     kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations, out
@@ -161,17 +208,90 @@ def sample_block(
 
     Parallel over entries; each value depends only on its own key, never on the thread or block.
     """
-    n = kind.shape[0]
+    for u in prange(kind.shape[0]):
+        _entry(
+            kind[u],
+            loc[u],
+            scale[u],
+            shape[u],
+            lo[u],
+            hi[u],
+            negative[u],
+            sign[u],
+            entry_key[u],
+            seed_key,
+            iterations,
+            out[u],
+        )
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sample_into(
+    kind,
+    loc,
+    scale,
+    shape,
+    lo,
+    hi,
+    negative,
+    sign,
+    entry_key,
+    seed_key,
+    iterations,
+    group_ptr,
+    group_slot,
+    fixed_slot,
+    base,
+    out,
+):  # pragma: no cover - compiled
+    """Matrix values ``out[p, k]``: ``base[p]`` plus the draws of the entries stored at ``p``.
+
+    The entries of group ``g`` (``group_ptr[g]`` to ``group_ptr[g + 1]``, in entry order) add
+    into slot ``group_slot[g]``; slots in ``fixed_slot`` hold ``base`` only. Parallel over
+    groups, each slot summed in the same order whatever the threads.
+    """
     K = iterations.shape[0]
-    for u in prange(n):
-        t = kind[u]
-        s = sign[u]
-        if t <= 1:
-            for k in range(K):
-                out[u, k] = s * loc[u]
-            continue
+    for q in prange(fixed_slot.shape[0]):
+        p = fixed_slot[q]
         for k in range(K):
-            state = _stream(seed_key, entry_key[u], iterations[k])
-            out[u, k] = s * _bounded(
-                t, loc[u], scale[u], shape[u], lo[u], hi[u], negative[u], state
-            )
+            out[p, k] = base[p]
+    for g in prange(group_slot.shape[0]):
+        p = group_slot[g]
+        row = out[p]
+        u0 = group_ptr[g]
+        _entry(
+            kind[u0],
+            loc[u0],
+            scale[u0],
+            shape[u0],
+            lo[u0],
+            hi[u0],
+            negative[u0],
+            sign[u0],
+            entry_key[u0],
+            seed_key,
+            iterations,
+            row,
+        )
+        b = base[p]
+        for k in range(K):
+            row[k] += b
+        if group_ptr[g + 1] - u0 > 1:
+            tmp = np.empty(K)
+            for u in range(u0 + 1, group_ptr[g + 1]):
+                _entry(
+                    kind[u],
+                    loc[u],
+                    scale[u],
+                    shape[u],
+                    lo[u],
+                    hi[u],
+                    negative[u],
+                    sign[u],
+                    entry_key[u],
+                    seed_key,
+                    iterations,
+                    tmp,
+                )
+                for k in range(K):
+                    row[k] += tmp[k]
