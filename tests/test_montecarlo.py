@@ -353,6 +353,30 @@ def test_samples_that_do_not_converge_fall_back(preconditioner):
     np.testing.assert_allclose(res.scores, exact.scores, rtol=1e-8, atol=0)
 
 
+def test_fallback_refactorizes_when_gmres_does_not_converge(monkeypatch):
+    import scipy.sparse.linalg
+
+    from lcasolve.montecarlo import _engine
+
+    calls = []
+    real_exact = _engine._exact
+
+    def no_progress(A, b, x0=None, **kwargs):  # noqa: N803
+        return np.zeros_like(b), 1
+
+    def exact(plan, data, f, samples):
+        calls.append(len(samples))
+        return real_exact(plan, data, f, samples)
+
+    monkeypatch.setattr(scipy.sparse.linalg, "gmres", no_progress)
+    monkeypatch.setattr(_engine, "_exact", exact)
+    s = random_system(n=80, sigma=1.5)
+    res = MonteCarlo(s, {0: 1.0}, max_iter=3).run(24, seed=3)
+    assert res.n_fallback > 0 and sum(calls) == res.n_fallback  # every one refactorized
+    reference = MonteCarlo(s, {0: 1.0}, method="exact").run(24, seed=3)
+    np.testing.assert_allclose(res.scores, reference.scores, rtol=1e-8, atol=0)
+
+
 # ----------------------------------------------------------------------------- reproducibility
 
 
