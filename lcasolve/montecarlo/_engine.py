@@ -578,8 +578,9 @@ def _gauss_seidel(
 def _iterate(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Preconditioned Richardson on the block: ``x ← x + M⁻¹ (f − A_k x)`` per sample.
 
-    Converged samples are frozen; a sample whose residual stops shrinking, or that has not
-    converged after ``max_iter`` steps, is returned in ``failed`` for a direct solve.
+    A sample is frozen once its relative residual is at most ``_AIM`` times the tolerance, or at
+    most the tolerance when it stops shrinking or ``max_iter`` steps are done; one still above
+    the tolerance then is returned in ``failed`` for a direct solve.
     """
     from lcasolve.montecarlo import _kernels
 
@@ -600,16 +601,17 @@ def _iterate(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, n
         _kernels.residual(a.indptr, a.indices, da, xa, f, ra)
         res = np.empty(active.size)
         _kernels.relative_residuals(a.indptr, a.indices, data, x, f, active, res)
-        stalled = ~(res < 0.9 * previous[active]) & ~(res <= plan.tolerance)
-        failed.extend(active[stalled].tolist())
+        done = res <= _AIM * plan.tolerance
+        stalled = ~(res < 0.9 * previous[active]) & ~done
+        failed.extend(active[stalled & ~(res <= plan.tolerance)].tolist())  # others accepted
         previous[active] = res
-        keep = ~(res <= plan.tolerance) & ~stalled
+        keep = ~done & ~stalled
         if not keep.any():
             break
-        active = active[keep]
         if _ == plan.max_iter:
-            failed.extend(active.tolist())
+            failed.extend(active[keep & ~(res <= plan.tolerance)].tolist())
             break
+        active = active[keep]
         step = pre.solve(np.ascontiguousarray(ra[:, keep]))
         used += int(active.size)
         x[:, active] = xa[:, keep] + step
