@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,3 +58,41 @@ def test_random_productive_systems(
             x_super = r.x
         else:
             np.testing.assert_allclose(r.x, x_super, rtol=1e-10, atol=1e-13 * np.abs(ref).max())
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    density=st.floats(0.0, 0.2),
+    seed=st.integers(0, 2**31),
+    blocks=st.integers(1, 5),
+    backend=st.sampled_from(available_backends()),
+)
+def test_adjoint_scores_equal_one_by_one_scores(
+    n: int, density: float, seed: int, blocks: int, backend: str
+) -> None:
+    from lcasolve import LCA, build_system
+
+    A = sp.coo_matrix(productive(n, density, seed, min(blocks, n)))  # noqa: N806
+    rng = np.random.default_rng(seed + 2)
+    flows = rng.integers(0, 3, 2 * n)
+    system = build_system(
+        technosphere=list(zip(A.row.tolist(), A.col.tolist(), A.data.tolist(), strict=True)),
+        biosphere=[
+            (f"f{int(k)}", j, float(v))
+            for k, j, v in zip(
+                flows, np.repeat(np.arange(n), 2), rng.uniform(0, 2, 2 * n), strict=True
+            )
+        ],
+        characterization={"c0": {"f0": 1.0, "f1": 25.0}, "c1": {"f2": 1.0, "f1": -3.0}},
+    )
+    lca = LCA(system, backend=backend)
+    all_scores = lca.activity_scores()
+    assert all_scores.residual <= 1e-12
+    for pid in system.activities["product_id"].tolist():
+        one = lca.calculate({pid: 1.0})
+        assert one.residual <= 1e-12
+        for cat in ("c0", "c1"):
+            expected = one.score(cat)
+            got = all_scores.score(pid, cat)
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-12 * max(1.0, abs(expected)))

@@ -113,12 +113,14 @@ class UmfpackFactorization(Factorization):
         """
         small = max(A.nnz, A.shape[0] + 1) <= _INT32_MAX
         itype = np.int32 if small else np.int64
+        arrays = (A.data, A.indices, A.indptr)
         if (
             A.has_canonical_format
             and A.data.dtype == np.float64
             and A.indices.dtype == itype
             and A.indptr.dtype == itype
-        ):
+            and all(a.flags.writeable and a.flags.c_contiguous for a in arrays)
+        ):  # the wrapper takes only writeable C arrays (a frozen system's are read-only)
             return A
         csc = sp.csc_matrix(
             (
@@ -138,7 +140,8 @@ class UmfpackFactorization(Factorization):
 
     def _solve(self, b: np.ndarray, transposed: bool) -> np.ndarray:
         system = self._systems[transposed]
-        cols = b[:, None] if b.ndim == 1 else b  # the context copies each column contiguous
+        # columns contiguous (the context rejects strided arrays) and in float64
+        cols = np.asfortranarray(b[:, None] if b.ndim == 1 else b, dtype=np.float64)
         x = np.empty(cols.shape, dtype=np.float64, order="F")
         # errstate: the context divides by its rcond estimate after every solve
         with self._lock, np.errstate(divide="ignore", over="ignore", invalid="ignore"):
