@@ -23,7 +23,11 @@ class Options:
     Attributes
     ----------
     backend : str
-        Sparse direct solver: ``"auto"``, ``"superlu"``, ``"umfpack"`` or ``"pardiso"``.
+        Sparse direct solver: ``"auto"``, ``"btf"``, ``"superlu"``, ``"umfpack"`` or
+        ``"pardiso"``.
+    block_solver : str
+        LU of the cyclic blocks in the ``"btf"`` backend: ``"auto"`` (UMFPACK when
+        ``scikit-umfpack`` is installed, else SuperLU), ``"superlu"`` or ``"umfpack"``.
     residual_tolerance : float
         Largest accepted relative residual of a solve before refinement / error.
     progress : bool or None
@@ -31,6 +35,7 @@ class Options:
     """
 
     backend: str = "auto"
+    block_solver: str = "auto"
     residual_tolerance: float = 1e-10
     progress: bool | None = None
 

@@ -1,8 +1,9 @@
 """The core benchmark: lcasolve and bw2calc side by side on the same synthetic datapackage.
 
 Each measurement runs in its own Python process, so that peak memory (``ru_maxrss``) belongs to
-one tool and one database, and so that bw2calc can be run with SuperLU (pypardiso hidden from it)
-and with its default pypardiso in the same run. For every size the synthetic database
+one tool and one database, and so that bw2calc can be run with each of its solvers in the same
+run: SuperLU (pypardiso and scikit-umfpack hidden from it), UMFPACK (pypardiso hidden; when
+scikit-umfpack is installed) and its default pypardiso. For every size the synthetic database
 (:func:`lcasolve.synthetic.generate`) is written once as a bw_processing datapackage, which both
 tools read.
 
@@ -17,8 +18,8 @@ Figures per tool and size:
     Median time of a further functional unit (another product) once factorized.
 ``all_scores_s``
     Every product's score (adjoint solve); lcasolve: once factorized; bw2calc:
-    ``FastScoresOnlyMultiLCA`` in the adjoint direction (pypardiso only), its factorization
-    included since it factorizes inside.
+    ``FastScoresOnlyMultiLCA`` in the adjoint direction (pypardiso and UMFPACK only), its
+    factorization included since it factorizes inside.
 ``factor_nnz``
     Entries in the LU factors, where the solver reports them.
 ``peak_mb``
@@ -43,9 +44,9 @@ import numpy as np
 __all__ = ["PEERS", "TOOLS", "machine", "measure", "run", "to_markdown"]
 
 #: tools measured by :func:`measure`
-TOOLS = ("lcasolve", "bw2calc-superlu", "bw2calc-pardiso")
+TOOLS = ("lcasolve", "bw2calc-superlu", "bw2calc-umfpack", "bw2calc-pardiso")
 #: peer name on the command line -> tools
-PEERS = {"bw2calc": ("bw2calc-superlu", "bw2calc-pardiso"), "none": ()}
+PEERS = {"bw2calc": ("bw2calc-superlu", "bw2calc-umfpack", "bw2calc-pardiso"), "none": ()}
 
 
 def _peak_mb() -> float:
@@ -97,6 +98,7 @@ def _measure_lcasolve(path: Path, demands: list[int]) -> dict[str, Any]:
     fact = lca.factorization
     out["factor_nnz"] = fact.factor_nnz
     out["backend"] = fact.backend
+    out["block_solver"] = getattr(fact, "block_solver", None)
     out["largest_block"] = getattr(fact, "largest_block", None)
     return out
 
@@ -104,15 +106,18 @@ def _measure_lcasolve(path: Path, demands: list[int]) -> dict[str, Any]:
 def _measure_bw2calc(path: Path, demands: list[int], solver: str) -> dict[str, Any]:
     import warnings
 
+    if solver != "pardiso":  # bw2calc falls back to UMFPACK, else to SuperLU
+        sys.modules["pypardiso"] = None  # type: ignore[assignment]
     if solver == "superlu":
-        sys.modules["pypardiso"] = None  # type: ignore[assignment] - bw2calc falls back to scipy
+        sys.modules["scikits.umfpack"] = None  # type: ignore[assignment]
     warnings.simplefilter("ignore")
     import bw2calc as bc
     import bw_processing as bwp
     from fsspec.implementations.zip import ZipFileSystem
 
-    if (solver == "pardiso") != bool(bc.PYPARDISO):
-        raise RuntimeError(f"bw2calc solver {solver!r} not available (PYPARDISO={bc.PYPARDISO})")
+    used = "pardiso" if bc.PYPARDISO else "umfpack" if bc.UMFPACK else "superlu"
+    if used != solver:
+        raise RuntimeError(f"bw2calc solver {solver!r} not available (it would use {used!r})")
     dp = bwp.load_datapackage(ZipFileSystem(str(path)))
     method = tuple(dp.get_resource("characterization-0.indices")[1]["identifier"])
     t = time.perf_counter()
@@ -121,7 +126,7 @@ def _measure_bw2calc(path: Path, demands: list[int], solver: str) -> dict[str, A
     lca.load_lcia_data()
     out: dict[str, Any] = {"load_s": time.perf_counter() - t}
     t = time.perf_counter()
-    if solver == "superlu":
+    if solver != "pardiso":
         lca.decompose_technosphere()
     lca.build_demand_array()
     lca.lci_calculation()
@@ -138,13 +143,14 @@ def _measure_bw2calc(path: Path, demands: list[int], solver: str) -> dict[str, A
         scores.append(float(lca.score))
     out["further_ms"] = 1e3 * float(np.median(times))
     out["further_scores"] = scores
-    if solver == "superlu":
+    if solver == "pardiso":
+        iparm = getattr(lca._pardiso_solver, "iparm", None)  # noqa: SLF001
+        out["factor_nnz"] = abs(int(iparm[17])) if iparm is not None else None
+    else:
         cells = [c.cell_contents for c in lca.solver.__closure__ or ()]
         lu = next((c for c in cells if hasattr(c, "L")), None)
         out["factor_nnz"] = int(lu.L.nnz + lu.U.nnz) if lu is not None else None
-    else:
-        iparm = getattr(lca._pardiso_solver, "iparm", None)  # noqa: SLF001
-        out["factor_nnz"] = abs(int(iparm[17])) if iparm is not None else None
+    if solver != "superlu":
         all_ids = [int(i) for i in lca.dicts.product]
         multi = bc.FastScoresOnlyMultiLCA(
             demands={str(i): {i: 1.0} for i in all_ids},
@@ -235,7 +241,7 @@ def machine() -> dict[str, Any]:
         pass
     from importlib.metadata import PackageNotFoundError, version
 
-    for pkg in ("lcasolve", "numpy", "scipy", "numba", "bw2calc", "pypardiso"):
+    for pkg in ("lcasolve", "numpy", "scipy", "numba", "bw2calc", "pypardiso", "scikit-umfpack"):
         try:
             info[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -259,7 +265,7 @@ def run(
     sizes : sequence of int
         Numbers of activities (20000 is ``eco20k``).
     peer : str
-        ``"bw2calc"`` (SuperLU and pypardiso) or ``"none"``.
+        ``"bw2calc"`` (SuperLU, UMFPACK when installed, and pypardiso) or ``"none"``.
     n_demands : int
         Functional units per tool: the first and ``n_demands - 1`` further ones.
     seed : int
@@ -281,7 +287,12 @@ def run(
 
     if peer not in PEERS:
         raise ValueError(f"unknown peer {peer!r}; known: {sorted(PEERS)}")
-    tools = ("lcasolve", *PEERS[peer])
+    from lcasolve.solve.umfpack import umfpack_available
+
+    # bw2calc's UMFPACK path only where scikit-umfpack is installed
+    tools = tuple(
+        t for t in ("lcasolve", *PEERS[peer]) if t != "bw2calc-umfpack" or umfpack_available()
+    )
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         for n in sizes:
@@ -340,7 +351,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     head = (
         f"Machine: {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory_gb', '?')} GB; "
         f"Python {m['python']}, numpy {m['numpy']}, scipy {m['scipy']}, bw2calc {m['bw2calc']}, "
-        f"pypardiso {m['pypardiso']}.\n\n"
+        f"pypardiso {m['pypardiso']}, scikit-umfpack {m.get('scikit-umfpack', '–')}.\n\n"
         "| n | nnz(A) | tool | load s | first FU s | further FU ms | all products s | "
         "factor nnz | peak MB | first: peer/ours | further: peer/ours | max rel. diff |\n"
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"

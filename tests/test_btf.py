@@ -129,3 +129,35 @@ def test_zero_production_outside_loops_is_named() -> None:
     with pytest.raises(SingularSystemError, match="'b'") as info:
         factorize(sp.csc_matrix(A), "btf", labels=list("abcd"))
     assert info.value.activities == ["b"]
+
+
+@pytest.mark.parametrize("block_solver", ["superlu", "umfpack"])
+def test_block_solvers_agree_with_dense_solves(block_solver: str) -> None:
+    import lcasolve
+    from lcasolve.solve.btf import BTFFactorization
+    from lcasolve.solve.umfpack import umfpack_available
+
+    if block_solver == "umfpack" and not umfpack_available():
+        pytest.skip(
+            "the UMFPACK block solver needs 'scikit-umfpack' (pip install 'lcasolve[umfpack]')"
+        )
+    A = block_structured([1, 5, 1, 3, 1, 8, 2, 1], seed=11)  # noqa: N806
+    rng = np.random.default_rng(0)
+    B = rng.uniform(-1, 1, (A.shape[0], 3))  # noqa: N806
+    with lcasolve.set_options(block_solver=block_solver):
+        fact = BTFFactorization(A)
+    assert fact.block_solver == block_solver
+    dense = A.toarray()
+    for transposed, M in ((False, dense), (True, dense.T)):  # noqa: N806
+        r = fact.solve(B, transposed=transposed)
+        assert r.residual <= 1e-12
+        np.testing.assert_allclose(r.x, np.linalg.solve(M, B), rtol=1e-10)
+    assert BTFFactorization(A, block_solver=block_solver).factor_nnz == fact.factor_nnz
+
+
+def test_unknown_block_solver_is_an_input_error() -> None:
+    from lcasolve.errors import InputError
+    from lcasolve.solve.btf import BTFFactorization
+
+    with pytest.raises(InputError, match="block_solver"):
+        BTFFactorization(block_structured([3], seed=1), block_solver="klu")

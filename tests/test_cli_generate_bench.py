@@ -38,14 +38,17 @@ def test_bench_agrees_with_bw2calc(tmp_path, capsys):
     assert code == 0
     report = json.loads(out.read_text())
     rows = {r["tool"]: r for r in report["results"]}
-    assert set(rows) == {"lcasolve", "bw2calc-superlu", "bw2calc-pardiso"}
+    from lcasolve.solve.umfpack import umfpack_available
+
+    peers = ["bw2calc-superlu", "bw2calc-pardiso"] + (["bw2calc-umfpack"] * umfpack_available())
+    assert set(rows) == {"lcasolve", *peers}
     assert "error" not in rows["lcasolve"], rows["lcasolve"]
     ours = rows["lcasolve"]
     assert ours["residual"] <= 1e-10 and ours["all_scores_residual"] <= 1e-10
     # the adjoint all-products scores equal the forward scores of the same products
     forward = np.array([ours["score"], *ours["further_scores"]])
     np.testing.assert_allclose(ours["all_scores_check"], forward, rtol=1e-9)
-    for peer in ("bw2calc-superlu", "bw2calc-pardiso"):
+    for peer in peers:
         assert "error" not in rows[peer], rows[peer]
         assert rows[peer]["agree"] <= 1e-8  # bw2calc computes the same scores
         assert rows[peer]["ratio_first"] > 0

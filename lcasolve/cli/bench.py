@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="For each size, generate the synthetic database, write it as a "
         "datapackage and measure load, first functional unit (factorization included), further "
         "functional units, all products' scores and peak memory, each tool in its own process: "
-        "lcasolve, and bw2calc with SuperLU and with pypardiso.",
+        "lcasolve, and bw2calc with SuperLU, UMFPACK (when scikit-umfpack is installed) and "
+        "pypardiso.",
     )
     p.add_argument(
         "--processes",

@@ -104,3 +104,25 @@ def diagnose_numerical(A: sp.csc_matrix, labels: Sequence[object], reason: str) 
         f"the cyclic components of activities {format_ids(ids)}",
         ids,
     )
+
+
+def confirm_singular(
+    A: sp.csc_matrix,  # noqa: N803
+    AT: sp.csc_matrix,  # noqa: N803
+    labels: Sequence[object],
+    reason: str,
+) -> None:
+    """Let SuperLU decide about a factorization that went through with a tiny pivot.
+
+    Backends that perturb or accept tiny pivots (PARDISO, UMFPACK) call this: when SuperLU on
+    ``AT`` (= ``Aᵀ``) fails too, :func:`diagnose_numerical` raises :class:`SingularSystemError`
+    naming the activities, with ``reason`` and SuperLU's message; otherwise nothing happens
+    and the residual check of every solve decides.
+    """
+    from scipy.sparse.linalg import splu
+
+    try:
+        splu(AT, permc_spec="COLAMD")
+    except RuntimeError as exc:
+        diagnose_numerical(A, labels, f"{reason}; SuperLU: {exc}")
+        raise

@@ -7,9 +7,12 @@ topological order gives a block lower triangular matrix ``M = P A Pᵀ``. Then
 
 - singleton blocks (activities in no loop) are solved by substitution, with no factorization
   and no fill-in at all;
-- each cyclic block is factorized on its own by SuperLU (on the transpose, which gives less
-  fill-in on LCA matrices), so the fill-in of the general sparse LU outside the loops, which
-  column orderings such as COLAMD do not avoid, never happens.
+- each cyclic block is factorized on its own (on the transpose, which gives less fill-in on
+  LCA matrices), so the fill-in of the general sparse LU outside the loops, which column
+  orderings such as COLAMD do not avoid, never happens. The block solver is UMFPACK when
+  ``scikit-umfpack`` is installed (about twice as fast as SuperLU on the 15,000-activity cycle
+  of eco20k, with the same fill-in), else SuperLU; ``set_options(block_solver=...)`` or the
+  ``block_solver`` argument chooses.
 
 ``A x = b`` is solved block by block forward, ``Aᵀ y = c`` backward. Several right-hand sides
 are solved at once. The graph work (Tarjan's algorithm) and the substitutions run in Numba.
@@ -19,13 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from lcasolve.errors import SingularSystemError, format_ids
+from lcasolve._options import get_options
+from lcasolve.errors import InputError, SingularSystemError, format_ids
 from lcasolve.solve._base import Factorization
 from lcasolve.solve._checks import check_structure, diagnose_numerical
 
@@ -176,7 +181,7 @@ class _Segment:
 
     start: int
     end: int
-    lu: object | None = None  # SuperLU of the block's transpose, None for substitution
+    lu: object | None = None  # LU of the block's transpose (SuperLU or UMFPACK), None: substitution
     below: sp.csr_matrix | None = None  # M[start:end, :start] (forward coupling)
     right: sp.csr_matrix | None = None  # Mᵀ[start:end, end:] (backward coupling)
 
@@ -230,8 +235,15 @@ class BTFFactorization(Factorization):
 
     backend = "btf"
 
-    def __init__(self, A: sp.spmatrix, labels: Sequence[object] | None = None) -> None:  # noqa: N803
+    def __init__(
+        self,
+        A: sp.spmatrix,  # noqa: N803
+        labels: Sequence[object] | None = None,
+        *,
+        block_solver: str | None = None,
+    ) -> None:
         super().__init__(A, labels)
+        self.block_solver = _block_solver(block_solver)
         check_structure(self.A, self.labels)
         self.perm, block_ptr = block_triangular_order(self.A)
         self.block_sizes = np.diff(block_ptr)
@@ -251,11 +263,20 @@ class BTFFactorization(Factorization):
                 continue
             block_t = sp.csc_matrix(self._MT[start:end, start:end])
             try:
-                lu = splu(block_t, permc_spec="COLAMD")
+                lu: Any
+                if self.block_solver == "umfpack":
+                    from lcasolve.solve.umfpack import UmfpackLU
+
+                    lu = UmfpackLU(block_t)
+                    nnz += lu.nnz
+                else:
+                    lu = splu(block_t, permc_spec="COLAMD")
+                    nnz += int(lu.L.nnz + lu.U.nnz)
             except RuntimeError as exc:
-                diagnose_numerical(self.A, self.labels, f"SuperLU on a cyclic block: {exc}")
+                diagnose_numerical(
+                    self.A, self.labels, f"{self.block_solver} on a cyclic block: {exc}"
+                )
                 raise
-            nnz += int(lu.L.nnz + lu.U.nnz)
             self._segments.append(
                 _Segment(
                     start,
@@ -325,3 +346,18 @@ class BTFFactorization(Factorization):
             if seg.right is not None:
                 rhs -= seg.right @ y[seg.end :]
             y[seg.start : seg.end] = seg.lu.solve(rhs, trans="N")  # type: ignore[attr-defined]
+
+
+_BLOCK_SOLVERS = ("auto", "superlu", "umfpack")
+
+
+def _block_solver(name: str | None) -> str:
+    """The solver of the cyclic blocks: ``name``, else the option; ``"auto"`` resolved."""
+    choice = name or get_options().block_solver
+    if choice not in _BLOCK_SOLVERS:
+        raise InputError(f"block_solver must be one of {_BLOCK_SOLVERS}, not {choice!r}")
+    if choice == "auto":
+        from lcasolve.solve.umfpack import umfpack_available
+
+        return "umfpack" if umfpack_available() else "superlu"
+    return choice

@@ -200,6 +200,16 @@ def _entry(t, mu, sd, sh, lo, hi, neg, s, key, seed_key, iterations, dst):  # pr
         dst[k] = s * _bounded(t, mu, sd, sh, lo, hi, neg, state)
 
 
+@njit(cache=True, nogil=True)
+def _entry_at(u, columns, seed_key, iterations, dst):  # pragma: no cover - compiled
+    """:func:`_entry` for entry ``u`` of the record ``columns`` (kind, loc, …, sign, key)."""
+    kind, loc, scale, shape, lo, hi, negative, sign, key = columns
+    _entry(
+        kind[u], loc[u], scale[u], shape[u], lo[u], hi[u], negative[u], sign[u], key[u],
+        seed_key, iterations, dst,
+    )  # fmt: skip
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def sample_block(
     kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations, out
@@ -208,48 +218,23 @@ def sample_block(
 
     Parallel over entries; each value depends only on its own key, never on the thread or block.
     """
+    columns = (kind, loc, scale, shape, lo, hi, negative, sign, entry_key)
     for u in prange(kind.shape[0]):
-        _entry(
-            kind[u],
-            loc[u],
-            scale[u],
-            shape[u],
-            lo[u],
-            hi[u],
-            negative[u],
-            sign[u],
-            entry_key[u],
-            seed_key,
-            iterations,
-            out[u],
-        )
+        _entry_at(u, columns, seed_key, iterations, out[u])
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def sample_into(
-    kind,
-    loc,
-    scale,
-    shape,
-    lo,
-    hi,
-    negative,
-    sign,
-    entry_key,
-    seed_key,
-    iterations,
-    group_ptr,
-    group_slot,
-    fixed_slot,
-    base,
-    out,
-):  # pragma: no cover - compiled
+    kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations,
+    group_ptr, group_slot, fixed_slot, base, out,
+):  # pragma: no cover - compiled  # fmt: skip
     """Matrix values ``out[p, k]``: ``base[p]`` plus the draws of the entries stored at ``p``.
 
     The entries of group ``g`` (``group_ptr[g]`` to ``group_ptr[g + 1]``, in entry order) add
     into slot ``group_slot[g]``; slots in ``fixed_slot`` hold ``base`` only. Parallel over
     groups, each slot summed in the same order whatever the threads.
     """
+    columns = (kind, loc, scale, shape, lo, hi, negative, sign, entry_key)
     K = iterations.shape[0]
     for q in prange(fixed_slot.shape[0]):
         p = fixed_slot[q]
@@ -259,39 +244,13 @@ def sample_into(
         p = group_slot[g]
         row = out[p]
         u0 = group_ptr[g]
-        _entry(
-            kind[u0],
-            loc[u0],
-            scale[u0],
-            shape[u0],
-            lo[u0],
-            hi[u0],
-            negative[u0],
-            sign[u0],
-            entry_key[u0],
-            seed_key,
-            iterations,
-            row,
-        )
+        _entry_at(u0, columns, seed_key, iterations, row)  # the first draw in place
         b = base[p]
         for k in range(K):
             row[k] += b
         if group_ptr[g + 1] - u0 > 1:
             tmp = np.empty(K)
             for u in range(u0 + 1, group_ptr[g + 1]):
-                _entry(
-                    kind[u],
-                    loc[u],
-                    scale[u],
-                    shape[u],
-                    lo[u],
-                    hi[u],
-                    negative[u],
-                    sign[u],
-                    entry_key[u],
-                    seed_key,
-                    iterations,
-                    tmp,
-                )
+                _entry_at(u, columns, seed_key, iterations, tmp)
                 for k in range(K):
                     row[k] += tmp[k]
