@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -335,21 +336,30 @@ class Plan:
     contributions: np.ndarray | None = None
     inventory_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     inventory_flows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    shared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def matrices(self) -> tuple[MatrixPlan, MatrixPlan, MatrixPlan]:
         """A, B and C plans."""
         return self.technosphere, self.biosphere, self.characterization
 
-    @cached_property
+    @property
     def mean_factorization(self) -> BTFFactorization:
-        """Block-triangular LU of the deterministic technosphere (for the fallback solver)."""
-        a = self.technosphere
-        A = sp.csr_matrix((a.deterministic()[:, 0], a.indices, a.indptr), shape=a.shape)  # noqa: N806
-        return BTFFactorization(A, self.labels)
+        """Block-triangular LU of the deterministic technosphere (for the fallback solver).
 
-    def __getstate__(self) -> dict[str, object]:
+        Built on first use and kept in ``shared`` (the Monte Carlo object's cache, so later
+        runs reuse it; a fresh one in each executor worker, where ``shared`` does not travel).
+        """
+        key = "mean_factorization"
+        if key not in self.shared:
+            a = self.technosphere
+            values = a.deterministic()[:, 0]
+            A = sp.csr_matrix((values, a.indices, a.indptr), shape=a.shape)  # noqa: N806
+            self.shared[key] = BTFFactorization(A, self.labels)
+        return self.shared[key]
+
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("mean_factorization", None)  # SuperLU objects do not pickle; rebuilt on use
+        state["shared"] = {}  # factorizations do not pickle; rebuilt on use
         return state
 
 

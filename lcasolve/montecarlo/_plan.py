@@ -320,6 +320,7 @@ def build_plan(
         contributions=None if contributions is None else position[contributions],
         inventory_rows=flow_map[inventory],
         inventory_flows=inventory,
+        shared=cache.setdefault("shared", {}),
     )
 
 
