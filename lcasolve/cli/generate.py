@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lcasolve.cli._common import emit
 from lcasolve.errors import InputError, OutputExistsError
+
+if TYPE_CHECKING:
+    from lcasolve.model import System
 
 __all__ = ["register", "run"]
 
@@ -44,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--processes must be at least 10, not {args.processes}")
     start = time.perf_counter()
     system = generate(args.processes, seed=args.seed)
+    write: Callable[[System, Path], Path]
     if args.format == "datapackage":
         from lcasolve.io.datapackage import write
     elif args.format == "jsonld":

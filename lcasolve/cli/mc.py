@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from lcasolve.cli._common import (
     add_demand_arguments,
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     stats = res.statistics().xs(res.demand_names[0], level="demand")
     names = list(stats.index)
-    payload = {
+    payload: dict[str, Any] = {
         "iterations": res.iterations,
         "deterministic": {k: float(stats.loc[k, "deterministic"]) for k in names},
         "mean": {k: float(stats.loc[k, "mean"]) for k in names},

@@ -440,21 +440,32 @@ def _allocation_factors(
     pids = [e.flow for e in products]
     if method in ("physical", "economic"):
         table = p.allocation.get(method, {})
-        shares = [table.get(f) for f in pids]
-        if any(s is None or s < 0 for s in shares) or not math.isclose(
-            sum(shares),
-            1.0,
-            rel_tol=1e-3,  # type: ignore[arg-type]
+        found = [table.get(f) for f in pids]
+        shares = [s for s in found if s is not None]
+        if (
+            len(shares) < len(found)
+            or any(s < 0 for s in shares)
+            or not math.isclose(sum(shares), 1.0, rel_tol=1e-3)
         ):
             return None
         by_flow = dict(zip(pids, shares, strict=True))
-        return lambda prod: lambda e, s=by_flow[prod.flow]: s
+
+        def by_share(prod: ExchangeRecord) -> Callable[[ExchangeRecord], float]:
+            share = by_flow[prod.flow]
+            return lambda e: share
+
+        return by_share
     if method == "causal":
         own = {id(e) for e in products}
         needed = {(f, e.flow) for f in pids for e in p.exchanges if id(e) not in own}
         if not needed or not needed <= set(p.causal):
             return None
-        return lambda prod: lambda e, f=prod.flow: p.causal[(f, e.flow)]
+
+        def by_cause(prod: ExchangeRecord) -> Callable[[ExchangeRecord], float]:
+            f = prod.flow
+            return lambda e: p.causal[(f, e.flow)]
+
+        return by_cause
     return None
 
 
@@ -693,7 +704,7 @@ class _Triplets:
         return IdEntries(_obj(self.row), _obj(self.col), sign * amount, unc, sign < 0)
 
 
-def _obj(ids: list[Hashable]) -> np.ndarray:
+def _obj(ids: Sequence[Hashable]) -> np.ndarray:
     out = np.empty(len(ids), dtype=object)
     out[:] = ids
     return out

@@ -32,6 +32,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -358,9 +359,7 @@ def read(
         if not path.exists():
             raise DataFileError(f"{path}: no such file or folder")
         for where, data in tqdm(list(_files(path)), desc="activities", disable=not show):
-            p = problems.guard(
-                lambda w=where, d=data: _parse(w, d, pedigree, flows, problems, counts)
-            )
+            p = problems.guard(partial(_parse, where, data, pedigree, flows, problems, counts))
             if p is None:
                 continue
             if not any(e.is_reference for e in p.exchanges):

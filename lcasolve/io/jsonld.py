@@ -39,6 +39,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def _members(
             if folder not in wanted or not name.endswith(".json"):
                 continue
             where = f"{path}:{info.filename}"
-            data = _parse(where, lambda info=info: z.read(info), problems)
+            data = _parse(where, partial(z.read, info), problems)
             if data is not None:
                 yield folder, where, data
 
@@ -510,7 +511,7 @@ def read(
     # first pass: reference data (units, flow properties, categories, flows) of every input
     for f in [*ref_files, *files]:
         for folder, where, data in _members(f, problems, skip=("processes",)):
-            problems.guard(lambda f=folder, w=where, d=data: ref.add(f, w, d))
+            problems.guard(partial(ref.add, folder, where, data))
     from tqdm.auto import tqdm
 
     show = get_options().progress if progress is None else progress

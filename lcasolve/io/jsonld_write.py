@@ -193,7 +193,7 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
         names = acts["name"].astype(str).tolist()
         locs = acts["location"].astype(str).tolist()
         for j in range(system.n_activities):
-            exchanges = []
+            exchanges: list[dict[str, Any]] = []
             for k in a_by_col[a_ptr[j] : a_ptr[j + 1]]:
                 i = int(A.row[k])
                 value = float(A.value[k])
@@ -211,9 +211,9 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
                         isInput=True,
                         defaultProvider={"@type": "Process", "@id": pid[i]},
                     )
-                u = _uncertainty(A.uncertainty[k])
-                if u is not None and i != j:
-                    ex["uncertainty"] = u
+                unc = _uncertainty(A.uncertainty[k])
+                if unc is not None and i != j:
+                    ex["uncertainty"] = unc
                 exchanges.append(ex)
             for k in b_by_col[b_ptr[j] : b_ptr[j + 1]]:
                 i = int(B.row[k])
@@ -225,9 +225,9 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
                     "isInput": resource[i],
                     **unit_refs(flow_units[i]),
                 }
-                u = _uncertainty(B.uncertainty[k])
-                if u is not None:
-                    ex["uncertainty"] = u
+                unc = _uncertainty(B.uncertainty[k])
+                if unc is not None:
+                    ex["uncertainty"] = unc
                 exchanges.append(ex)
             put(
                 f"processes/{pid[j]}.json",

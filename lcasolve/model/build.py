@@ -170,7 +170,7 @@ def match_products(
         raise InvalidProductionError(
             f"{unmatched.size} activities cannot be matched to a product they produce (no "
             f"positive technosphere entry left for them): "
-            f"{format_ids([activity_ids[j] for j in unmatched])}"
+            f"{format_ids([activity_ids[int(j)] for j in unmatched])}"
         )
     return [product_ids[i] for i in match]
 

@@ -105,7 +105,7 @@ class MatrixPlan:
         K = iterations.shape[0]
         out = np.empty((self.nnz, K))
         ptr, slots, fixed = self.groups
-        _kernels.sample_into(
+        _kernels.sample_into(  # type: ignore[call-arg]  # numba dispatcher takes *args
             *draws.columns(matrix), seed_key, iterations, ptr, slots, fixed, self.base, out
         )
         if self.design_slot.size:
@@ -329,7 +329,7 @@ class Plan:
     record: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     labels: list[object]
     threads: int | None = None
-    order: np.ndarray | None = None
+    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     cycles: tuple[int, int] = (0, 0)
     diag_pos: np.ndarray | None = None
     x0: np.ndarray | None = None

@@ -279,7 +279,7 @@ def build_plan(
         sign=np.concatenate([p[2] for p in parts]),
         bounds=np.cumsum([0] + [len(p[0]) for p in parts]).astype(np.int64),
     )
-    rec: dict[str, tuple[np.ndarray, ...]] = {}
+    rec: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     for matrix, index in (record or {}).items():
         idx = _indices(system, matrix, index, "record")
         e: Entries = getattr(system, matrix)

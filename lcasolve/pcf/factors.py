@@ -146,7 +146,9 @@ def factor_footprint(
         from lcasolve.montecarlo import MonteCarlo
 
         uniq = list(dict.fromkeys(data["product"].tolist()))
-        demands = {f"p{i}": {p: 1.0} for i, p in enumerate(uniq)}
+        demands: dict[Hashable, dict[Hashable, float]] = {
+            f"p{i}": {p: 1.0} for i, p in enumerate(uniq)
+        }
         mc = MonteCarlo(system, demands, categories=[system.categories["id"].iloc[k]])
         res = mc.run(int(iterations), seed=seed, progress=False)
         ef = res.scores[:, :, 0]  # (iterations, products)

@@ -265,7 +265,7 @@ def footprint(
     *,
     tags: Mapping[str, Any] | None = None,
     boundary: str | None = None,
-    tag_names: Mapping[str, Mapping[object, str]] | None = None,
+    tag_names: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> Footprint:
     """Footprint of a functional unit with its breakdowns.
 

@@ -84,25 +84,28 @@ def resolve_tags(
                 "was given"
             )
         return out
-    if isinstance(table, Mapping):
-        table = pd.DataFrame({"id": list(table.keys()), tag: list(table.values())})
-    if tag not in table.columns:
+    frame: pd.DataFrame = (
+        pd.DataFrame({"id": list(table.keys()), tag: list(table.values())})
+        if isinstance(table, Mapping)
+        else table
+    )
+    if tag not in frame.columns:
         if not found_source:
-            source = table.attrs.get("source", "tag table")
+            source = frame.attrs.get("source", "tag table")
             raise InputError(f"{source}: no {tag!r} column and none in the activity table")
         return out
-    source = table.attrs.get("source", "tag table")
+    source = frame.attrs.get("source", "tag table")
     ids = [str(x) for x in acts["id"].tolist()]
     names = [str(x).lower() for x in acts["name"].tolist()]
     position = {i: j for j, i in enumerate(ids)}
     assigned = np.zeros(n, dtype=bool)
-    if "pattern" in table.columns:
+    if "pattern" in frame.columns:
         rules = [
             (str(p).lower(), v)
             for p, v, i in zip(
-                table["pattern"],
-                table[tag],
-                table["id"] if "id" in table.columns else [""] * len(table),
+                frame["pattern"],
+                frame[tag],
+                frame["id"] if "id" in frame.columns else [""] * len(frame),
                 strict=True,
             )
             if str(p) not in ("", "nan") and str(i) in ("", "nan")
@@ -113,9 +116,9 @@ def resolve_tags(
                     out[j] = _label(value)
                     assigned[j] = True
                     break
-    if "id" in table.columns:
+    if "id" in frame.columns:
         unknown = []
-        for i, value in zip(table["id"], table[tag], strict=True):
+        for i, value in zip(frame["id"], frame[tag], strict=True):
             key = str(i)
             if key in ("", "nan"):
                 continue

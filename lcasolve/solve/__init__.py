@@ -6,6 +6,7 @@ Backends are registered by name and imported only when used.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Sequence
 
 import scipy.sparse as sp

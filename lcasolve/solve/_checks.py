@@ -34,7 +34,7 @@ def check_structure(A: sp.csc_matrix, labels: Sequence[object]) -> None:  # noqa
     Az.eliminate_zeros()
     empty_cols = np.flatnonzero(np.diff(Az.indptr) == 0)
     if empty_cols.size:
-        ids = [labels[i] for i in empty_cols]
+        ids = [labels[int(i)] for i in empty_cols]
         raise SingularSystemError(
             f"the technosphere matrix is structurally singular: {empty_cols.size} activities "
             f"have an empty column: {format_ids(ids)}",
@@ -42,7 +42,7 @@ def check_structure(A: sp.csc_matrix, labels: Sequence[object]) -> None:  # noqa
         )
     empty_rows = np.flatnonzero(np.bincount(Az.indices, minlength=n) == 0)
     if empty_rows.size:
-        ids = [labels[i] for i in empty_rows]
+        ids = [labels[int(i)] for i in empty_rows]
         raise SingularSystemError(
             f"the technosphere matrix is structurally singular: {empty_rows.size} products "
             f"(reference products of activities {format_ids(ids)}) have an empty row",
@@ -54,7 +54,7 @@ def check_structure(A: sp.csc_matrix, labels: Sequence[object]) -> None:  # noqa
     if unmatched.size:
         matched_cols = np.zeros(n, dtype=bool)
         matched_cols[match[match >= 0]] = True
-        ids = [labels[i] for i in np.flatnonzero(~matched_cols)]
+        ids = [labels[int(i)] for i in np.flatnonzero(~matched_cols)]
         raise SingularSystemError(
             f"the technosphere matrix is structurally singular (structural rank "
             f"{n - unmatched.size} < {n}); activities without a matched product: "
@@ -86,7 +86,7 @@ def diagnose_numerical(A: sp.csc_matrix, labels: Sequence[object], reason: str) 
         _, s, vt = np.linalg.svd(A.toarray())
         v = np.abs(vt[-1])
         idx = np.flatnonzero(v > 1e-8 * v.max())
-        ids = [labels[i] for i in idx]
+        ids = [labels[int(i)] for i in idx]
         raise SingularSystemError(
             f"the technosphere matrix is numerically singular ({reason}; smallest singular "
             f"value {s[-1]:.3g} vs largest {s[0]:.3g}); linearly dependent activities: "
@@ -98,7 +98,7 @@ def diagnose_numerical(A: sp.csc_matrix, labels: Sequence[object], reason: str) 
     _, comp = connected_components(A, directed=True, connection="strong")
     sizes = np.bincount(comp)
     idx = np.flatnonzero(sizes[comp] > 1)
-    ids = [labels[i] for i in idx]
+    ids = [labels[int(i)] for i in idx]
     raise SingularSystemError(
         f"the technosphere matrix is numerically singular ({reason}); the dependent set lies in "
         f"the cyclic components of activities {format_ids(ids)}",

@@ -214,7 +214,8 @@ def numba_threads(threads: int | None) -> Any:
     if not isinstance(threads, int) or threads < 1:
         raise InputError(f"threads must be a positive integer, not {threads!r}")
     before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    # numba.config sets NUMBA_NUM_THREADS at runtime (from the environment), so mypy cannot see it
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     try:
         yield
     finally:

@@ -1,9 +1,8 @@
 """Numba sampling kernels for stats_arrays distributions with a counter-based hash RNG.
 
 Every draw is a pure function of ``(seed key, entry key, iteration, draw number)``: a splitmix64
-hash of the key gives the state of one short stream per (entry, iteration), or per (entry, pair
-of iterations 2m and 2m + 1) for unbounded normals and lognormals, so values do not depend on
-batch size, thread count, worker count, or on which other entries are drawn.
+hash of the key gives the state of one short stream per (entry, iteration), so values do not
+depend on batch size, thread count, worker count, or on which other entries are drawn.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 _MAX_REJECT = 1000
-#: stream counters of Box-Muller pairs carry this bit, apart from per-iteration streams
-_PAIR_DOMAIN = np.uint64(1) << np.uint64(62)
 
 
 @njit(cache=True, nogil=True)
@@ -156,22 +153,74 @@ def _bounded(kind, loc, scale, shape, lo, hi, negative, state):  # pragma: no co
     return hi
 
 
+def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899, v: float = 9.91256303526217e-3):
+    """Layer edges ``x`` and accept ratios ``x[i + 1] / x[i]`` of the normal ziggurat.
+
+    Marsaglia & Tsang (2000), in Doornik's form (2005): 128 layers of equal area ``v`` under
+    ``exp(-x²/2)``, the base layer reaching out to ``r``.
+    """
+    x = np.zeros(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0] = v / f
+    x[1] = r
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1], r
+
+
+_ZIG_X, _ZIG_RATIO, _ZIG_R = _ziggurat_tables()
+_LAYER = np.uint64(127)
+
+
 @njit(cache=True, nogil=True)
-def _pair(seed_key, entry_key, pair):  # pragma: no cover - compiled
-    """Standard normals of iterations ``2 pair`` and ``2 pair + 1`` (both Box-Muller branches)."""
-    state = _stream(seed_key, entry_key, pair | _PAIR_DOMAIN)
-    radius = math.sqrt(-2.0 * math.log(_uniform(state, 0)))
-    angle = 2.0 * math.pi * _uniform(state, 1)
-    return radius * math.cos(angle), radius * math.sin(angle)
+def _bits(state, i):  # pragma: no cover - compiled
+    """The ``i``-th 64-bit word of a stream."""
+    return _mix(state + np.uint64(i + 1) * _GOLDEN)
+
+
+@njit(cache=True, nogil=True)
+def _ziggurat(state):  # pragma: no cover - compiled
+    """A standard normal by the ziggurat method from the words of one stream.
+
+    One word gives the layer (7 bits) and a signed uniform (53 bits); 98.8 % of draws end
+    there with one multiplication. The rest test the wedge of their layer or, in the base
+    layer, draw from the tail beyond ``r`` (Marsaglia's exponential method).
+    """
+    j = 0
+    for _ in range(_MAX_REJECT):
+        h = _bits(state, j)
+        j += 1
+        u = 2.0 * ((float(h >> _S11) + 0.5) * _INV53) - 1.0
+        i = int(h & _LAYER)
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        if i == 0:  # the tail |z| > r
+            for _ in range(_MAX_REJECT):
+                a = (float(_bits(state, j) >> _S11) + 0.5) * _INV53
+                b = (float(_bits(state, j + 1) >> _S11) + 0.5) * _INV53
+                j += 2
+                t = math.log(a) / _ZIG_R
+                if -2.0 * math.log(b) >= t * t:
+                    return t - _ZIG_R if u < 0 else _ZIG_R - t
+            return -_ZIG_R if u < 0 else _ZIG_R
+        z = u * _ZIG_X[i]
+        f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - z * z))
+        f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - z * z))
+        w = (float(_bits(state, j) >> _S11) + 0.5) * _INV53
+        j += 1
+        if f1 + w * (f0 - f1) < 1.0:
+            return z
+    return 0.0
 
 
 @njit(cache=True, nogil=True)
 def _entry(t, mu, sd, sh, lo, hi, neg, s, key, seed_key, iterations, dst):  # pragma: no cover
     """``dst[k]`` = ``s`` times one entry's draw at iteration ``iterations[k]``.
 
-    Unbounded normal and lognormal entries take the two normals of one Box-Muller pair for
-    iterations ``2m`` and ``2m + 1`` (half the logarithms, roots and streams); every other
-    distribution draws from one stream per (entry, iteration).
+    Unbounded normal and lognormal entries draw their normal by the ziggurat method (no
+    logarithm, root or trigonometric function in 98.8 % of draws); the other distributions use
+    Box-Muller normals. Every draw comes from one stream per (entry, iteration).
     """
     K = iterations.shape[0]
     if t <= 1:
@@ -182,18 +231,9 @@ def _entry(t, mu, sd, sh, lo, hi, neg, s, key, seed_key, iterations, dst):  # pr
         lognormal = t == 2
         if lognormal and neg:
             s = -s
-        k = 0
-        while k < K:
-            it = iterations[k]
-            z0, z1 = _pair(seed_key, key, np.uint64(it >> 1))
-            both = (it & 1) == 0 and k + 1 < K and iterations[k + 1] == it + 1
-            z = z0 if (it & 1) == 0 else z1
+        for k in range(K):
+            z = _ziggurat(_stream(seed_key, key, iterations[k]))
             dst[k] = s * (math.exp(mu + sd * z) if lognormal else mu + sd * z)
-            if both:
-                dst[k + 1] = s * (math.exp(mu + sd * z1) if lognormal else mu + sd * z1)
-                k += 2
-            else:
-                k += 1
         return
     for k in range(K):
         state = _stream(seed_key, key, iterations[k])
