@@ -501,10 +501,9 @@ def _gauss_seidel(
     after the first check at sweep 1 and a second ``_FIRST_GAP`` sweeps later, the next one
     comes where its measured rate of convergence predicts the aim (at most ``_LONGEST_GAP``
     sweeps later). A sample is done once its relative residual is at most ``_AIM`` times the
-    tolerance, or at most the tolerance when it converges no further; one above the tolerance
-    that converges slower than ``_SLOWEST_RATE`` per sweep, or would need more than
-    ``max_iter`` sweeps, is returned in
-    ``failed`` for a direct solve. Everything a sample goes through depends on its own values
+    tolerance; one that converges slower than ``_SLOWEST_RATE`` per sweep before that, or
+    would need more than ``max_iter`` sweeps, is returned in
+    ``failed`` for the fallback solver. Everything a sample goes through depends on its own values
     only, so results are bit-identical whatever the batch. Finished samples leave the working
     copies once a whole tile of them can be dropped.
     """
@@ -569,10 +568,7 @@ def _gauss_seidel(
                     gap += (sweeps + gap) % _GRID  # checks on a grid: samples share rounds
             if gap < 0 or not np.isfinite(rc) or sweeps + gap > plan.max_iter:
                 live[c] = False
-                if rc <= plan.tolerance:  # stalled between the aim and the tolerance
-                    out[:, k] = xc[:, c]
-                else:
-                    failed.append(k)
+                failed.append(k)  # even below the tolerance: its forward error may not be
                 continue
             last_r[k], last_s[k] = rc, sweeps
             due[k] = sweeps + gap
@@ -588,9 +584,9 @@ def _gauss_seidel(
 def _iterate(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Preconditioned Richardson on the block: ``x ← x + M⁻¹ (f − A_k x)`` per sample.
 
-    A sample is frozen once its relative residual is at most ``_AIM`` times the tolerance, or at
-    most the tolerance when it stops shrinking or ``max_iter`` steps are done; one still above
-    the tolerance then is returned in ``failed`` for a direct solve.
+    A sample is frozen once its relative residual is at most ``_AIM`` times the tolerance; one
+    whose residual stops shrinking before that, or that is not there after ``max_iter`` steps,
+    is returned in ``failed`` for the fallback solver.
     """
     from lcasolve.montecarlo import _kernels
 
@@ -613,13 +609,13 @@ def _iterate(plan: Plan, data: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, n
         _kernels.relative_residuals(a.indptr, a.indices, data, x, f, active, res)
         done = res <= _AIM * plan.tolerance
         stalled = ~(res < 0.9 * previous[active]) & ~done
-        failed.extend(active[stalled & ~(res <= plan.tolerance)].tolist())  # others accepted
+        failed.extend(active[stalled].tolist())
         previous[active] = res
         keep = ~done & ~stalled
         if not keep.any():
             break
         if _ == plan.max_iter:
-            failed.extend(active[keep & ~(res <= plan.tolerance)].tolist())
+            failed.extend(active[keep].tolist())
             break
         active = active[keep]
         step = pre.solve(np.ascontiguousarray(ra[:, keep]))
