@@ -23,6 +23,8 @@ from lcasolve.uncertainty import numba_threads, sample_records, seed_key
 
 MATRICES = ("technosphere", "biosphere", "characterization")
 _FLOAT_FIELDS = ("loc", "scale", "shape", "minimum", "maximum")
+#: key of the deterministic technosphere's factorization in a plan's ``shared`` cache
+MEAN_FACTORIZATION = "mean_factorization"
 #: high bits of the RNG entry key per matrix: draws of different matrices never share a stream
 _MATRIX_KEY = {name: np.uint64(i) << np.uint64(48) for i, name in enumerate(MATRICES)}
 
@@ -342,20 +344,24 @@ class Plan:
         """A, B and C plans."""
         return self.technosphere, self.biosphere, self.characterization
 
-    @property
-    def mean_factorization(self) -> BTFFactorization:
-        """Block-triangular LU of the deterministic technosphere (for the fallback solver).
+    def mean_solve(self, r: np.ndarray) -> np.ndarray:
+        """``A⁻¹ r`` with the deterministic technosphere, ``r`` and the result in sweep order.
 
-        Built on first use and kept in ``shared`` (the Monte Carlo object's cache, so later
-        runs reuse it; a fresh one in each executor worker, where ``shared`` does not travel).
+        The factorization (in the system's order) is the one :func:`deterministic_supply` made,
+        kept in ``shared`` (the Monte Carlo object's cache); an executor worker, where
+        ``shared`` does not travel, factorizes once from the plan.
         """
-        key = "mean_factorization"
-        if key not in self.shared:
+        lu = self.shared.get(MEAN_FACTORIZATION)
+        if lu is None:
             a = self.technosphere
-            values = a.deterministic()[:, 0]
-            A = sp.csr_matrix((values, a.indices, a.indptr), shape=a.shape)  # noqa: N806
-            self.shared[key] = BTFFactorization(A, self.labels)
-        return self.shared[key]
+            A = sp.csr_matrix((a.deterministic()[:, 0], a.indices, a.indptr), shape=a.shape)  # noqa: N806
+            position = np.empty_like(self.order)
+            position[self.order] = np.arange(self.order.size)
+            lu = BTFFactorization(A[position][:, position], [self.labels[p] for p in position])
+            self.shared[MEAN_FACTORIZATION] = lu
+        z = np.empty_like(r)
+        z[self.order] = r
+        return lu.solve(z, check=False).x[self.order]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -516,10 +522,8 @@ def _gauss_seidel(
     K = data.shape[1]
     n = plan.n
     c0, c1 = plan.cycles
-    if plan.x0 is None:
-        x = np.zeros((n, K))
-    else:
-        x = np.ascontiguousarray(np.repeat(plan.x0[:, demand : demand + 1], K, axis=1))
+    assert plan.x0 is not None
+    x = np.ascontiguousarray(np.repeat(plan.x0[:, demand : demand + 1], K, axis=1))
     args = (a.indptr, a.indices)
     kern = _kernels.gauss_seidel
     kern(*args, data, plan.diag_pos, 0, n, f, x, 1)
@@ -633,20 +637,20 @@ def _fallback(
 ) -> np.ndarray:
     """Samples the batched iteration did not solve: GMRES, else a refactorization.
 
-    GMRES is preconditioned with the factorization of the deterministic technosphere (built once
-    per plan) and starts from the deterministic supply; a sample whose relative residual then
-    is above the tolerance is refactorized (:func:`_exact`). Either way the result passes the
-    residual check, and depends on the sample's own values only.
+    GMRES is preconditioned with the factorization of the deterministic technosphere
+    (:meth:`Plan.mean_solve`) and starts from the deterministic supply; a sample whose relative
+    residual then is above the tolerance is refactorized (:func:`_exact`). Either way the
+    result passes the residual check, and depends on the sample's own values only.
     """
     from scipy.sparse.linalg import LinearOperator, gmres
 
     from lcasolve.montecarlo import _kernels
 
     a = plan.technosphere
-    lu = plan.mean_factorization
-    M = LinearOperator(a.shape, matvec=lambda r: lu.solve(r, check=False).x)  # noqa: N806
+    assert plan.x0 is not None
+    M = LinearOperator(a.shape, matvec=plan.mean_solve)  # noqa: N806
     out = np.empty((plan.n, samples.size))
-    start = None if plan.x0 is None else plan.x0[:, demand]
+    start = plan.x0[:, demand]
     exact: list[int] = []
     for i, k in enumerate(samples.tolist()):
         Ak = sp.csr_matrix((data[:, k], a.indices, a.indptr), shape=a.shape)  # noqa: N806
@@ -696,11 +700,25 @@ def exact_solve(
         The relative residual stays above ``max(tolerance, 1e-8)`` after refinement.
     """
     A = sp.csr_matrix(A)  # noqa: N806
+    return _refined(_factorize(A, labels, what), A, f, tolerance, what)
+
+
+def _factorize(A: sp.csr_matrix, labels: list[object], what: str) -> BTFFactorization:  # noqa: N803
     try:
-        # block-triangular LU: substitution outside loops, SuperLU on the cyclic blocks
-        lu = BTFFactorization(A, labels)
+        # block-triangular LU: substitution outside loops, LU of the cyclic blocks only
+        return BTFFactorization(A, labels)
     except SingularSystemError as exc:
         raise SingularSystemError(f"{what} is singular: {exc}", exc.activities) from None
+
+
+def _refined(
+    lu: BTFFactorization,
+    A: sp.csr_matrix,  # noqa: N803
+    f: np.ndarray,
+    tolerance: float,
+    what: str,
+) -> np.ndarray:
+    """``lu``'s solution of ``A x = f``, refined once when the residual is above tolerance."""
     x = lu.solve(f, check=False).x
     r = f - A @ x
     den = abs(A).sum(axis=1).max() * np.abs(x).max() + np.abs(f).max()
@@ -720,30 +738,30 @@ def deterministic_supply(
     F: np.ndarray,  # noqa: N803
     labels: list[object],
     tolerance: float,
-) -> np.ndarray:
-    """Supplies ``(n, demands)`` of every demand with every entry at its deterministic value."""
-    return np.column_stack(
+) -> tuple[np.ndarray, BTFFactorization]:
+    """Supplies ``(n, demands)`` of every demand with every entry at its deterministic value.
+
+    Returns the supplies and the factorization of ``A`` (one for all demands), which the
+    Monte Carlo fallback reuses as its preconditioner.
+    """
+    A = sp.csr_matrix(A)  # noqa: N806
+    lu = _factorize(A, labels, "the technosphere")
+    X = np.column_stack(  # noqa: N806
         [
-            exact_solve(A, np.ascontiguousarray(F[:, d]), labels, tolerance)
+            _refined(lu, A, np.ascontiguousarray(F[:, d]), tolerance, "the technosphere")
             for d in range(F.shape[1])
         ]
     )
+    return X, lu
 
 
 def solve_scores(plan: Plan) -> np.ndarray:
     """Deterministic scores ``(demands, categories)`` from the plan's deterministic supplies."""
     from lcasolve.montecarlo import _kernels
 
-    a, b, c = plan.matrices()
-    if plan.x0 is None:
-        X = deterministic_supply(  # noqa: N806
-            sp.csr_matrix((a.deterministic()[:, 0], a.indices, a.indptr), shape=a.shape),
-            plan.F,
-            plan.labels,
-            plan.tolerance,
-        )
-    else:
-        X = plan.x0  # noqa: N806
+    _, b, c = plan.matrices()
+    assert plan.x0 is not None
+    X = plan.x0  # noqa: N806
     data = [m.deterministic() for m in (b, c)]
     out = np.empty((plan.F.shape[1], c.shape[0]))
     for d in range(plan.F.shape[1]):

@@ -16,6 +16,7 @@ from lcasolve.model import System
 from lcasolve.model.entries import Entries
 from lcasolve.montecarlo._engine import (
     MATRICES,
+    MEAN_FACTORIZATION,
     BTFPreconditioner,
     Draws,
     MatrixPlan,
@@ -219,7 +220,8 @@ def build_plan(
         cache["flows"] = used_flows if mc.skip else np.ones(m, dtype=bool)
     ids = system.activities["id"].tolist()
     if "supply" not in cache:
-        cache["supply"] = deterministic_supply(system.A, mc.F, ids, mc.tolerance)
+        cache["supply"], lu = deterministic_supply(system.A, mc.F, ids, mc.tolerance)
+        cache.setdefault("shared", {})[MEAN_FACTORIZATION] = lu
     if "order" not in cache:
         cache["order"] = sweep_order(system.A, np.abs(cache["supply"]).sum(axis=1))
     # activities are renumbered in sweep order: the plan's technosphere rows (and the columns
