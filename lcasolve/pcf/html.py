@@ -248,6 +248,11 @@ def _with_unit(label: str, unit: str) -> str:
     return f"{label} [{unit}]" if unit else label
 
 
+def _interval_row(label: str, unit: str, stats: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """A table row ``(label [unit], "2.5 % – 97.5 %", numeric)`` of a Monte Carlo interval."""
+    return _with_unit(label, unit), html.escape(_range(stats["2.5%"], stats["97.5%"])), True
+
+
 def _range(lo: Any, hi: Any, unit: str = "") -> str:
     text = f"{format_number(lo)} – {format_number(hi)}"
     return f"{text} {unit}" if unit else text
@@ -372,13 +377,7 @@ def _monte_carlo(mc: Mapping[str, Any], unit: str, total: float | None = None) -
     if "std" in mc:
         rows.append((_with_unit("Standard deviation", unit), _num(mc["std"]), True))
     if "2.5%" in mc and "97.5%" in mc:
-        rows.append(
-            (
-                _with_unit("95 % interval (2.5 % – 97.5 % percentiles)", unit),
-                html.escape(_range(mc["2.5%"], mc["97.5%"])),
-                True,
-            )
-        )
+        rows.append(_interval_row("95 % interval (2.5 % – 97.5 % percentiles)", unit, mc))
     if "n_fallback" in mc:
         rows.append((_LABELS["n_fallback"], _num(mc["n_fallback"]), True))
     if "out" in mc:
@@ -488,13 +487,7 @@ def _external_cost(value: Mapping[str, Any], unit: str, total: float) -> str:
     elif not mc and "cost" in value:
         rows.append((_with_unit("Cost of the footprint", currency), _num(value["cost"]), True))
     if "2.5%" in value and "97.5%" in value:
-        rows.append(
-            (
-                _with_unit("95 % interval, Monte Carlo", currency),
-                html.escape(_range(value["2.5%"], value["97.5%"])),
-                True,
-            )
-        )
+        rows.append(_interval_row("95 % interval, Monte Carlo", currency, value))
     if mc:
         rows.append((_with_unit("Monte Carlo mean", currency), _num(value["mean"]), True))
         if value.get("std") is not None:
