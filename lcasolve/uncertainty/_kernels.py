@@ -37,10 +37,21 @@ def _stream(seed_key, entry_key, iteration):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _bits(state, i):  # pragma: no cover - compiled
+    """The ``i``-th 64-bit word of a stream."""
+    return _mix(state + np.uint64(i + 1) * _GOLDEN)
+
+
+@njit(cache=True, nogil=True)
+def _unit(word):  # pragma: no cover - compiled
+    """A 64-bit word's top 53 bits as a uniform in the open interval (0, 1)."""
+    return (float(word >> _S11) + 0.5) * _INV53
+
+
+@njit(cache=True, nogil=True)
 def _uniform(state, i):  # pragma: no cover - compiled
     """The ``i``-th uniform of a stream, in the open interval (0, 1)."""
-    x = _mix(state + np.uint64(i + 1) * _GOLDEN) >> _S11
-    return (float(x) + 0.5) * _INV53
+    return _unit(_bits(state, i))
 
 
 @njit(cache=True, nogil=True)
@@ -174,12 +185,6 @@ _LAYER = np.uint64(127)
 
 
 @njit(cache=True, nogil=True)
-def _bits(state, i):  # pragma: no cover - compiled
-    """The ``i``-th 64-bit word of a stream."""
-    return _mix(state + np.uint64(i + 1) * _GOLDEN)
-
-
-@njit(cache=True, nogil=True)
 def _ziggurat(state):  # pragma: no cover - compiled
     """A standard normal by the ziggurat method from the words of one stream.
 
@@ -191,14 +196,14 @@ def _ziggurat(state):  # pragma: no cover - compiled
     for _ in range(_MAX_REJECT):
         h = _bits(state, j)
         j += 1
-        u = 2.0 * ((float(h >> _S11) + 0.5) * _INV53) - 1.0
+        u = 2.0 * _unit(h) - 1.0
         i = int(h & _LAYER)
         if abs(u) < _ZIG_RATIO[i]:
             return u * _ZIG_X[i]
         if i == 0:  # the tail |z| > r
             for _ in range(_MAX_REJECT):
-                a = (float(_bits(state, j) >> _S11) + 0.5) * _INV53
-                b = (float(_bits(state, j + 1) >> _S11) + 0.5) * _INV53
+                a = _uniform(state, j)
+                b = _uniform(state, j + 1)
                 j += 2
                 t = math.log(a) / _ZIG_R
                 if -2.0 * math.log(b) >= t * t:
@@ -207,7 +212,7 @@ def _ziggurat(state):  # pragma: no cover - compiled
         z = u * _ZIG_X[i]
         f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - z * z))
         f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - z * z))
-        w = (float(_bits(state, j) >> _S11) + 0.5) * _INV53
+        w = _uniform(state, j)
         j += 1
         if f1 + w * (f0 - f1) < 1.0:
             return z
