@@ -9,12 +9,15 @@ Public API
 - :func:`factor_footprint` (CF = sum of activity data x cradle-to-gate emission factors)
 - :func:`compare_thresholds`, :func:`classify`, :func:`rating`
 - :func:`external_cost`
+- :func:`ghg_split` -> :class:`GhgSplit` (fossil / land-use change / biogenic, biogenic CO2
+  emissions and removals beside the total)
 """
 
 from lcasolve.pcf.cost import external_cost
 from lcasolve.pcf.cutoff import CutoffCheck, cutoff_check
 from lcasolve.pcf.factors import FactorFootprint, factor_footprint
 from lcasolve.pcf.footprint import Footprint, footprint
+from lcasolve.pcf.ghg import GhgSplit, ghg_split
 from lcasolve.pcf.tags import read_tag_table, resolve_tags
 from lcasolve.pcf.thresholds import classify, compare_thresholds, rating
 
@@ -22,12 +25,14 @@ __all__ = [
     "CutoffCheck",
     "FactorFootprint",
     "Footprint",
+    "GhgSplit",
     "classify",
     "compare_thresholds",
     "cutoff_check",
     "external_cost",
     "factor_footprint",
     "footprint",
+    "ghg_split",
     "rating",
     "read_tag_table",
     "resolve_tags",
