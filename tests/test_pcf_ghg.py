@@ -23,3 +23,20 @@ def test_cement_biogenic_co2_is_reported_and_parts_add_up():
         fp.total, rel=1e-12
     )
     assert split.biogenic_in_total == 0.0  # 0/0 convention: biogenic CO2 has factor 0
+
+
+def test_demo_shows_the_split(tmp_path):
+    import json
+    import os
+    import subprocess
+
+    out = subprocess.run(
+        ["lcasolve", "demo", "--json"], capture_output=True, text=True, check=True, env=os.environ
+    )
+    s = json.loads(out.stdout)["ghg_split"]
+    assert s["biogenic_co2_emissions"] > 0
+    assert s["fossil"] + s["land_use_change"] + s["biogenic_in_total"] == pytest.approx(
+        s["total"], rel=1e-12
+    )
+    text = subprocess.run(["lcasolve", "demo"], capture_output=True, text=True, check=True).stdout
+    assert "biogenic CO2 out" in text

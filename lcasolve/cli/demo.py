@@ -72,6 +72,11 @@ def footprint(name: str = "cement", method: str = "IPCC AR6 GWP100", top: int = 
     (pid, amount), *_ = demand.items()
     fu_row = acts.iloc[system.product_position(pid)]
     report = system.metadata["method_match"][method]
+    from lcasolve.pcf import footprint as pcf_footprint
+    from lcasolve.pcf import ghg_split
+
+    lca = LCA(system)
+    split = ghg_split(lca, pcf_footprint(lca, fu, method)).to_dict()
     return {
         "example": name,
         "path": str(example_path(name)),
@@ -91,6 +96,7 @@ def footprint(name: str = "cement", method: str = "IPCC AR6 GWP100", top: int = 
             for r in flows.itertuples(index=False)
         ],
         "flows_characterized": len(report["matched"]),
+        "ghg_split": split,
         "residual": float(result.residual),
         "seconds": time.perf_counter() - start,
     }
@@ -120,6 +126,16 @@ def _text(fp: dict) -> str:
     lines += ["", "By greenhouse gas:"]
     for f in fp["by_flow"]:
         lines.append(f"  {str(f['name'])[:36]:<36} {f['score']:>10,.1f}  {f['share']:>6.1%}")
+    s = fp["ghg_split"]
+    lines += [
+        "",
+        "By origin (ISO 14067):",
+        f"  {'fossil':<36} {s['fossil']:>10,.1f}",
+        f"  {'land-use change':<36} {s['land_use_change']:>10,.1f}",
+        f"  {'biogenic (in the total)':<36} {s['biogenic_in_total']:>10,.1f}",
+        f"  {'biogenic CO2 out, kg (not in total)':<36} {s['biogenic_co2_emissions']:>10,.1f}",
+        f"  {'biogenic CO2 in, kg (not in total)':<36} {s['biogenic_co2_removals']:>10,.1f}",
+    ]
     lines += [
         "",
         f"Scores in {unit}. Relative residual {fp['residual']:.1e}; "
