@@ -22,6 +22,7 @@ __all__ = [
     "MissingReferenceError",
     "NonFiniteValueError",
     "OutputExistsError",
+    "PatternChangedError",
     "ShapeMismatchError",
     "SingularSystemError",
     "UnknownCategoryError",
@@ -131,6 +132,10 @@ class SingularSystemError(LcasolveError, ArithmeticError):
     def __init__(self, message: str, activities: Iterable[object] = ()) -> None:
         super().__init__(message)
         self.activities = list(activities)
+
+
+class PatternChangedError(InputError):
+    """A refactorization was given values on another sparsity pattern than the factorized one."""
 
 
 class IllConditionedError(LcasolveError, ArithmeticError):

@@ -25,13 +25,14 @@ __all__ = [
 
 #: name -> (module, class, optional package it needs)
 _BACKENDS: dict[str, tuple[str, str, str | None]] = {
+    "klu": ("lcasolve.solve.klu", "KLUFactorization", "kvxopt"),
     "btf": ("lcasolve.solve.btf", "BTFFactorization", None),
     "superlu": ("lcasolve.solve.superlu", "SuperLUFactorization", None),
     "pardiso": ("lcasolve.solve.pardiso", "PardisoFactorization", "pypardiso"),
     "umfpack": ("lcasolve.solve.umfpack", "UmfpackFactorization", "scikits.umfpack"),
 }
 #: order tried by ``backend="auto"``
-_AUTO_ORDER = ("btf",)
+_AUTO_ORDER = ("klu", "btf")
 
 
 def _has_module(name: str) -> bool:

@@ -10,9 +10,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from lcasolve._options import get_options
-from lcasolve.errors import IllConditionedError
+from lcasolve.errors import (
+    IllConditionedError,
+    PatternChangedError,
+    ShapeMismatchError,
+    format_ids,
+)
 
-__all__ = ["Factorization", "SolveResult", "inf_norm", "relative_residual"]
+__all__ = ["Factorization", "SolveResult", "canonical_csc", "inf_norm", "relative_residual"]
 
 
 class SolveResult(NamedTuple):
@@ -72,6 +77,15 @@ def relative_residual(
     return float(ratio.max(initial=0.0))
 
 
+def canonical_csc(A: sp.spmatrix) -> sp.csc_matrix:  # noqa: N803
+    """``A`` as CSC with sorted row indices and no duplicates (a copy only when needed)."""
+    csc = sp.csc_matrix(A)
+    if not csc.has_canonical_format:
+        csc = csc.copy()
+        csc.sum_duplicates()
+    return csc
+
+
 class Factorization(ABC):
     """A factorized square sparse matrix ``A``: solve ``A x = b`` and ``Aᵀ x = b`` repeatedly.
 
@@ -91,7 +105,7 @@ class Factorization(ABC):
     backend: str = "abstract"
 
     def __init__(self, A: sp.spmatrix, labels: Sequence[object] | None = None) -> None:  # noqa: N803
-        self.A = sp.csc_matrix(A)
+        self.A = canonical_csc(A)
         self.shape: tuple[int, int] = (int(self.A.shape[0]), int(self.A.shape[1]))
         self.labels = list(labels) if labels is not None else list(range(self.shape[1]))
         self._AT: sp.csc_matrix | None = None
@@ -103,6 +117,71 @@ class Factorization(ABC):
         if self._AT is None:
             self._AT = self.A.T.tocsc()
         return self._AT
+
+    def refactorize(self, values: np.ndarray | sp.spmatrix) -> Factorization:
+        """A new factorization of a matrix with the same sparsity pattern and new values.
+
+        Backends that can reuse the analysis of the pattern (the KLU symbolic factorization,
+        the block-triangular order) do so: only the numeric phase runs again. ``self`` is not
+        changed and stays usable.
+
+        Parameters
+        ----------
+        values : numpy.ndarray or scipy.sparse matrix
+            The new matrix, or its ``nnz`` stored values in the order of ``self.A.data``
+            (CSC with sorted row indices).
+
+        Returns
+        -------
+        Factorization
+            Of the same backend, with the same labels.
+
+        Raises
+        ------
+        PatternChangedError
+            The new matrix stores other positions than the factorized one.
+        SingularSystemError
+            The new matrix is singular.
+        """
+        return self._refactorize(self._same_pattern(values))
+
+    def _refactorize(self, A: sp.csc_matrix) -> Factorization:  # noqa: N803
+        """Factorize ``A`` (same pattern as ``self.A``); backends override to reuse analysis."""
+        return type(self)(A, self.labels)
+
+    def _same_pattern(self, values: np.ndarray | sp.spmatrix) -> sp.csc_matrix:
+        """``values`` as a CSC matrix on exactly the pattern of ``self.A``, or an error."""
+        if sp.issparse(values):
+            new = canonical_csc(values)
+            if new.shape != self.shape:
+                raise PatternChangedError(
+                    f"refactorize: a {new.shape} matrix cannot replace the {self.shape} one"
+                )
+            same = np.array_equal(new.indptr, self.A.indptr) and np.array_equal(
+                new.indices, self.A.indices
+            )
+            if not same:
+                per_col = np.diff(new.indptr) != np.diff(self.A.indptr)
+                if not per_col.any():  # same counts, other rows: find the first column
+                    rows_new = np.split(new.indices, new.indptr[1:-1])
+                    rows_old = np.split(self.A.indices, self.A.indptr[1:-1])
+                    per_col = np.array(
+                        [not np.array_equal(a, b) for a, b in zip(rows_new, rows_old, strict=True)]
+                    )
+                cols = np.flatnonzero(per_col)
+                raise PatternChangedError(
+                    f"refactorize: the new matrix stores {new.nnz} entries where the factorized "
+                    f"one stores {self.A.nnz}, and its pattern differs in {cols.size} columns "
+                    f"(activities {format_ids([self.labels[int(j)] for j in cols])}); a changed "
+                    f"pattern needs a new factorize()"
+                )
+            return new
+        data = np.asarray(values, dtype=np.float64)
+        if data.shape != (self.A.nnz,):
+            raise PatternChangedError(
+                f"refactorize: {data.shape} values given for a pattern of {self.A.nnz} entries"
+            )
+        return sp.csc_matrix((data.copy(), self.A.indices, self.A.indptr), shape=self.shape)
 
     @property
     @abstractmethod
@@ -132,8 +211,6 @@ class Factorization(ABC):
         """
         b = np.asarray(b, dtype=np.float64)
         if b.shape[0] != self.shape[0] or b.ndim not in (1, 2):
-            from lcasolve.errors import ShapeMismatchError
-
             raise ShapeMismatchError(
                 f"right-hand side of shape {b.shape} does not fit a {self.shape} matrix"
             )
