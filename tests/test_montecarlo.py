@@ -356,7 +356,7 @@ def test_samples_that_do_not_converge_fall_back(preconditioner):
 def test_fallback_refactorizes_when_gmres_does_not_converge(monkeypatch):
     import scipy.sparse.linalg
 
-    from lcasolve.montecarlo import _engine
+    from lcasolve.batch import _engine
 
     calls = []
     real_exact = _engine._exact
@@ -364,9 +364,9 @@ def test_fallback_refactorizes_when_gmres_does_not_converge(monkeypatch):
     def no_progress(A, b, x0=None, **kwargs):  # noqa: N803
         return np.zeros_like(b), 1
 
-    def exact(plan, data, f, samples):
+    def exact(base, settings, data, f, samples):
         calls.append(len(samples))
-        return real_exact(plan, data, f, samples)
+        return real_exact(base, settings, data, f, samples)
 
     monkeypatch.setattr(scipy.sparse.linalg, "gmres", no_progress)
     monkeypatch.setattr(_engine, "_exact", exact)

@@ -1,4 +1,4 @@
-"""Numba kernels of the batched Monte Carlo solver; values are laid out ``[entry, sample]``.
+"""Numba kernels of the batched solver; values are laid out ``[entry, sample]``.
 
 Every per-sample result is computed with the same operations in the same order whatever the
 number of samples in a block or the number of threads: reductions run over entries inside one
@@ -42,75 +42,6 @@ def residual(indptr, indices, data, x, f, r):  # pragma: no cover - compiled
             j = indices[p]
             for k in range(K):
                 r[i, k] -= data[p, k] * x[j, k]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def activity_contributions(
-    b_indptr, b_indices, b_data, c_indptr, c_indices, c_data, x, out
-):  # pragma: no cover - compiled
-    """``out[q, j, k] = x[j, k] · Σ_r C_k[q, r] B_k[r, j]``: each activity's share of each score.
-
-    ``B`` (flows × activities) and ``C`` (categories × flows) are CSR with per-sample values; only
-    the flows a category characterizes are visited. Tiles of samples run in parallel and every
-    sum runs in the same order whatever the tiling.
-    """
-    nq = c_indptr.shape[0] - 1
-    n, K = x.shape
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
-        k0 = t * _TILE
-        k1 = min(K, k0 + _TILE)
-        for q in range(nq):
-            for j in range(n):
-                for k in range(k0, k1):
-                    out[q, j, k] = 0.0
-            for pc in range(c_indptr[q], c_indptr[q + 1]):
-                r = c_indices[pc]
-                for pb in range(b_indptr[r], b_indptr[r + 1]):
-                    j = b_indices[pb]
-                    for k in range(k0, k1):
-                        out[q, j, k] += c_data[pc, k] * b_data[pb, k]
-            for j in range(n):
-                for k in range(k0, k1):
-                    out[q, j, k] *= x[j, k]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def lu_solve(
-    perm_c, u_ptr, u_idx, u_val, u_diag, l_ptr, l_idx, l_val, perm_r, b, work, out
-):  # pragma: no cover - compiled
-    """Solve ``A x = b`` for each column with SuperLU factors of ``Aᵀ`` (``Pr Aᵀ Pc = L U``).
-
-    ``A = Pc Uᵀ Lᵀ Pr``: scatter ``y[perm_c] = b``, forward substitution with ``Uᵀ`` (rows of
-    ``Uᵀ`` are the strict columns of ``U`` plus ``u_diag``), backward with the unit ``Lᵀ``, then
-    ``x = w[perm_r]``. Tiles of samples run in parallel; factors are read once per tile.
-    """
-    n, K = b.shape
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
-        k0 = t * _TILE
-        k1 = min(K, k0 + _TILE)
-        for i in range(n):
-            for k in range(k0, k1):
-                work[perm_c[i], k] = b[i, k]
-        for j in range(n):
-            for p in range(u_ptr[j], u_ptr[j + 1]):
-                i = u_idx[p]
-                v = u_val[p]
-                for k in range(k0, k1):
-                    work[j, k] -= v * work[i, k]
-            d = u_diag[j]
-            for k in range(k0, k1):
-                work[j, k] /= d
-        for j in range(n - 1, -1, -1):
-            for p in range(l_ptr[j], l_ptr[j + 1]):
-                i = l_idx[p]
-                v = l_val[p]
-                for k in range(k0, k1):
-                    work[j, k] -= v * work[i, k]
-        for i in range(n):
-            for k in range(k0, k1):
-                out[i, k] = work[perm_r[i], k]
 
 
 @njit(cache=True, nogil=True, parallel=True)

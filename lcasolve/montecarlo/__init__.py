@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lcasolve.batch import BatchSettings
 from lcasolve.errors import InputError
 from lcasolve.model import System
 from lcasolve.montecarlo._plan import (
+    Analysis,
+    Deterministic,
+    RunSettings,
     build_plan,
     header_for,
     outputs,
@@ -31,8 +36,6 @@ from lcasolve.montecarlo._plan import (
 from lcasolve.montecarlo.result import Comparison, MonteCarloResult, StreamingStatistics
 
 __all__ = ["Comparison", "MonteCarlo", "MonteCarloResult", "StreamingStatistics"]
-
-_METHODS = ("iterative", "exact")
 
 
 class MonteCarlo:
@@ -85,42 +88,65 @@ class MonteCarlo:
         max_iter: int = 64,
         preconditioner: str = "gauss-seidel",
     ) -> None:
-        if method not in _METHODS:
-            raise InputError(f"method must be one of {_METHODS}, not {method!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, not {batch_size!r}")
-        if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
-        ):
-            raise InputError(f"threads must be a positive integer, not {threads!r}")
-        if preconditioner not in ("gauss-seidel", "lu"):
-            raise InputError(
-                f"preconditioner must be 'gauss-seidel' or 'lu', not {preconditioner!r}"
-            )
-        if not (tolerance > 0):
-            raise InputError(f"tolerance must be > 0, not {tolerance!r}")
         self.system = system
-        self.method = method
-        self.batch_size = batch_size
-        self.threads = threads
-        self.skip = skip
-        self.tolerance = float(tolerance)
-        self.max_iter = int(max_iter)
-        self.preconditioner = preconditioner
-        self.demand_names, self.demands = _named_demands(demands)
-        self.F = np.column_stack([system.demand_vector(d) for d in self.demands])
+        self.settings = RunSettings(
+            solver=BatchSettings(
+                method=method,
+                preconditioner=preconditioner,
+                tolerance=float(tolerance),
+                max_iter=int(max_iter),
+                threads=threads,
+            ),
+            batch_size=batch_size,
+            skip=skip,
+        )
+        demand_names, demand_list = _named_demands(demands)
         if categories is None:
-            self.category_positions = list(range(system.n_categories))
+            positions = list(range(system.n_categories))
         else:
-            self.category_positions = [system.category_position(c) for c in categories]
-        if not self.category_positions:
+            positions = [system.category_position(c) for c in categories]
+        if not positions:
             raise InputError("the system has no impact categories to score")
         names = system.categories["name"].astype(str).tolist()
         units = system.categories["unit"].astype(str).tolist()
-        self.category_names = [names[i] for i in self.category_positions]
-        self.category_units = [units[i] for i in self.category_positions]
+        self.analysis = Analysis(
+            demand_names=demand_names,
+            demands=demand_list,
+            F=np.column_stack([system.demand_vector(d) for d in demand_list]),
+            category_positions=positions,
+            category_names=[names[i] for i in positions],
+            category_units=[units[i] for i in positions],
+        )
         validate_system(system)
-        self._cache: dict[str, Any] = {}
+
+    @cached_property
+    def deterministic(self) -> Deterministic:
+        """The deterministic part (factorization, supplies, scores), computed once."""
+        return Deterministic.build(
+            self.system, self.analysis.F, self.analysis.category_positions, self.settings
+        )
+
+    @property
+    def method(self) -> str:
+        """``"iterative"`` or ``"exact"``."""
+        return self.settings.solver.method
+
+    @property
+    def batch_size(self) -> int:
+        """Iterations per chunk."""
+        return self.settings.batch_size
+
+    @property
+    def demand_names(self) -> list[str]:
+        """Names of the demands."""
+        return self.analysis.demand_names
+
+    @property
+    def category_names(self) -> list[str]:
+        """Names of the scored categories."""
+        return self.analysis.category_names
 
     def run(
         self,
@@ -205,8 +231,12 @@ class MonteCarlo:
         limits = tuple(float(x) for x in thresholds)
         if not all(np.isfinite(limits)):
             raise InputError(f"thresholds must be finite numbers, not {list(thresholds)}")
+        det = self.deterministic
         plan = build_plan(
-            self,
+            self.system,
+            det,
+            self.settings,
+            self.analysis.category_positions,
             others=others,
             design_index=design_index,
             seed=seed,
@@ -214,10 +244,19 @@ class MonteCarlo:
             contributions=contrib,
             inventory=flows,
         )
-        header = header_for(self, plan, int(iterations), seed, others, record, design_values)
+        header = header_for(
+            self.system,
+            self.analysis,
+            det,
+            self.settings,
+            plan,
+            iterations=int(iterations),
+            others=others,
+            record=record,
+            design_values=design_values,
+        )
         start = time.perf_counter()
         result = _runner.execute(
-            self,
             plan,
             int(iterations),
             header,

@@ -5,26 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
+from lcasolve.batch import Baseline, BatchSettings, Pattern
 from lcasolve.errors import InputError, InvalidUncertaintyError, ShapeMismatchError
 from lcasolve.model import System
 from lcasolve.model.entries import Entries
-from lcasolve.montecarlo._engine import (
-    MATRICES,
-    MEAN_FACTORIZATION,
-    BTFPreconditioner,
-    Draws,
-    MatrixPlan,
-    Plan,
-    csr_pattern,
-    deterministic_supply,
-    entry_keys,
-)
+from lcasolve.montecarlo._engine import MATRICES, Draws, MatrixPlan, Plan, entry_keys
 from lcasolve.uncertainty import validate
 
 
@@ -127,11 +119,21 @@ def _matrix_plan(
     relevant: np.ndarray,
     vary_all: bool,
     design_idx: np.ndarray,
+    pattern: Pattern | None = None,
 ) -> tuple[MatrixPlan, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The plan of one matrix and the (records, keys, signs) of its varying entries."""
+    """The plan of one matrix and the (records, keys, signs) of its varying entries.
+
+    The entries' positions make the CSR pattern, unless ``pattern`` gives it (the baseline's
+    technosphere).
+    """
     keep = (row_map[e.row] >= 0) & (col_map[e.col] >= 0)
     sel = np.flatnonzero(keep)
-    indptr, indices, slot = csr_pattern(row_map[e.row[sel]], col_map[e.col[sel]], shape)
+    rows, cols = row_map[e.row[sel]], col_map[e.col[sel]]
+    if pattern is None:
+        pattern, slot = Pattern.from_entries(rows, cols, shape)
+    else:
+        slot = pattern.locate(rows, cols)
+    indptr, indices = pattern.indptr, pattern.indices
     nnz = indices.shape[0]
     designed = np.isin(sel, design_idx)
     varying = vary_all & (e.uncertainty["uncertainty_type"][sel] > 1) & relevant[sel] & ~designed
@@ -194,8 +196,78 @@ def outputs(
     return act, flows
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """How a :class:`~lcasolve.montecarlo.MonteCarlo` runs (see its parameters).
+
+    Attributes
+    ----------
+    solver : BatchSettings
+        Method, preconditioner, tolerance, iterations and threads of the batched solves.
+    batch_size : int
+        Iterations per chunk.
+    skip : bool
+        Draw only the entries that can change the scores.
+    """
+
+    solver: BatchSettings
+    batch_size: int = 16
+    skip: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class Deterministic:
+    """The deterministic part of an analysis, computed once and shared by its runs.
+
+    Attributes
+    ----------
+    baseline : Baseline
+        Factorization, supplies and sweep order of the deterministic technosphere.
+    reach : numpy.ndarray
+        Activities the demands can reach (all when ``skip`` is off).
+    flows : numpy.ndarray
+        Flows with a characterization factor in the scored categories (all without ``skip``).
+    scores : numpy.ndarray
+        Deterministic scores ``(demands, categories)``.
+    database_hash : str
+        :func:`database_hash` of the system.
+    """
+
+    baseline: Baseline
+    reach: np.ndarray
+    flows: np.ndarray
+    scores: np.ndarray
+    database_hash: str
+
+    @classmethod
+    def build(
+        cls,
+        system: System,
+        F: np.ndarray,  # noqa: N803
+        categories: Sequence[int],
+        settings: RunSettings,
+    ) -> Deterministic:
+        """Solve every demand with the deterministic values and prepare the sweeps."""
+        n, m = system.n_activities, system.n_flows
+        cats = np.asarray(categories, dtype=np.int64)
+        ids = system.activities["id"].tolist()
+        baseline = Baseline.build(system.A, F, ids, settings.solver.tolerance)
+        flows = np.ones(m, dtype=bool)
+        reach = np.ones(n, dtype=bool)
+        if settings.skip:
+            reach = _reach(system, F)
+            flows = np.zeros(m, dtype=bool)
+            flows[np.unique(sp.coo_matrix(system.C[cats]).col)] = True
+        X = baseline.supply[baseline.position]  # noqa: N806 - the system's activity order
+        scores = np.asarray((system.C[cats] @ (system.B @ X)).T)
+        return cls(baseline, reach, flows, scores, database_hash(system))
+
+
 def build_plan(
-    mc: Any,
+    system: System,
+    det: Deterministic,
+    settings: RunSettings,
+    categories: Sequence[int],
     *,
     others: str,
     design_index: dict[str, np.ndarray],
@@ -204,38 +276,18 @@ def build_plan(
     contributions: np.ndarray | None = None,
     inventory: np.ndarray | None = None,
 ) -> Plan:
-    """The plan of one run of a :class:`~lcasolve.montecarlo.MonteCarlo`.
+    """The plan of one run: which entries vary, their patterns, the recorded entries.
 
     ``contributions`` and ``inventory`` are activity and flow positions (see :func:`outputs`).
     """
-    system: System = mc.system
-    cache = mc._cache
     n, m = system.n_activities, system.n_flows
-    cats = np.asarray(mc.category_positions, dtype=np.int64)
-    if "reach" not in cache:
-        cache["reach"] = _reach(system, mc.F) if mc.skip else np.ones(n, dtype=bool)
-        c_sel = system.C[cats]
-        used_flows = np.zeros(m, dtype=bool)
-        used_flows[np.unique(sp.coo_matrix(c_sel).col)] = True
-        cache["flows"] = used_flows if mc.skip else np.ones(m, dtype=bool)
-    ids = system.activities["id"].tolist()
-    if "supply" not in cache:
-        cache["supply"], lu = deterministic_supply(system.A, mc.F, ids, mc.tolerance)
-        cache.setdefault("shared", {})[MEAN_FACTORIZATION] = lu
-    if "order" not in cache:
-        cache["order"] = sweep_order(system.A, np.abs(cache["supply"]).sum(axis=1))
-    # activities are renumbered in sweep order: the plan's technosphere rows (and the columns
-    # of A and B) are stored in the order the sweeps visit them, for sequential memory access
-    order, c0, c1 = cache["order"]
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n, dtype=np.int64)
-    labels = [ids[i] for i in order]
-    if "preconditioner" not in cache and mc.method == "iterative" and mc.preconditioner == "lu":
-        A_plan = sp.csr_matrix(system.A)[order][:, order]  # noqa: N806
-        cache["preconditioner"] = BTFPreconditioner.from_matrix(A_plan, labels)
+    cats = np.asarray(categories, dtype=np.int64)
+    # activities are renumbered in the baseline's sweep order: the plan's technosphere rows (and
+    # the columns of A and B) are stored in the order the sweeps visit them
+    position = det.baseline.position
     inventory = np.zeros(0, dtype=np.int64) if inventory is None else inventory
-    reach = cache["reach"]
-    flows = cache["flows"].copy()
+    reach = det.reach
+    flows = det.flows.copy()
     flows[inventory] = True  # flows whose inventory is kept vary even without a CF
     flow_map = np.full(m, -1, dtype=np.int64)
     flow_map[flows] = np.arange(int(flows.sum()))
@@ -253,6 +305,7 @@ def build_plan(
         reach[tech.col],
         vary,
         design_index.get("technosphere", empty),
+        det.baseline.pattern,
     )
     b, b_draws = _matrix_plan(
         "biosphere",
@@ -301,132 +354,18 @@ def build_plan(
             column,
         )
     return Plan(
-        n=n,
-        F=np.ascontiguousarray(mc.F[order]),
+        baseline=det.baseline,
+        settings=settings.solver,
         technosphere=a,
         biosphere=b,
         characterization=c,
         draws=draws,
-        preconditioner=cache.get("preconditioner") if mc.preconditioner == "lu" else None,
-        method=mc.method,
-        tolerance=mc.tolerance,
-        max_iter=mc.max_iter,
         seed=int(seed),
         record=rec,
-        labels=labels,
-        threads=mc.threads,
-        order=order,
-        cycles=(c0, c1),
-        x0=np.ascontiguousarray(cache["supply"][order]),
-        diag_pos=_diagonal_positions(a),
         contributions=None if contributions is None else position[contributions],
         inventory_rows=flow_map[inventory],
         inventory_flows=inventory,
-        shared=cache.setdefault("shared", {}),
     )
-
-
-def _diagonal_positions(a: MatrixPlan) -> np.ndarray:
-    """CSR position of each diagonal entry of the technosphere."""
-    n = a.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(a.indptr))
-    pos = np.full(n, -1, dtype=np.int64)
-    hit = np.flatnonzero(rows == a.indices)
-    pos[rows[hit]] = hit
-    return pos
-
-
-def sweep_order(
-    A: sp.spmatrix,  # noqa: N803
-    supply: np.ndarray | None = None,
-) -> tuple[np.ndarray, int, int]:
-    """Activities ordered consumers before suppliers, and the range of the cyclic rows.
-
-    Components (strongly connected) follow a topological order of the component graph, so a
-    Gauss-Seidel sweep solves the acyclic part of ``A`` exactly; only the cycles need further
-    sweeps. Inside each cycle the activities follow a greedy minimum-feedback order
-    (:func:`~lcasolve.montecarlo._kernels.greedy_order`) of the edges consumer ``j`` → supplier
-    ``i`` weighted by ``|a_ij| s_j / (a_ii s_i)``, the share of ``i``'s output that ``j`` uses
-    (with a supply ``s``, e.g. the deterministic one): the stale values a sweep reads then carry
-    little weight, and sweeps converge faster.
-
-    Returns
-    -------
-    order : numpy.ndarray
-        Activity positions in sweep order.
-    start, stop : int
-        Positions in ``order`` of the first and one past the last activity in a cycle (equal
-        when ``A`` has no cycles). Rows before ``start`` are exact after one sweep; rows from
-        ``stop`` on are exact after one sweep that follows the cycles.
-    """
-    from scipy.sparse.csgraph import connected_components
-
-    from lcasolve.montecarlo._kernels import greedy_order
-
-    A = sp.csr_matrix(A)  # noqa: N806
-    n = A.shape[0]
-    n_comp, label = connected_components(A, directed=True, connection="strong")
-    coo = A.tocoo()
-    # edge consumer (column) -> supplier (row) between different components
-    src, dst = label[coo.col], label[coo.row]
-    keep = src != dst
-    cond = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.int8), (src[keep], dst[keep])), shape=(n_comp, n_comp)
-    )
-    cond.sum_duplicates()
-    indeg = np.bincount(cond.indices, minlength=n_comp)
-    stack = list(np.flatnonzero(indeg == 0))
-    rank = np.empty(n_comp, dtype=np.int64)
-    pos = 0
-    indptr, indices = cond.indptr, cond.indices
-    while stack:
-        c = stack.pop()
-        rank[c] = pos
-        pos += 1
-        for d in indices[indptr[c] : indptr[c + 1]]:
-            indeg[d] -= 1
-            if indeg[d] == 0:
-                stack.append(d)
-    inner = np.arange(n, dtype=np.int64)
-    size = np.bincount(label, minlength=n_comp)
-    cyclic = size[label] > 1
-    if cyclic.any():
-        s = np.ones(n) if supply is None else np.abs(np.asarray(supply, dtype=np.float64))
-        s = np.where(s > 0, s, 0.0)
-        within = (src == dst) & (coo.row != coo.col) & cyclic[coo.row]
-        i, j = coo.row[within], coo.col[within]
-        diag = np.abs(A.diagonal())
-        den = diag[i] * s[i]
-        w = np.divide(np.abs(coo.data[within]) * s[j], den, out=np.zeros(i.size), where=den > 0)
-        by_src = sp.csr_matrix((w, (j, i)), shape=(n, n))  # u = consumer j -> v = supplier i
-        by_dst = sp.csr_matrix((w, (i, j)), shape=(n, n))
-        for m in (by_src, by_dst):
-            m.sort_indices()
-        inner[
-            greedy_order(
-                n,
-                by_src.indptr.astype(np.int64),
-                by_src.indices.astype(np.int64),
-                by_src.data,
-                by_dst.indptr.astype(np.int64),
-                by_dst.indices.astype(np.int64),
-                by_dst.data,
-            )
-        ] = np.arange(n)
-    order = np.lexsort((inner, rank[label])).astype(np.int64)
-    where = np.flatnonzero(cyclic[order])
-    if not where.size:
-        return order, n, n
-    return order, int(where[0]), int(where[-1]) + 1
-
-
-def deterministic(mc: Any, plan: Plan) -> np.ndarray:
-    """Scores ``(demands, categories)`` with every entry at its deterministic value."""
-    if "deterministic" not in mc._cache:
-        from lcasolve.montecarlo._engine import solve_scores
-
-        mc._cache["deterministic"] = solve_scores(plan)
-    return mc._cache["deterministic"]
 
 
 def database_hash(system: System) -> str:
@@ -441,50 +380,92 @@ def database_hash(system: System) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """What an analysis computes: its demands and categories (checked, with names).
+
+    Attributes
+    ----------
+    demand_names : list of str
+    demands : list of dict
+        ``{product id: amount}`` per demand.
+    F : numpy.ndarray
+        Demand vectors ``(activities, demands)``.
+    category_positions : list of int
+    category_names, category_units : list of str
+    """
+
+    demand_names: list[str]
+    demands: list[dict[Any, float]]
+    F: np.ndarray  # noqa: N815
+    category_positions: list[int]
+    category_names: list[str]
+    category_units: list[str]
+
+
+class RunHeader(TypedDict):
+    """Metadata of a run, written to (and checked on resume of) a run file."""
+
+    seed: int
+    iterations: int
+    batch_size: int
+    method: str
+    others: str
+    database_hash: str
+    demand_names: list[str]
+    category_names: list[str]
+    category_units: list[str]
+    deterministic: np.ndarray
+    record: dict[str, list[int]]
+    contribution_activities: list[Any] | None
+    inventory_flows: list[Any]
+    versions: dict[str, str]
+    parameters: dict[str, Any]
+
+
 def header_for(
-    mc: Any,
+    system: System,
+    analysis: Analysis,
+    det: Deterministic,
+    settings: RunSettings,
     plan: Plan,
+    *,
     iterations: int,
-    seed: int,
     others: str,
     record: Mapping[str, Sequence[int]] | None,
     design_values: dict[str, np.ndarray],
-) -> dict[str, Any]:
-    """Metadata written to (and checked on resume of) a run file."""
+) -> RunHeader:
+    """The header of a run file."""
     import numba
     import scipy
 
     import lcasolve
 
-    if "hash" not in mc._cache:
-        mc._cache["hash"] = database_hash(mc.system)
     design_hash = hashlib.sha256()
     for key in sorted(design_values):
         design_hash.update(key.encode())
         design_hash.update(design_values[key].tobytes())
+    order = det.baseline.order
+    solver = settings.solver
     return {
-        "seed": int(seed),
+        "seed": int(plan.seed),
         "iterations": int(iterations),
-        "batch_size": int(mc.batch_size),
-        "method": mc.method,
+        "batch_size": int(settings.batch_size),
+        "method": solver.method,
         "others": others,
-        "database_hash": mc._cache["hash"],
-        "demand_names": list(mc.demand_names),
-        "category_names": list(mc.category_names),
-        "category_units": list(mc.category_units),
-        "deterministic": deterministic(mc, plan),
+        "database_hash": det.database_hash,
+        "demand_names": list(analysis.demand_names),
+        "category_names": list(analysis.category_names),
+        "category_units": list(analysis.category_units),
+        "deterministic": det.scores,
         "record": {
             k: np.asarray(v[0] & np.uint64(2**48 - 1), dtype=np.int64).tolist()
             for k, v in plan.record.items()
         },
         "contribution_activities": None
         if plan.contributions is None
-        else _plain(
-            mc.system.activities["id"].to_numpy(dtype=object)[plan.order[plan.contributions]]
-        ),
-        "inventory_flows": _plain(
-            mc.system.flows["id"].to_numpy(dtype=object)[plan.inventory_flows]
-        ),
+        else _plain(system.activities["id"].to_numpy(dtype=object)[order[plan.contributions]]),
+        "inventory_flows": _plain(system.flows["id"].to_numpy(dtype=object)[plan.inventory_flows]),
         "versions": {
             "lcasolve": lcasolve.__version__,
             "numpy": np.__version__,
@@ -494,16 +475,16 @@ def header_for(
         "parameters": json.loads(
             json.dumps(
                 {
-                    "demands": [{str(k): float(v) for k, v in d.items()} for d in mc.demands],
-                    "categories": list(mc.category_names),
-                    "skip": bool(mc.skip),
-                    "preconditioner": mc.preconditioner,
-                    "tolerance": mc.tolerance,
-                    "max_iter": mc.max_iter,
+                    "demands": [{str(k): float(v) for k, v in d.items()} for d in analysis.demands],
+                    "categories": list(analysis.category_names),
+                    "skip": bool(settings.skip),
+                    "preconditioner": solver.preconditioner,
+                    "tolerance": solver.tolerance,
+                    "max_iter": solver.max_iter,
                     "record": {k: [int(i) for i in v] for k, v in (record or {}).items()},
                     "contributions": None
                     if plan.contributions is None
-                    else plan.order[plan.contributions].tolist(),
+                    else order[plan.contributions].tolist(),
                     "inventory": plan.inventory_flows.tolist(),
                     "design_sha256": design_hash.hexdigest(),
                 }

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from lcasolve.montecarlo import _store
-from lcasolve.montecarlo._engine import Plan, run_chunk
+from lcasolve.montecarlo._engine import ChunkResult, Plan, run_chunk
+from lcasolve.montecarlo._plan import RunHeader
 from lcasolve.montecarlo.result import MonteCarloResult, StreamingStatistics
 
 #: seconds between commits of finished chunks to the run file
@@ -19,10 +20,9 @@ COMMIT_SECONDS = 0.5
 
 
 def execute(
-    mc: Any,
     plan: Plan,
     iterations: int,
-    header: dict[str, Any],
+    header: RunHeader,
     design_values: dict[str, np.ndarray],
     *,
     out: Path | None,
@@ -33,7 +33,7 @@ def execute(
     thresholds: tuple[float, ...] = (),
 ) -> MonteCarloResult:
     """Compute every chunk not yet done, write them, and return the result."""
-    chunk = mc.batch_size
+    chunk = header["batch_size"]
     bounds = [(s, min(s + chunk, iterations)) for s in range(0, iterations, chunk)]
     part: Path | None = None
     done = np.zeros(len(bounds), dtype=bool)
@@ -64,7 +64,7 @@ def execute(
     bar = _progress(
         progress, iterations, int(sum(e - s for (s, e), d in zip(bounds, done, strict=True) if d))
     )
-    buffer: list[dict[str, Any]] = []
+    buffer: list[ChunkResult] = []
     last_commit = time.monotonic()
     try:
         for res in _results(plan, pending, design_values, executor):

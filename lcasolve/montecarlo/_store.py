@@ -13,11 +13,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lcasolve.errors import DataFileError, InputError, OutputExistsError
+
+if TYPE_CHECKING:
+    from lcasolve.montecarlo._engine import ChunkResult
+    from lcasolve.montecarlo._plan import RunHeader
 
 FORMAT = "lcasolve-montecarlo-1"
 
@@ -74,7 +78,7 @@ def _atomic_copy_edit(path: Path, source: Path | None, edit: Any) -> None:
         raise
 
 
-def create(out: Path, header: dict[str, Any]) -> Path:
+def create(out: Path, header: RunHeader) -> Path:
     """Write the empty partial file of a run; return its path."""
     part = partial_path(out)
     n, d, c = header["iterations"], len(header["demand_names"]), len(header["category_names"])
@@ -142,7 +146,7 @@ def create(out: Path, header: dict[str, Any]) -> Path:
     return part
 
 
-def check_header(path: Path, header: dict[str, Any]) -> None:
+def check_header(path: Path, header: RunHeader) -> None:
     """Refuse to resume a file made with other data or parameters."""
     import h5py
 
@@ -172,7 +176,7 @@ def done_chunks(path: Path) -> np.ndarray:
         return h5["done"][...]
 
 
-def commit(path: Path, chunk: int, results: list[dict[str, Any]], complete: bool) -> None:
+def commit(path: Path, chunk: int, results: list[ChunkResult], complete: bool) -> None:
     """Write finished chunks (and the ``complete`` flag) atomically into ``path``."""
 
     def edit(h5: Any) -> None:
