@@ -12,6 +12,9 @@ from collections.abc import Iterable
 __all__ = [
     "DataFileError",
     "EmptySystemError",
+    "FormulaError",
+    "FormulaEvaluationError",
+    "FormulaSyntaxError",
     "IllConditionedError",
     "InputError",
     "InvalidProductionError",
@@ -22,12 +25,14 @@ __all__ = [
     "MissingReferenceError",
     "NonFiniteValueError",
     "OutputExistsError",
+    "ParameterCycleError",
     "PatternChangedError",
     "ShapeMismatchError",
     "SingularSystemError",
     "UnknownCategoryError",
     "UnknownDemandError",
     "UnknownFormatError",
+    "UnknownParameterError",
     "format_ids",
 ]
 
@@ -156,3 +161,65 @@ class MissingExtraError(LcasolveError, ImportError):
         )
         self.package = package
         self.extra = extra
+
+
+class FormulaError(InputError):
+    """A formula or parameter definition is invalid; the message names where it is used.
+
+    Attributes
+    ----------
+    formula : str
+        The formula's text (empty when the error is about a set of parameters).
+    where : str
+        The process, exchange or parameter the formula belongs to (may be empty).
+    """
+
+    def __init__(self, message: str, formula: str = "", where: str = "") -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.formula = formula
+        self.where = where
+
+
+class FormulaSyntaxError(FormulaError):
+    """A formula does not parse; ``position`` is the 0-based character offset of the problem."""
+
+    def __init__(self, message: str, formula: str, position: int, where: str = "") -> None:
+        super().__init__(
+            f"syntax error in formula {formula!r} at position {position + 1}: {message}",
+            formula,
+            where,
+        )
+        self.position = position
+        self.reason = message
+
+
+class UnknownParameterError(FormulaError):
+    """A formula uses a name that is neither a parameter in scope nor a constant."""
+
+    def __init__(self, name: str, formula: str = "", where: str = "") -> None:
+        text = f"unknown parameter {name!r}"
+        if formula:
+            text += f" in formula {formula!r}"
+        super().__init__(text, formula, where)
+        self.name = name
+
+
+class ParameterCycleError(FormulaError):
+    """Parameters are defined in terms of each other; ``cycle`` lists them in order."""
+
+    def __init__(self, cycle: Iterable[object], where: str = "") -> None:
+        self.cycle = list(cycle)
+        chain = " -> ".join(str(c) for c in [*self.cycle, self.cycle[0]]) if self.cycle else ""
+        super().__init__(f"parameters depend on each other in a cycle: {chain}", "", where)
+
+
+class FormulaEvaluationError(FormulaError, NonFiniteValueError):
+    """A formula divides by zero or gives a non-finite value (``reason`` says which part)."""
+
+    def __init__(self, message: str, formula: str, where: str = "", sample: int | None = None):
+        text = f"formula {formula!r}: {message}"
+        if sample is not None:
+            text += f" (sample {sample})"
+        super().__init__(text, formula, where)
+        self.reason = message
+        self.sample = sample

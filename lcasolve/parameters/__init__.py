@@ -1,0 +1,25 @@
+"""Parameters and formulas: openLCA's and SimaPro's formula language, evaluated with numpy.
+
+>>> from lcasolve.parameters import Formula
+>>> f = Formula.parse("if(d > 100; d*frac; 0) + 2^-1")
+>>> f.evaluate({"d": 200, "frac": 0.25})
+50.5
+>>> f.evaluate({"d": [50, 200], "frac": 0.25})  # K samples -> K values, one pass
+array([ 0.5, 50.5])
+>>> str(f.derivative("frac"))
+'if(d > 100; d; 0)'
+
+Formulas are parsed by a tokenizer and a precedence-climbing parser into an immutable tree; no
+text ever reaches Python's ``eval``. Errors (in :mod:`lcasolve.errors`) name where the formula is
+used: :class:`~lcasolve.errors.FormulaSyntaxError` (with the position),
+:class:`~lcasolve.errors.UnknownParameterError`, :class:`~lcasolve.errors.ParameterCycleError`
+(listing the cycle) and :class:`~lcasolve.errors.FormulaEvaluationError` (division by zero or a
+non-finite value, naming the operation).
+"""
+
+from __future__ import annotations
+
+from lcasolve.parameters._graph import dependency_order
+from lcasolve.parameters.formula import Formula, prepare_values
+
+__all__ = ["Formula", "dependency_order", "prepare_values"]
