@@ -18,8 +18,8 @@ from lcasolve.parameters._ast import ALIASES, FUNCTIONS, Node, Num, Op, Var
 
 __all__ = ["parse"]
 
-_SYMBOLS = ("<=", ">=", "<>", "!=", "==", "&&", "||", "+", "-", "*", "/", "^", "<", ">", "=")
-_SYMBOLS += ("&", "|", "(", ")", ";", ",")
+_SYMBOLS: tuple[str, ...] = ("<=", ">=", "<>", "!=", "==", "&&", "||", "+", "-", "*", "/", "^")
+_SYMBOLS += ("<", ">", "=", "&", "|", "(", ")", ";", ",")
 _CANONICAL = {"==": "=", "!=": "<>", "&&": "and", "&": "and", "||": "or", "|": "or"}
 _INFIX_WORDS = {"and", "or", "xor", "div", "mod"}
 _BINARY_POWER = {
