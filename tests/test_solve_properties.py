@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lcasolve.errors import PatternChangedError
 from lcasolve.solve import available_backends, factorize
 
 
@@ -96,3 +97,56 @@ def test_adjoint_scores_equal_one_by_one_scores(
             expected = one.score(cat)
             got = all_scores.score(pid, cat)
             assert got == pytest.approx(expected, rel=1e-9, abs=1e-12 * max(1.0, abs(expected)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    density=st.floats(0.0, 0.2),
+    seed=st.integers(0, 2**31),
+    blocks=st.integers(1, 5),
+    as_matrix=st.booleans(),
+)
+def test_refactorized_systems_agree_with_dense_solves(
+    n: int, density: float, seed: int, blocks: int, as_matrix: bool
+) -> None:
+    """New values on the same pattern: both orientations match a dense solve of the new matrix."""
+    A = productive(n, density, seed, min(blocks, n))  # noqa: N806
+    rng = np.random.default_rng(seed + 3)
+    # the same pattern, new values: production scaled, inputs scaled (still productive)
+    new = A.copy()
+    diag = new.diagonal()
+    new.data *= rng.uniform(0.5, 1.0, new.nnz)
+    new.setdiag(diag * rng.uniform(1.0, 1.5, n))
+    B = rng.uniform(-1, 1, (n, 3))  # noqa: N806
+    ref = np.linalg.solve(new.toarray(), B)
+    ref_t = np.linalg.solve(new.toarray().T, B)
+    for backend in available_backends():
+        fact = factorize(A, backend)
+        again = fact.refactorize(new if as_matrix else new.data)
+        assert again.backend == fact.backend
+        for transposed, expected in ((False, ref), (True, ref_t)):
+            r = again.solve(B, transposed=transposed)
+            assert r.residual <= 1e-12
+            np.testing.assert_allclose(
+                r.x, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max()
+            )
+        # the original factorization is untouched
+        np.testing.assert_allclose(
+            fact.solve(B).x, np.linalg.solve(A.toarray(), B), rtol=1e-9, atol=1e-12
+        )
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_refactorization_with_a_changed_pattern_is_refused(backend: str) -> None:
+    A = productive(12, 0.1, 7, 2)  # noqa: N806
+    fact = factorize(A, backend, labels=[f"act{j}" for j in range(12)])
+    dense = A.toarray()
+    zero = np.argwhere(dense == 0)[0]
+    dense[tuple(zero)] = -0.01  # one more input
+    with pytest.raises(PatternChangedError, match=f"act{zero[1]}"):
+        fact.refactorize(sp.csc_matrix(dense))
+    with pytest.raises(PatternChangedError, match="values given"):
+        fact.refactorize(A.data[:-1])
+    with pytest.raises(PatternChangedError, match="cannot replace"):
+        fact.refactorize(sp.eye(13, format="csc"))
