@@ -7,8 +7,14 @@ pattern alone) and its numeric phase are separate, so :meth:`KLUFactorization.re
 with new values on the same pattern runs only the numeric phase again, and both ``A x = b`` and
 ``Aᵀ x = b`` are solved from one factorization.
 
-The factors are of ``A`` itself: on eco20k the numeric phase of ``A`` was faster than that of
-``Aᵀ`` with the same fill-in (``benchmarks/bench_solvers.py``).
+Chosen by measurement (``benchmarks/bench_solvers.py``, eco20k, ``results/solvers.json``): KLU
+of the whole ``A`` (symbolic 0.13 s, numeric 0.06–0.10 s, refactorization 0.06–0.08 s, a solve
+2–3 ms) against KLU of ``Aᵀ`` (numeric 0.08–0.11 s, refactorization 0.10–0.14 s, same fill-in),
+UMFPACK from the same wheel (on ``A`` 1.2 s with 3.4× the fill-in; on ``Aᵀ`` 0.07–0.10 s but
+8–13 ms a solve) and lcasolve's own block-triangular order with KLU, SuperLU or UMFPACK on the
+cyclic blocks (KLU there saves a little numeric time but needs the Numba kernels of the
+substitution, whose load costs more on a first solve). kvxopt offers no choice of ordering: AMD
+on each block.
 """
 
 from __future__ import annotations
