@@ -161,3 +161,24 @@ def test_unknown_block_solver_is_an_input_error() -> None:
 
     with pytest.raises(InputError, match="block_solver"):
         BTFFactorization(block_structured([3], seed=1), block_solver="klu")
+
+
+def test_refactorization_keeps_the_order_and_finds_a_zero_pivot() -> None:
+    from lcasolve.solve.btf import BTFFactorization
+
+    A = block_structured([1, 5, 1, 3, 1, 8, 2, 1], seed=11)  # noqa: N806
+    fact = BTFFactorization(A, labels=[f"a{j}" for j in range(A.shape[0])])
+    new = A.copy()
+    new.data = new.data * np.random.default_rng(2).uniform(0.9, 1.1, new.nnz)
+    again = fact.refactorize(new)
+    assert again.perm is fact.perm and again.block_solver == fact.block_solver
+    b = np.arange(1.0, A.shape[0] + 1)
+    np.testing.assert_allclose(again.solve(b).x, np.linalg.solve(new.toarray(), b), rtol=1e-10)
+    # a singleton block (in no loop) whose production becomes zero: named, not a wrong answer
+    starts = np.concatenate([[0], np.cumsum(fact.block_sizes)])
+    single = int(fact.perm[starts[int(np.flatnonzero(fact.block_sizes == 1)[0])]])
+    zero = A.copy()
+    zero[single, single] = 0.0  # stored explicitly: the pattern is unchanged
+    assert zero.nnz == A.nnz
+    with pytest.raises(SingularSystemError, match=f"a{single}"):
+        fact.refactorize(zero.data)

@@ -132,6 +132,7 @@ class Baseline:
     labels: list[object]
     diag_pos: np.ndarray
     _lu: list[Factorization] = field(default_factory=list, repr=False)
+    _slots: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(
@@ -215,9 +216,11 @@ class Baseline:
 
     @property
     def _csc_slots(self) -> np.ndarray:
-        """Slot of each CSC entry (the factorization's value order)."""
-        slots = self.pattern.matrix(np.arange(1, self.pattern.nnz + 1, dtype=np.float64))
-        return sp.csc_matrix(slots).data.astype(np.int64) - 1
+        """Slot of each CSC entry (the factorization's value order), computed once."""
+        if not self._slots:
+            slots = self.pattern.matrix(np.arange(1, self.pattern.nnz + 1, dtype=np.float64))
+            self._slots.append(sp.csc_matrix(slots).data.astype(np.int64) - 1)
+        return self._slots[0]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

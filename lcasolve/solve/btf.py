@@ -16,6 +16,8 @@ topological order gives a block lower triangular matrix ``M = P A Pᵀ``. Then
 
 ``A x = b`` is solved block by block forward, ``Aᵀ y = c`` backward. Several right-hand sides
 are solved at once. The graph work (Tarjan's algorithm) and the substitutions run in Numba.
+:meth:`~lcasolve.solve.Factorization.refactorize` with new values on the same pattern keeps the
+order and the structural checks (properties of the pattern) and factorizes the blocks again.
 """
 
 from __future__ import annotations
@@ -241,11 +243,15 @@ class BTFFactorization(Factorization):
         labels: Sequence[object] | None = None,
         *,
         block_solver: str | None = None,
+        _order: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         super().__init__(A, labels)
         self.block_solver = _block_solver(block_solver)
-        check_structure(self.A, self.labels)
-        self.perm, block_ptr = block_triangular_order(self.A)
+        if _order is None:
+            check_structure(self.A, self.labels)
+            _order = block_triangular_order(self.A)
+        self.perm, block_ptr = _order
+        self._block_ptr = block_ptr
         self.block_sizes = np.diff(block_ptr)
         M = self.A[self.perm][:, self.perm]  # noqa: N806
         self._M = sp.csr_matrix(M)
@@ -287,6 +293,12 @@ class BTFFactorization(Factorization):
                 )
             )
         self._factor_nnz = nnz
+
+    def _refactorize(self, A: sp.csc_matrix) -> BTFFactorization:  # noqa: N803
+        """The same block-triangular order (a property of the pattern), new LUs of the blocks."""
+        return BTFFactorization(
+            A, self.labels, block_solver=self.block_solver, _order=(self.perm, self._block_ptr)
+        )
 
     def _check_pivots(self, start: int, end: int) -> None:
         """Singleton blocks need a nonzero diagonal entry (a producing activity)."""
