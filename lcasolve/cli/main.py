@@ -30,8 +30,12 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every sub-command, or with the one named ``only``.
+
+    Registering one sub-command imports only its module (``lcasolve calc --help`` does not
+    import the Monte Carlo or report modules).
+    """
     from lcasolve import __version__
 
     parser = argparse.ArgumentParser(
@@ -40,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lcasolve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS.values():
+    for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         if importlib.util.find_spec(module) is None:
             continue
         importlib.import_module(module).register(sub)
@@ -49,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    # the sub-command is the first argument unless that is an option (--version, --help)
+    first = args_list[0] if args_list else None
+    parser = build_parser(first if first in COMMANDS else None)
+    args = parser.parse_args(args_list)
     module = importlib.import_module(COMMANDS[args.command])
     try:
         return int(module.run(args) or 0)

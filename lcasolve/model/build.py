@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from lcasolve.errors import (
     InvalidProductionError,
@@ -81,12 +80,20 @@ def _id_array(ids: Sequence[Hashable] | np.ndarray) -> np.ndarray:
 
 def _positions(ids: np.ndarray, index: Mapping[Hashable, int], what: str) -> np.ndarray:
     ids = np.asarray(ids)
-    if ids.dtype.kind in "iu" and index and all(isinstance(k, (int, np.integer)) for k in index):
+    if (
+        ids.dtype.kind in "iu"
+        and index
+        and all(issubclass(t, (int, np.integer)) for t in set(map(type, index)))
+    ):
         keys = np.fromiter(index.keys(), dtype=np.int64, count=len(index))
         vals = np.fromiter(index.values(), dtype=np.int64, count=len(index))
         order = np.argsort(keys)
         keys, vals = keys[order], vals[order]
-        pos = np.searchsorted(keys, ids)
+        ids = ids.astype(np.int64, copy=False)
+        if keys[-1] - keys[0] == keys.shape[0] - 1:  # consecutive ids (1..n): no search
+            pos = np.clip(ids - keys[0], 0, keys.shape[0] - 1)
+        else:
+            pos = np.searchsorted(keys, ids)
         pos = np.minimum(pos, keys.shape[0] - 1)
         found = keys[pos] == ids
         if not found.all():
@@ -164,6 +171,8 @@ def match_products(
     prod.data[prod.data <= 0] = 0
     prod.eliminate_zeros()
     # For each activity (column), the product (row) it is matched to.
+    from scipy.sparse.csgraph import maximum_bipartite_matching  # 0.1 s import
+
     match = maximum_bipartite_matching(prod.tocsr(), perm_type="row")
     unmatched = np.flatnonzero(match < 0)
     if unmatched.size:
