@@ -17,6 +17,7 @@ __all__ = [
     "FormulaSyntaxError",
     "IllConditionedError",
     "InputError",
+    "InvalidParameterError",
     "InvalidProductionError",
     "InvalidUncertaintyError",
     "LcasolveError",
@@ -81,6 +82,10 @@ class NonFiniteValueError(InputError):
 
 class InvalidProductionError(InputError):
     """An activity produces zero or a negative amount of its reference product."""
+
+
+class InvalidParameterError(InputError):
+    """An analysis setting is out of range (a cut-off not in (0, 1), a node budget < 1, ...)."""
 
 
 class InvalidUncertaintyError(InputError):

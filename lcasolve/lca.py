@@ -6,6 +6,7 @@ import threading
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ from lcasolve import equations
 from lcasolve.errors import InputError
 from lcasolve.model import System
 from lcasolve.solve import Factorization, factorize
+
+if TYPE_CHECKING:
+    from lcasolve.hotspots import Basis, StructuralPaths, SupplyGraph, SupplyTree
 
 __all__ = ["LCA", "ActivityScores", "LCAResult", "MultiLCAResult"]
 
@@ -51,6 +55,7 @@ class LCA:
         self.backend = backend
         self._lock = threading.Lock()
         self._factorization: Factorization | None = None
+        self._basis: Basis | None = None
 
     @property
     def factorization(self) -> Factorization:
@@ -116,6 +121,82 @@ class LCA:
         cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
         sol = equations.adjoint(self.factorization, cB)
         return ActivityScores(self.system, sol.x, sol.residual)
+
+    @property
+    def hotspot_basis(self) -> Basis:
+        """``A`` by columns and ``λ`` for trees, graphs and paths (one adjoint solve, cached)."""
+        if self._basis is None:
+            from lcasolve.hotspots import Basis
+
+            lam = self.activity_scores().lam
+            with self._lock:
+                if self._basis is None:
+                    self._basis = Basis.build(self.system, lam)
+        return self._basis
+
+    def tree(
+        self,
+        demand: Demand,
+        *,
+        category: Hashable | None = None,
+        cutoff: float = 0.005,
+        max_depth: int | None = None,
+        max_nodes: int = 1000,
+    ) -> SupplyTree:
+        """The upstream tree of a functional unit (see :func:`lcasolve.hotspots.build_tree`).
+
+        A branch is shown when ``|cumulative| ≥ cutoff ×`` the gross total; each node's
+        cumulative = direct + children + rest, and the root equals :meth:`LCAResult.score`.
+        """
+        from lcasolve.hotspots import build_tree
+
+        basis, result, score = self._hotspot_inputs(demand, category)
+        return build_tree(
+            basis, result.demand, result.f, result.supply, score, category=category,
+            cutoff=cutoff, max_depth=max_depth, max_nodes=max_nodes,
+        )  # fmt: skip
+
+    def graph(
+        self,
+        demand: Demand,
+        *,
+        category: Hashable | None = None,
+        min_share: float = 0.005,
+        max_nodes: int = 200,
+    ) -> SupplyGraph:
+        """The Sankey graph of a functional unit (see :func:`lcasolve.hotspots.build_graph`)."""
+        from lcasolve.hotspots import build_graph
+
+        basis, result, score = self._hotspot_inputs(demand, category)
+        return build_graph(
+            basis, result.demand, result.f, result.supply, score, category=category,
+            min_share=min_share, max_nodes=max_nodes,
+        )  # fmt: skip
+
+    def paths(
+        self,
+        demand: Demand,
+        *,
+        category: Hashable | None = None,
+        top: int = 20,
+        cutoff: float = 0.001,
+        max_depth: int | None = None,
+    ) -> StructuralPaths:
+        """Structural paths ranked by ``|contribution|`` (see :mod:`lcasolve.hotspots.paths`)."""
+        from lcasolve.hotspots import structural_paths
+
+        basis, result, score = self._hotspot_inputs(demand, category)
+        return structural_paths(
+            basis, result.demand, result.f, result.supply, score, category=category,
+            top=top, cutoff=cutoff, max_depth=max_depth,
+        )  # fmt: skip
+
+    def _hotspot_inputs(
+        self, demand: Demand, category: Hashable | None
+    ) -> tuple[Basis, LCAResult, float]:
+        result = self.calculate(demand)
+        score = result.score(category)  # checks the category before any work
+        return self.hotspot_basis, result, score
 
 
 @dataclass(frozen=True, eq=False)
