@@ -351,3 +351,26 @@ def test_uslci_cement_tree(uslci):
     frame = tree.to_frame()
     assert (frame["kind"] == "unlinked").sum() == len(expected)
     assert frame.loc[frame["kind"] == "unlinked", "cumulative"].isna().all()
+
+
+def test_sankey_plots(chain, monkeypatch):
+    pytest.importorskip("plotly")
+    A = [[1, 0, 0], [-0.5, 1, 0], [0.4, -0.4, 1]]  # noqa: N806 - product 3 partly avoided
+    graph = lcasolve.LCA(system_from(A, [1.0, 2.0, 5.0])).graph({1: 1.0}, min_share=1e-6)
+    fig = graph.plot(width=600)
+    (trace,) = fig.data
+    keep = graph.link_value != 0
+    np.testing.assert_allclose(trace.link.value, np.abs(graph.link_value[keep]))
+    assert sum(c.startswith("rgba(200") for c in trace.link.color) == int(
+        (graph.link_value[keep] < 0).sum()
+    )
+    assert fig.layout.width == 600
+    from matplotlib.figure import Figure
+
+    assert isinstance(graph.plot_static(), Figure)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    monkeypatch.setitem(__import__("sys").modules, "plotly.graph_objects", None)
+    with pytest.raises(lcasolve.errors.MissingExtraError, match=r"lcasolve\[plot\]"):
+        graph.plot()
