@@ -77,8 +77,8 @@ def load_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def add_demand_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--demand``, ``--method`` and ``--top``."""
+def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 10) -> None:
+    """``--demand``, ``--method`` and ``--top`` (its default; left out when ``top`` is None)."""
     parser.add_argument(
         "--demand",
         action="append",
@@ -94,7 +94,8 @@ def add_demand_arguments(parser: argparse.ArgumentParser) -> None:
         help="impact method to apply (repeatable; default: the inputs' own, else IPCC AR6 "
         "GWP100 by flow matching)",
     )
-    parser.add_argument("--top", type=int, default=10, metavar="N", help="top contributors")
+    if top is not None:
+        parser.add_argument("--top", type=int, default=top, metavar="N", help="top contributors")
 
 
 def _parse_id(text: str) -> Hashable:

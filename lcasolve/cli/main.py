@@ -27,6 +27,8 @@ COMMANDS = {
     "generate": "lcasolve.cli.generate",
     "bench": "lcasolve.cli.bench",
     "demo": "lcasolve.cli.demo",
+    "tree": "lcasolve.cli.tree",
+    "paths": "lcasolve.cli.paths",
 }
 
 
