@@ -18,7 +18,7 @@ from lcasolve.errors import (
     MissingReferenceError,
 )
 from lcasolve.io import jsonld
-from lcasolve.io._linking import ImportReport
+from lcasolve.io.report import ImportReport
 from lcasolve.uncertainty.pedigree import (
     lognormal_with_pedigree,
     parse_pedigree,
@@ -330,7 +330,7 @@ def test_strict_false_collects_every_problem(tmp_path):
     report = ImportReport.from_system(s)
     assert report.problems == tuple(problems)
     assert report.policies["strict"] is False
-    assert "problems skipped: 3" in report.summary()
+    assert "problems skipped: 3" in str(report.summary())
     assert report.issues == {"unlinked": 1}
 
 

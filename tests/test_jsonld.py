@@ -11,7 +11,7 @@ import pytest
 
 import lcasolve
 from lcasolve.io import jsonld
-from lcasolve.io._linking import ImportReport
+from lcasolve.io.report import ImportReport
 
 pytestmark = pytest.mark.data
 
@@ -100,7 +100,7 @@ def test_uslci_import_report(uslci_readme_rules):
     )
     assert (amb["action"] == "cut off").all() and amb["detail"].str.startswith("providers: ").all()
     assert frame["exchange"].ne("").all() and frame["process"].ne("").all()
-    text = report.summary()
+    text = str(report.summary())
     assert "766 processes" in text and "3223 unit conversions" in text and "135 ambiguous" in text
     assert json.loads(json.dumps(report.to_dict()))["issues"] == report.issues
 

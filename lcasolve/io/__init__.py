@@ -1,44 +1,42 @@
 """Readers and writers: one :func:`load` for every supported format.
 
-Formats are detected from the file name and, for zips and folders, from their contents. Reader
-modules are imported only when a file of their format is loaded.
+Each format is one reader module with ``sniff(path) -> bool`` (does this file or folder look like
+the format?) and ``read(paths, **options) -> System``; registering a reader is one line in
+:data:`FORMATS`. Detection asks the readers in the order of :data:`FORMATS` (the first whose
+``sniff`` says yes wins), importing each only when it is asked.
+
+The format-neutral parts the readers share are public modules: :mod:`lcasolve.io.records`
+(flow, exchange and process records), :mod:`lcasolve.io.report` (problems and
+:class:`ImportReport`), :mod:`lcasolve.io.distributions` (the stats_arrays record parser),
+:mod:`lcasolve.io.units`, :mod:`lcasolve.io.allocation`, :mod:`lcasolve.io.linking`
+(:class:`LinkOptions`, provider choice) and :mod:`lcasolve.io.assembly` (records to a system).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import zipfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lcasolve.errors import DataFileError, InputError, UnknownFormatError
-from lcasolve.io._linking import ImportReport
+from lcasolve.io.linking import LinkOptions
+from lcasolve.io.report import ImportReport
 
-__all__ = ["FORMATS", "ImportReport", "detect_format", "load", "save"]
+if TYPE_CHECKING:
+    from lcasolve.model import System
 
-#: format name -> reader module (each has ``read(paths, **options) -> System``)
+__all__ = ["FORMATS", "ImportReport", "LinkOptions", "detect_format", "load", "save"]
+
+#: format name -> reader module (``sniff(path) -> bool``, ``read(paths, **options) -> System``),
+#: in detection order
 FORMATS: dict[str, str] = {
     "hdf5": "lcasolve.io.hdf5",
     "datapackage": "lcasolve.io.datapackage",
-    "jsonld": "lcasolve.io.jsonld",
     "ecospold2": "lcasolve.io.ecospold2",
+    "jsonld": "lcasolve.io.jsonld",
     "tables": "lcasolve.io.tables",
 }
-
-
-def _classify_names(names: Sequence[str]) -> str | None:
-    base = {n.rstrip("/").split("/")[-1] for n in names}
-    if "datapackage.json" in base:
-        return "datapackage"
-    if any(n.endswith(".spold") for n in names):
-        return "ecospold2"
-    if any(n.startswith(("processes/", "./processes/")) or "/processes/" in n for n in names):
-        return "jsonld"
-    if base & {"activities.csv", "exchanges.csv"}:
-        return "tables"
-    return None
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -64,35 +62,16 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     if not p.exists():
         raise DataFileError(f"{p}: no such file or folder")
-    suffix = p.suffix.lower()
-    if suffix in {".h5", ".hdf5"}:
-        return "hdf5"
-    if suffix in {".csv", ".xlsx", ".xlsm"}:
-        return "tables"
-    if suffix == ".spold":
-        return "ecospold2"
-    if p.is_dir():
-        names = [str(q.relative_to(p)).replace(os.sep, "/") for q in p.rglob("*")]
-        fmt = _classify_names(names)
-    elif zipfile.is_zipfile(p):
-        try:
-            with zipfile.ZipFile(p) as z:
-                fmt = _classify_names(z.namelist())
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise DataFileError(f"{p}: cannot read the zip file ({exc})") from None
-    elif suffix == ".zip":
-        raise DataFileError(f"{p}: not a valid zip file (truncated or corrupt)")
-    else:
-        fmt = None
-    if fmt is None:
-        raise UnknownFormatError(
-            f"{p}: not a format lcasolve reads (brightway datapackage, openLCA JSON-LD, "
-            f"EcoSpold2, CSV/Excel tables, lcasolve HDF5)"
-        )
-    return fmt
+    for name, module in FORMATS.items():
+        if importlib.import_module(module).sniff(p):
+            return name
+    raise UnknownFormatError(
+        f"{p}: not a format lcasolve reads (brightway datapackage, openLCA JSON-LD, "
+        f"EcoSpold2, CSV/Excel tables, lcasolve HDF5)"
+    )
 
 
-def load(*paths: str | os.PathLike[str], format: str | None = None, **options: Any) -> Any:
+def load(*paths: str | os.PathLike[str], format: str | None = None, **options: Any) -> System:
     """Load one or several files into a :class:`~lcasolve.model.System`.
 
     Files of the same format are read together (a database and its method packages; several
@@ -131,14 +110,15 @@ def load(*paths: str | os.PathLike[str], format: str | None = None, **options: A
     return _read(kind, list(fmts), options)
 
 
-def _read(kind: str, paths: list[Path], options: dict[str, Any]) -> Any:
+def _read(kind: str, paths: list[Path], options: dict[str, Any]) -> System:
     if kind not in FORMATS:
         raise UnknownFormatError(f"unknown format {kind!r}; known: {sorted(FORMATS)}")
     reader = importlib.import_module(FORMATS[kind])
-    return reader.read(paths, **options)
+    system: System = reader.read(paths, **options)
+    return system
 
 
-def save(system: Any, path: str | os.PathLike[str]) -> Path:
+def save(system: System, path: str | os.PathLike[str]) -> Path:
     """Write a system to the native HDF5 store (atomically: temporary file, then rename).
 
     Parameters

@@ -35,10 +35,20 @@ import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.io._atomic import atomic_path
+from lcasolve.io._files import member_names
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
 from lcasolve.model.entries import no_uncertainty
 
-__all__ = ["read", "write"]
+__all__ = ["read", "sniff", "write"]
+
+
+def sniff(path: Path) -> bool:
+    """A zip or folder with a ``datapackage.json``."""
+    names = member_names(path)
+    return names is not None and any(
+        n.rstrip("/").split("/")[-1] == "datapackage.json" for n in names
+    )
+
 
 _MATRICES = ("technosphere_matrix", "biosphere_matrix", "characterization_matrix")
 

@@ -15,13 +15,13 @@ column of ``A``; it is left out and listed in the link report (issue ``no refere
 Units: EcoSpold2 exports name the unit of each exchange (``unitName``) and may use different
 units for the same flow (kWh and MJ, l and m3, Bq and kBq, ...). Every amount is converted to
 the reference unit of its dimension, with the factors of openLCA's reference unit groups
-(:data:`UNITS`), so that results agree with the JSON-LD export of the same database.
+(:mod:`lcasolve.io.units`), so that results agree with the JSON-LD export of the same database.
 
 Uncertainty: ``lognormal`` (``mu`` = ln of the geometric mean, ``variance`` of ln; with
 ``pedigree=True`` ``varianceWithPedigreeUncertainty`` when given, else the pedigree matrix
 scores added with the ecoinvent v3 factors), ``normal`` (``meanValue``, ``variance``),
 ``triangular`` (``minValue``, ``mostLikelyValue``, ``maxValue``), ``uniform``
-(``minValue``, ``maxValue``). Linking, allocation and the report: :mod:`lcasolve.io._linking`.
+(``minValue``, ``maxValue``). Linking, allocation and the report: :mod:`lcasolve.io.assembly`.
 """
 
 from __future__ import annotations
@@ -40,73 +40,34 @@ import numpy as np
 
 from lcasolve._options import get_options
 from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
-from lcasolve.io._files import open_zip
-from lcasolve.io._linking import (
-    ExchangeRecord,
-    FlowRecord,
-    Problems,
-    ProcessRecord,
-    assemble,
-    new_record,
-    set_bounded,
-)
+from lcasolve.io._files import member_names, open_zip
+from lcasolve.io.assembly import assemble
+from lcasolve.io.distributions import bounded, lognormal, normal
+from lcasolve.io.linking import LinkOptions
+from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
+from lcasolve.io.report import Problems
+from lcasolve.io.units import reference_unit
 from lcasolve.model import System
-from lcasolve.uncertainty.pedigree import pedigree_variance
 
-__all__ = ["UNITS", "read"]
+__all__ = ["read", "sniff"]
 
 _NS = "{http://www.EcoInvent.org/EcoSpold02}"
 
-#: unit name -> (reference unit of its dimension, factor to it); openLCA reference data factors
-UNITS: dict[str, tuple[str, float]] = {
-    "kg": ("kg", 1.0),
-    "g": ("kg", 0.001),
-    "mg": ("kg", 1e-6),
-    "t": ("kg", 1000.0),
-    "metric ton": ("kg", 1000.0),
-    "sh tn": ("kg", 907.18),
-    "lb": ("kg", 0.4536),
-    "MJ": ("MJ", 1.0),
-    "kJ": ("MJ", 0.001),
-    "GJ": ("MJ", 1000.0),
-    "kWh": ("MJ", 3.6),
-    "MWh": ("MJ", 3600.0),
-    "Wh": ("MJ", 0.0036),
-    "btu": ("MJ", 0.00106),
-    "m3": ("m3", 1.0),
-    "l": ("m3", 0.001),
-    "dm3": ("m3", 0.001),
-    "cu ft": ("m3", 0.02),
-    "gal (US fl)": ("m3", 0.00379),
-    "kBq": ("kBq", 1.0),
-    "Bq": ("kBq", 0.001),
-    "MBq": ("kBq", 1000.0),
-    "m2": ("m2", 1.0),
-    "ha": ("m2", 10000.0),
-    "km2": ("m2", 1e6),
-    "m": ("m", 1.0),
-    "km": ("m", 1000.0),
-    "t*km": ("t*km", 1.0),
-    "metric ton*km": ("t*km", 1.0),
-    "tkm": ("t*km", 1.0),
-    "kg*km": ("t*km", 0.001),
-    "p*km": ("p*km", 1.0),
-    "person*km": ("p*km", 1.0),
-    "pkm": ("p*km", 1.0),
-    "h": ("d", 1 / 24),
-    "hour": ("d", 1 / 24),
-    "d": ("d", 1.0),
-    "day": ("d", 1.0),
-    "a": ("d", 365.0),
-    "year": ("d", 365.0),
-    "m2*a": ("m2*a", 1.0),
-    "m2*year": ("m2*a", 1.0),
-    "m3*a": ("m3*a", 1.0),
-    "m3*year": ("m3*a", 1.0),
-    "unit": ("Item(s)", 1.0),
-    "Item(s)": ("Item(s)", 1.0),
-    "p": ("Item(s)", 1.0),
-}
+_PEDIGREE_KEYS = (
+    "reliability",
+    "completeness",
+    "temporalCorrelation",
+    "geographicalCorrelation",
+    "furtherTechnologyCorrelation",
+)
+
+
+def sniff(path: Path) -> bool:
+    """A ``.spold`` file, or a zip or folder holding ``.spold`` files."""
+    if path.suffix.lower() == ".spold":
+        return True
+    names = member_names(path)
+    return names is not None and any(n.lower().endswith(".spold") for n in names)
 
 
 def _files(path: Path) -> Iterator[tuple[str, bytes]]:
@@ -148,7 +109,6 @@ def _uncertainty(
     u = ex.find(_NS + "uncertainty")
     if u is None or len(u) == 0:
         return None
-    rec = new_record(amount)
     dist = u[0]
     kind = dist.tag.replace(_NS, "")
     if kind == "lognormal":
@@ -158,47 +118,32 @@ def _uncertainty(
             # (geomSd 0 in its JSON-LD export of the same data): no spread, as in JSON-LD
             return None
         var = _float(dist, "variance", where)
+        scores: tuple[int, ...] | None = None
         if pedigree:
             if "varianceWithPedigreeUncertainty" in dist.attrib:
                 var = _float(dist, "varianceWithPedigreeUncertainty", where)
-            else:
-                pm = u.find(_NS + "pedigreeMatrix")
-                if pm is not None:
-                    keys = (
-                        "reliability",
-                        "completeness",
-                        "temporalCorrelation",
-                        "geographicalCorrelation",
-                        "furtherTechnologyCorrelation",
-                    )
-                    scores = tuple(int(pm.attrib.get(k, "1")) for k in keys)
-                    if any(s not in range(1, 6) for s in scores):
-                        raise InvalidUncertaintyError(f"{where}: pedigree scores {scores} not 1-5")
-                    var += pedigree_variance(scores)
-        if var < 0:
-            raise InvalidUncertaintyError(f"{where}: lognormal variance {var} must be >= 0")
-        if var == 0 or amount == 0:
-            return None
-        rec["uncertainty_type"] = 2
-        rec["loc"] = math.log(abs(amount))
-        rec["scale"] = math.sqrt(var)
-    elif kind == "normal":
+            elif (pm := u.find(_NS + "pedigreeMatrix")) is not None:
+                try:
+                    scores = tuple(int(pm.attrib.get(k, "1")) for k in _PEDIGREE_KEYS)
+                except ValueError:
+                    raise InvalidUncertaintyError(
+                        f"{where}: pedigree scores {dict(pm.attrib)} are not integers"
+                    ) from None
+        return lognormal(amount, var, pedigree=scores, where=where)
+    if kind == "normal":
         var = _float(dist, "variance", where)
         if var <= 0:
             raise InvalidUncertaintyError(f"{where}: normal variance {var} must be > 0")
-        rec["uncertainty_type"] = 3
-        rec["scale"] = math.sqrt(var) * abs(factor)
-    elif kind in ("triangular", "uniform"):
+        return normal(amount, math.sqrt(var) * abs(factor), where=where)
+    if kind in ("triangular", "uniform"):
         lo, hi = _float(dist, "minValue", where) * factor, _float(dist, "maxValue", where) * factor
         mode = _float(dist, "mostLikelyValue", where) * factor if kind == "triangular" else None
-        set_bounded(rec, kind, lo, hi, mode, where)
-    elif kind != "undefined":
+        return bounded(amount, kind, lo, hi, mode, where)
+    if kind != "undefined":
         raise InvalidUncertaintyError(
             f"{where}: unknown distribution {kind!r} (lognormal, normal, triangular, uniform)"
         )
-    else:
-        return None
-    return rec
+    return None
 
 
 def _group(ex: ET.Element) -> tuple[str, int]:
@@ -254,9 +199,13 @@ def _parse(
             if not io:
                 raise DataFileError(f"{ewhere}: neither inputGroup nor outputGroup")
             unit = _text(ex, "unitName")
-            if unit not in UNITS:
-                raise DataFileError(f"{ewhere}: unknown unit {unit!r} (known: {sorted(UNITS)})")
-            ref_unit, factor = UNITS[unit]
+            known = reference_unit(unit)
+            if known is None:
+                raise DataFileError(
+                    f"{ewhere}: unknown unit {unit!r} (lcasolve/io/data/units.csv lists the "
+                    f"known units)"
+                )
+            ref_unit, factor = known
             counts["unit conversions"] += factor != 1.0
             amount = _float(ex, "amount", ewhere) * factor
             if elementary:
@@ -332,7 +281,7 @@ def read(
     ----------
     paths : sequence of path-like
     ambiguous, unlinked, allocation : str
-        Linking and allocation policies, see :func:`lcasolve.io._linking.assemble`.
+        Linking and allocation policies, see :class:`lcasolve.io.linking.LinkOptions`.
     strict : bool
         Stop at the first problem (default), or collect them in ``metadata["problems"]``.
     pedigree : bool
@@ -349,6 +298,7 @@ def read(
     del unused
     from tqdm.auto import tqdm
 
+    options = LinkOptions(ambiguous, unlinked, allocation, strict)
     problems = Problems(strict)
     flows: dict[str, FlowRecord] = {}
     counts: Counter[str] = Counter()
@@ -371,10 +321,7 @@ def read(
     system = assemble(
         processes,
         flows,
-        ambiguous=ambiguous,
-        unlinked=unlinked,
-        allocation=allocation,
-        strict=strict,
+        options,
         problems=problems,
         metadata={"format": "ecospold2", "files": [str(p) for p in paths], "counts": dict(counts)},
     )

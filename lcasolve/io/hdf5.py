@@ -34,7 +34,13 @@ from lcasolve.io._atomic import atomic_path
 from lcasolve.model import System
 from lcasolve.model.entries import UNCERTAINTY_DTYPE, Entries, MatrixPattern
 
-__all__ = ["FORMAT_VERSION", "read", "write"]
+__all__ = ["FORMAT_VERSION", "read", "sniff", "write"]
+
+
+def sniff(path: Path) -> bool:
+    """The native store: a ``.h5`` or ``.hdf5`` file."""
+    return path.suffix.lower() in {".h5", ".hdf5"}
+
 
 #: version written to the root attribute ``lcasolve_format``
 FORMAT_VERSION = 1

@@ -27,7 +27,7 @@ distribution, invalid parameters). With ``strict=False`` they are collected in
 ``metadata["problems"]`` and the exchange (or, for a broken reference, the process) is left out;
 an invalid distribution drops only the distribution.
 
-Linking, allocation and the link report: :mod:`lcasolve.io._linking`.
+Linking, allocation and the link report: :mod:`lcasolve.io.assembly`.
 """
 
 from __future__ import annotations
@@ -52,20 +52,15 @@ from lcasolve.errors import (
     InvalidUncertaintyError,
     MissingReferenceError,
 )
-from lcasolve.io._files import open_zip
-from lcasolve.io._linking import (
-    ExchangeRecord,
-    FlowRecord,
-    Problems,
-    ProcessRecord,
-    assemble,
-    new_record,
-    set_bounded,
-)
+from lcasolve.io._files import member_names, open_zip
+from lcasolve.io.assembly import assemble
+from lcasolve.io.distributions import bounded, lognormal, normal
+from lcasolve.io.linking import LinkOptions
+from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
+from lcasolve.io.report import Problems
 from lcasolve.model import System
-from lcasolve.uncertainty.pedigree import lognormal_with_pedigree, parse_pedigree
 
-__all__ = ["read"]
+__all__ = ["read", "sniff"]
 
 _FOLDERS = ("processes", "flows", "flow_properties", "unit_groups", "categories")
 _KIND = {"ELEMENTARY_FLOW": "elementary", "PRODUCT_FLOW": "product", "WASTE_FLOW": "waste"}
@@ -74,6 +69,14 @@ _ALLOCATION = {
     "ECONOMIC_ALLOCATION": "economic",
     "CAUSAL_ALLOCATION": "causal",
 }
+
+
+def sniff(path: Path) -> bool:
+    """A zip or folder with a ``processes/`` folder of JSON files (and no ILCD XML)."""
+    names = member_names(path)
+    return names is not None and any(
+        n.lstrip("./").startswith("processes/") and n.endswith(".json") for n in names
+    )
 
 
 def _loads(raw: bytes) -> Any:
@@ -307,22 +310,17 @@ def _uncertainty(
         variance = math.log(gsd) ** 2 if gsd > 0 else None
     elif kind == "NORMAL_DISTRIBUTION":
         sd = _num(u, "sd", where)
-        if sd <= 0:
+        if sd <= 0:  # checked in the source unit, so that the message shows the file's value
             raise InvalidUncertaintyError(f"{where}: normal sd {sd} must be > 0")
-        rec = new_record(amount)
-        rec["uncertainty_type"] = 3
-        rec["loc"] = _num(u, "mean", where) * factor if "mean" in u else amount
-        rec["scale"] = sd * abs(factor)
-        return rec
+        mean = _num(u, "mean", where) * factor if "mean" in u else None
+        return normal(amount, sd * abs(factor), mean=mean, where=where)
     elif kind in ("UNIFORM_DISTRIBUTION", "TRIANGLE_DISTRIBUTION"):
         triangle = kind == "TRIANGLE_DISTRIBUTION"
         lo, hi = _num(u, "minimum", where) * factor, _num(u, "maximum", where) * factor
         if factor < 0:
             lo, hi = hi, lo
         mode = _num(u, "mode", where) * factor if triangle else None
-        rec = new_record(amount)
-        set_bounded(rec, kind, lo, hi, mode, where)
-        return rec
+        return bounded(amount, kind, lo, hi, mode, where)
     elif kind not in ("", "NO_DISTRIBUTION"):
         raise InvalidUncertaintyError(
             f"{where}: unknown distributionType {kind!r} (LOG_NORMAL_DISTRIBUTION, "
@@ -330,27 +328,18 @@ def _uncertainty(
         )
     geo_mean = u.get("geomMean")
     median = abs(float(geo_mean) * factor) if geo_mean else None
-    if entry:
+    if entry and variance is None:
         # the stated geomSd is the basic uncertainty; without one, openLCA's baseUncertainty
         # (a geometric standard deviation, 1 when not entered) gives it
-        if variance is None:
-            base = _num(ex, "baseUncertainty", where) if "baseUncertainty" in ex else 1.0
-            if base <= 0:
-                raise InvalidUncertaintyError(f"{where}: baseUncertainty {base} must be > 0")
-            variance = math.log(base) ** 2
-        if amount == 0:
-            return None
-        rec = lognormal_with_pedigree(
-            amount, parse_pedigree(str(entry), where), basic_variance=variance, median=median
-        )
-        return rec if rec["uncertainty_type"] == 2 else None
-    if not variance or amount == 0:
+        base = _num(ex, "baseUncertainty", where) if "baseUncertainty" in ex else 1.0
+        if base <= 0:
+            raise InvalidUncertaintyError(f"{where}: baseUncertainty {base} must be > 0")
+        variance = math.log(base) ** 2
+    if variance is None:
         return None
-    rec = new_record(amount)
-    rec["uncertainty_type"] = 2
-    rec["loc"] = math.log(median or abs(amount))
-    rec["scale"] = math.sqrt(variance)
-    return rec
+    return lognormal(
+        amount, variance, median=median, pedigree=str(entry) if entry else None, where=where
+    )
 
 
 def _process(
@@ -465,7 +454,7 @@ def read(
     paths : sequence of path-like
         JSON-LD zip files or folders, read together.
     ambiguous, unlinked, allocation : str
-        Linking and allocation policies, see :func:`lcasolve.io._linking.assemble`.
+        Linking and allocation policies, see :class:`lcasolve.io.linking.LinkOptions`.
     strict : bool
         Stop at the first problem (default), or collect problems in
         ``system.metadata["problems"]`` and leave out what cannot be read.
@@ -483,7 +472,7 @@ def read(
     System
         ``metadata`` holds ``link_report``, ``problems``, ``link_counts``, ``counts``
         (processes, flows, exchanges, elementary exchanges, unit conversions) and
-        ``import_report``; :meth:`lcasolve.io._linking.ImportReport.from_system` reads them.
+        ``import_report``; :meth:`lcasolve.io.report.ImportReport.from_system` reads them.
 
     Raises
     ------
@@ -499,6 +488,7 @@ def read(
             f"unknown option(s) for the JSON-LD reader: {', '.join(sorted(unknown))} (known: "
             f"ambiguous, unlinked, allocation, strict, pedigree, reference_data, progress)"
         )
+    options = LinkOptions(ambiguous, unlinked, allocation, strict)
     if isinstance(reference_data, (str, os.PathLike)):
         reference_data = [reference_data]
     files = [Path(p) for p in paths]
@@ -557,10 +547,7 @@ def read(
     return assemble(
         processes,
         flows,
-        ambiguous=ambiguous,
-        unlinked=unlinked,
-        allocation=allocation,
-        strict=strict,
+        options,
         problems=problems,
         metadata={
             "format": "jsonld",

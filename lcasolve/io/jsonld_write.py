@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from lcasolve.io._atomic import atomic_path
-from lcasolve.io._linking import compartment_direction
+from lcasolve.io.assembly import compartment_direction
 from lcasolve.model import System
 
 __all__ = ["write_jsonld"]

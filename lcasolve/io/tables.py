@@ -30,10 +30,12 @@ from lcasolve.errors import (
     LinkingError,
     MissingExtraError,
 )
+from lcasolve.io._files import member_names
+from lcasolve.io.distributions import bounded, lognormal, no_distribution, normal, scaled
+from lcasolve.io.units import conversion_factor
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System, no_uncertainty
-from lcasolve.uncertainty.pedigree import pedigree_variance
 
-__all__ = ["TABLES", "Table", "link_foreground", "read", "read_tables"]
+__all__ = ["TABLES", "Table", "link_foreground", "read", "read_tables", "sniff"]
 
 #: Table names; the first three are required.
 TABLES = ("activities", "exchanges", "flows", "characterization")
@@ -46,21 +48,6 @@ _REQUIRED = {
 _OPTIONS = {"background", "ambiguous", "unlinked", "allocation", "strict"}
 _TRUE = {"1", "true", "yes", "y", "x", "waste"}
 _FALSE = {"", "0", "false", "no", "n"}
-
-#: units an exchange may be given in, by dimension, with the factor to the first unit of the line
-_UNIT_LINES = """
-mass: kg=1 g=1e-3 mg=1e-6 t=1e3 tonne=1e3 lb=0.45359237
-energy: mj=1 kj=1e-3 gj=1e3 kwh=3.6 mwh=3600
-length: m=1 km=1e3
-volume: m3=1 l=1e-3
-transport: tkm=1 t*km=1 kgkm=1e-3 kg*km=1e-3
-area: m2=1 ha=1e4
-"""
-_UNITS: dict[str, tuple[str, float]] = {
-    unit: (dim, float(factor))
-    for dim, items in (line.split(":") for line in _UNIT_LINES.strip().splitlines())
-    for unit, factor in (item.split("=") for item in items.split())
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +84,16 @@ class Table:
         if col in self.frame.columns:
             return self.frame[col].tolist()
         return [""] * len(self.frame)
+
+
+def sniff(path: Path) -> bool:
+    """A ``.csv``/``.xlsx``/``.xlsm`` file, or a zip or folder of ``activities.csv`` etc."""
+    if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
+        return True
+    names = member_names(path)
+    return names is not None and any(
+        n.rstrip("/").split("/")[-1] in ("activities.csv", "exchanges.csv") for n in names
+    )
 
 
 # ---------------------------------------------------------------------------- reading raw tables
@@ -282,107 +279,54 @@ def _flag(table: Table, i: int, col: str, text: str) -> bool:
 
 def _unit_factor(table: Table, i: int, given: str, expected: str, what: str) -> float:
     """Factor converting an amount in ``given`` units to ``expected`` units."""
-    if not given or not expected or given.lower() == expected.lower():
-        return 1.0
-    g, e = _UNITS.get(given.lower()), _UNITS.get(expected.lower())
-    if g is None or e is None or g[0] != e[0]:
+    factor = conversion_factor(given, expected)
+    if factor is None:
         raise DataFileError(
             f"{table.where(i)}: unit {given!r} cannot be converted to {expected!r}, the unit "
             f"of {what}"
         )
-    return g[1] / e[1]
-
-
-def _pedigree_variance(table: Table, i: int, text: str) -> float:
-    digits = [c for c in text if c.isdigit()]
-    if len(digits) != 5 or any(d not in "12345" for d in digits):
-        raise InvalidUncertaintyError(
-            f"{table.where(i)}: pedigree {text!r} must be five scores 1-5, e.g. (1,2,1,3,1)"
-        )
-    return pedigree_variance(tuple(int(d) for d in digits))
+    return factor
 
 
 def _uncertainty(table: Table, i: int, amount: float, row: dict[str, str]) -> np.void:
     """One stats_arrays record (source sign) from the uncertainty columns of row ``i``."""
-    rec = np.zeros(1, dtype=UNCERTAINTY_DTYPE)[0]
-    rec["loc"] = amount
-    for f in ("scale", "shape", "minimum", "maximum"):
-        rec[f] = np.nan
-    rec["negative"] = amount < 0
     dist = row.get("distribution", "").lower()
-    pedigree = row.get("pedigree", "")
+    pedigree = row.get("pedigree", "") or None
+    where = table.where(i)
     if dist in ("", "none", "undefined", "0", "1") and not pedigree:
-        rec["uncertainty_type"] = 0
-        return rec
+        return no_distribution(amount)
     num = lambda col: _number(table, i, col, row.get(col, ""))  # noqa: E731
-    if dist in ("lognormal", "2") or (dist in ("", "none") and pedigree):
+    if pedigree and dist not in ("", "none", "lognormal", "2"):
+        raise InvalidUncertaintyError(
+            f"{where}: a pedigree applies to lognormal distributions only"
+        )
+    if dist in ("lognormal", "2", "", "none"):
         if amount == 0:
-            raise InvalidUncertaintyError(f"{table.where(i)}: a lognormal amount cannot be 0")
+            raise InvalidUncertaintyError(f"{where}: a lognormal amount cannot be 0")
         gsd = _number(table, i, "gsd", row.get("gsd", ""), default=1.0)
         if gsd < 1:
             raise InvalidUncertaintyError(
-                f"{table.where(i)}: gsd {gsd} must be >= 1 (geometric standard deviation)"
+                f"{where}: gsd {gsd} must be >= 1 (geometric standard deviation)"
             )
-        variance = math.log(gsd) ** 2
-        if pedigree:
-            variance += _pedigree_variance(table, i, pedigree)
-        if variance == 0:
-            rec["uncertainty_type"] = 0
-            return rec
-        rec["uncertainty_type"] = 2
-        rec["loc"] = math.log(abs(amount))
-        rec["scale"] = math.sqrt(variance)
+        rec = lognormal(amount, math.log(gsd) ** 2, pedigree=pedigree, where=where)
     elif dist in ("normal", "3"):
-        sd = num("sd")
-        if sd <= 0:
-            raise InvalidUncertaintyError(f"{table.where(i)}: sd {sd} must be > 0")
-        rec["uncertainty_type"] = 3
-        rec["scale"] = sd
+        rec = normal(amount, num("sd"), where=where)
     elif dist in ("uniform", "4"):
         lo, hi = num("min"), num("max")
-        if not lo <= amount <= hi or lo >= hi:
+        if not lo <= amount <= hi:
             raise InvalidUncertaintyError(
-                f"{table.where(i)}: uniform needs min < max and min <= amount <= max, got "
+                f"{where}: uniform needs min < max and min <= amount <= max, got "
                 f"min {lo}, amount {amount}, max {hi}"
             )
-        rec["uncertainty_type"] = 4
-        rec["minimum"], rec["maximum"] = lo, hi
+        rec = bounded(amount, "uniform", lo, hi, None, where)
     elif dist in ("triangular", "5"):
-        lo, hi = num("min"), num("max")
         mode = _number(table, i, "mode", row.get("mode", ""), default=amount)
-        if not lo <= mode <= hi or lo >= hi:
-            raise InvalidUncertaintyError(
-                f"{table.where(i)}: triangular needs min <= mode <= max and min < max, got "
-                f"min {lo}, mode {mode}, max {hi}"
-            )
-        rec["uncertainty_type"] = 5
-        rec["loc"] = mode
-        rec["minimum"], rec["maximum"] = lo, hi
+        rec = bounded(amount, "triangular", num("min"), num("max"), mode, where)
     else:
         raise InvalidUncertaintyError(
-            f"{table.where(i)}: unknown distribution {dist!r} (none, lognormal, normal, "
-            f"uniform, triangular)"
+            f"{where}: unknown distribution {dist!r} (none, lognormal, normal, uniform, triangular)"
         )
-    if pedigree and rec["uncertainty_type"] != 2:
-        raise InvalidUncertaintyError(
-            f"{table.where(i)}: a pedigree applies to lognormal distributions only"
-        )
-    return rec
-
-
-def _scaled(rec: np.void, factor: float) -> np.void:
-    """The record of the same distribution for an amount multiplied by ``factor`` > 0."""
-    if factor == 1.0:
-        return rec
-    out = rec.copy()
-    if out["uncertainty_type"] == 2:
-        out["loc"] = rec["loc"] + math.log(factor)
-    else:
-        out["loc"] = rec["loc"] * factor
-        if out["uncertainty_type"] == 3:
-            out["scale"] = rec["scale"] * factor
-    out["minimum"], out["maximum"] = rec["minimum"] * factor, rec["maximum"] * factor
-    return out
+    return no_distribution(amount) if rec is None else rec
 
 
 # ---------------------------------------------------------------------------- assembling
@@ -597,7 +541,7 @@ def _assemble(tables: dict[str, Table], bg: System | None) -> System:
                     f"table{where}"
                 )
             f = _unit_factor(exc_t, i, given_unit, unit, f"provider {pid!r}")
-            rec = _scaled(rec, f)
+            rec = scaled(rec, f)
             t_row.append(r)
             t_col.append(j)
             t_val.append(amount * f if is_waste else -amount * f)
@@ -614,7 +558,7 @@ def _assemble(tables: dict[str, Table], bg: System | None) -> System:
             b_row.append(r)
             b_col.append(j)
             b_val.append(amount * f)
-            b_unc.append(_scaled(rec, f))
+            b_unc.append(scaled(rec, f))
         else:
             raise DataFileError(
                 f"{exc_t.where(i)}: kind {row['kind']!r} must be technosphere or biosphere"
