@@ -48,7 +48,12 @@ def test_bench_agrees_with_bw2calc(tmp_path, capsys):
     # the adjoint all-products scores equal the forward scores of the same products
     forward = np.array([ours["score"], *ours["further_scores"]])
     np.testing.assert_allclose(ours["all_scores_check"], forward, rtol=1e-9)
+    # the whole-process run (console script) prints the in-process score
+    assert "process_error" not in ours, ours.get("process_error")
+    assert ours["process_score"] == pytest.approx(ours["score"], rel=1e-12)
     for peer in peers:
+        assert "process_error" not in rows[peer], rows[peer]
+        assert rows[peer]["ratio_process"] > 0
         assert "error" not in rows[peer], rows[peer]
         assert rows[peer]["agree"] <= 1e-8  # bw2calc computes the same scores
         assert rows[peer]["ratio_first"] > 0

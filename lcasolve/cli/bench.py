@@ -30,7 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N[,N...]",
         help="sizes, comma-separated (default 5000,20000; 20000 is eco20k)",
     )
-    p.add_argument("--peer", choices=("bw2calc", "none"), default="bw2calc")
+    p.add_argument("--peer", choices=("bw2calc", "bw2calc-umfpack", "none"), default="bw2calc")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=1800,
+        metavar="S",
+        help="seconds one tool may take on one size before it is stopped (default 1800)",
+    )
     p.add_argument("--demands", type=int, default=21, help="functional units per tool")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", metavar="FILE.json", help="also write the full results as JSON")
@@ -52,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--demands must be at least 2 (a first and a further one)")
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     report = run_bench(
-        sizes, peer=args.peer, n_demands=args.demands, seed=args.seed, progress=progress
+        sizes,
+        peer=args.peer,
+        n_demands=args.demands,
+        seed=args.seed,
+        progress=progress,
+        timeout=args.timeout,
     )
     if args.out:
         out = Path(args.out)
