@@ -7,6 +7,8 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lcasolve.batch import Baseline, BatchSettings, Pattern, solve_batch
 from lcasolve.errors import InputError, PatternChangedError, ShapeMismatchError
@@ -126,3 +128,41 @@ def test_bad_batches_and_settings_are_refused(base):
         BatchSettings(preconditioner="jacobi")
     with pytest.raises(InputError, match="method"):
         BatchSettings(method="fast")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    density=st.floats(0.0, 0.3),
+    seed=st.integers(0, 2**31),
+    ties=st.booleans(),
+)
+def test_greedy_order_kernel_equals_the_heapq_reference(
+    n: int, density: float, seed: int, ties: bool
+) -> None:
+    from lcasolve.batch._kernels import greedy_order
+    from tests import naive
+
+    rng = np.random.default_rng(seed)
+    m = sp.random(n, n, density=density, random_state=rng, format="coo")
+    keep = m.row != m.col
+    u, v = m.col[keep], m.row[keep]
+    w = np.ones(u.size) if ties else rng.uniform(0.1, 2.0, u.size)  # equal weights: many ties
+    by_src = sp.csr_matrix((w, (u, v)), shape=(n, n))
+    by_dst = sp.csr_matrix((w, (v, u)), shape=(n, n))
+    for mat in (by_src, by_dst):
+        mat.sum_duplicates()
+        mat.sort_indices()
+    got = greedy_order(
+        n,
+        by_src.indptr.astype(np.int64),
+        by_src.indices.astype(np.int64),
+        by_src.data,
+        by_dst.indptr.astype(np.int64),
+        by_dst.indices.astype(np.int64),
+        by_dst.data,
+    )
+    coo = by_src.tocoo()
+    edges = list(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
+    assert got.tolist() == naive.greedy_order(n, edges)
+    assert sorted(got.tolist()) == list(range(n))

@@ -153,7 +153,7 @@ def _draw(kind, loc, scale, shape, lo, hi, negative, state, i):  # pragma: no co
 @njit(cache=True, nogil=True)
 def _bounded(kind, loc, scale, shape, lo, hi, negative, state):  # pragma: no cover - compiled
     """A draw inside ``[lo, hi]`` (NaN bounds are open), by rejection; clipped after many tries."""
-    i = 0
+    i = np.int64(0)  # not the literal 0: one compiled specialization of _draw and its callees
     v = loc
     for _ in range(_MAX_REJECT):
         v, i = _draw(kind, loc, scale, shape, lo, hi, negative, state, i)
@@ -192,7 +192,7 @@ def _ziggurat(state):  # pragma: no cover - compiled
     there with one multiplication. The rest test the wedge of their layer or, in the base
     layer, draw from the tail beyond ``r`` (Marsaglia's exponential method).
     """
-    j = 0
+    j = np.int64(0)  # not the literal 0 (one specialization of _bits and _uniform)
     for _ in range(_MAX_REJECT):
         h = _bits(state, j)
         j += 1
