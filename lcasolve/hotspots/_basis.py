@@ -54,10 +54,11 @@ class Basis:
         lam = np.asarray(lam, dtype=np.float64)
         if lam.ndim == 1:
             lam = lam[:, None]
+        lam = np.ascontiguousarray(lam)
         A = sp.csc_matrix(system.A, copy=True)  # noqa: N806
         A.sum_duplicates()
         A.sort_indices()
-        unit_direct = np.asarray(system.CB.T.toarray(), dtype=np.float64)
+        unit_direct = np.ascontiguousarray(system.CB.T.toarray(), dtype=np.float64)
         if lam.shape != unit_direct.shape:
             raise InputError(
                 f"activity scores have shape {lam.shape}; the system needs "
@@ -96,7 +97,7 @@ class Basis:
         """Number of nonzero off-diagonal entries (inputs, co-products) in each column."""
         col = np.repeat(np.arange(self.diag.size), np.diff(self.indptr))
         off = (self.indices != col) & (self.data != 0)
-        return np.bincount(col[off], minlength=self.diag.size)
+        return np.bincount(col[off], minlength=self.diag.size).astype(np.int64)
 
     @cached_property
     def unlinked(self) -> Unlinked:

@@ -9,7 +9,6 @@ each input ``i`` gets the product amount ``a_i = −A[i, j] s_p`` and the cumula
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,15 +98,6 @@ def select(
     return keep
 
 
-def inputs(basis: Basis, j: int, supply: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and product amounts ``−A[i, j] s`` of the nonzero off-diagonal entries of column j."""
-    lo, hi = basis.indptr[j], basis.indptr[j + 1]
-    rows = basis.indices[lo:hi]
-    vals = basis.data[lo:hi]
-    mask = (rows != j) & (vals != 0)
-    return rows[mask], -vals[mask] * supply
-
-
 def grow(
     basis: Basis,
     buf: Buffer,
@@ -138,31 +128,26 @@ def grow(
     bool
         True when the node budget ran out before every branch above the threshold was shown.
     """
-    heap = [
-        (-abs(float(buf.cumulative[i, k])), i)
-        for i in start
-        if depth_limit is None or buf.depth[i] < depth_limit
-    ]
-    heapq.heapify(heap)
-    n_inputs = basis.n_inputs
-    while heap:
-        _, p = heapq.heappop(heap)
-        j = int(buf.activity[p])
-        rows, amount = inputs(basis, j, float(buf.amount[p]) / basis.diag[j])
-        keep = select(basis, rows, amount, k, threshold)
-        room = buf.capacity - buf.n
-        full = keep.size > room
-        if full:
-            keep = keep[:room]
-        buf.expanded[p] = True
-        rows, amount = rows[keep], amount[keep]
-        cum = amount[:, None] * basis.lam[rows]
-        depth = int(buf.depth[p]) + 1
-        new = buf.add(p, rows, depth, amount, cum)
-        if depth_limit is None or depth < depth_limit:
-            for node, row, c in zip(new, rows.tolist(), cum[:, k].tolist(), strict=True):
-                if n_inputs[row]:
-                    heapq.heappush(heap, (-abs(c), node))
-        if full:
-            return True
-    return False
+    from lcasolve.hotspots._kernels import grow_kernel
+
+    n, full = grow_kernel(
+        basis.indptr,
+        basis.indices,
+        basis.data,
+        basis.diag,
+        basis.lam,
+        basis.n_inputs,
+        int(k),
+        float(threshold),
+        -1 if depth_limit is None else int(depth_limit),
+        buf.parent,
+        buf.activity,
+        buf.depth,
+        buf.amount,
+        buf.cumulative,
+        buf.expanded,
+        int(buf.n),
+        np.asarray(start, dtype=np.int64),
+    )
+    buf.n = int(n)
+    return bool(full)
