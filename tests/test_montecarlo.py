@@ -593,7 +593,10 @@ def test_cli_mc_json(tmp_path):
         "percentiles",
         "p_exceed",
         "seconds",
+        "kernels",
     }
+    # the kernels are compiled (or loaded from the cache) before the sampling is timed
+    assert payload["kernels"]["seconds"] > 0 and payload["kernels"]["compiled"] >= 0
     gwp = "IPCC AR6 GWP100"
     assert payload["iterations"] == 200
     assert payload["deterministic"][gwp] == pytest.approx(777.3486242207185)
@@ -606,3 +609,18 @@ def test_cli_mc_json(tmp_path):
     assert payload["p_exceed"][gwp]["800"] == pytest.approx(np.mean(scores > 800))
     again = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert again.returncode == 1 and "exists" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_compile_kernels_leaves_nothing_to_compile_for_a_run():
+    from numba.core import event
+
+    from lcasolve.montecarlo import compile_kernels
+    from lcasolve.synthetic import generate
+
+    warm = compile_kernels()
+    assert warm.seconds > 0 and warm.compiled >= 0
+    system = generate(150, seed=5)  # another system, same argument types
+    with event.install_recorder("numba:compile") as recorder:
+        MonteCarlo(system, {1: 1.0}, batch_size=8).run(16, seed=2, progress=False)
+    compiled = [ev.data["dispatcher"].py_func.__qualname__ for _, ev in recorder.buffer]
+    assert not compiled, compiled

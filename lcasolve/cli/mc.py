@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -45,11 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Load, run the Monte Carlo and print the statistics per category."""
-    from lcasolve.montecarlo import MonteCarlo
+    from lcasolve.montecarlo import MonteCarlo, compile_kernels
     from lcasolve.montecarlo.result import PERCENTILES
 
     demand = parse_demand(args.demand)
     system = load_system(args)
+    # the one-off compilation of the kernels (first run after an install) is reported on its
+    # own, not inside the sampling time; later runs load them from Numba's cache
+    warm = compile_kernels("exact" if args.exact else "iterative")
+    if warm.compiled and not args.json:
+        print(f"compiling kernels once, ~{warm.seconds:.1f} s", file=sys.stderr, flush=True)
     start = time.perf_counter()
     mc = MonteCarlo(
         system,
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         },
         "n_fallback": res.n_fallback,
         "seconds": seconds,
+        "kernels": warm.to_dict(),
     }
     lines = [
         f"{res.iterations} iterations, seed {args.seed}, {seconds:.2f} s"

@@ -33,9 +33,17 @@ from lcasolve.montecarlo._plan import (
     run_design,
     validate_system,
 )
+from lcasolve.montecarlo._warmup import KernelWarmup, compile_kernels
 from lcasolve.montecarlo.result import Comparison, MonteCarloResult, StreamingStatistics
 
-__all__ = ["Comparison", "MonteCarlo", "MonteCarloResult", "StreamingStatistics"]
+__all__ = [
+    "Comparison",
+    "KernelWarmup",
+    "MonteCarlo",
+    "MonteCarloResult",
+    "StreamingStatistics",
+    "compile_kernels",
+]
 
 
 class MonteCarlo:
