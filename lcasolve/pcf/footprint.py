@@ -16,7 +16,7 @@ import pandas as pd
 from lcasolve.errors import InputError
 from lcasolve.lca import LCA, contribution_table
 from lcasolve.model import System
-from lcasolve.pcf.tags import resolve_tags
+from lcasolve.pcf.tags import resolve_tags, upstream_values
 
 __all__ = [
     "BOUNDARIES",
@@ -90,6 +90,11 @@ class Footprint:
     tag_names : dict
         ``{tag name: {tag value: display name}}`` given explicitly (e.g. from a tag table's
         ``stage_name`` column); see :meth:`labels`.
+    tag_values : dict
+        ``{tag name: per-activity values}`` that :meth:`by_tag` sums: each untagged
+        (background) activity's share counted in the tag of the tagged exchange that pulls it
+        in (:func:`lcasolve.pcf.tags.upstream_values`); a tag missing here sums
+        ``activity_values``.
     """
 
     system: System
@@ -103,6 +108,7 @@ class Footprint:
     boundary: str = "cradle-to-gate"
     residual: float = 0.0
     tag_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    tag_values: dict[str, np.ndarray] = field(default_factory=dict)
 
     def labels(self, tag: str) -> dict[str, str]:
         """Display labels of the values of a tag, e.g. ``{"A1": "A1 raw material supply"}``.
@@ -161,7 +167,11 @@ class Footprint:
         return " + ".join(parts)
 
     def by_tag(self, tag: str) -> pd.DataFrame:
-        """Sum of activity contributions per tag value (``stage``, ``scope``, ...).
+        """Sum of contributions per tag value (``stage``, ``scope``, ...).
+
+        The background (untagged activities) counts in the tag of the tagged exchange that
+        pulls it in (see :attr:`tag_values`); ``(untagged)`` is left with what the functional
+        unit demands of the background directly.
 
         Returns
         -------
@@ -172,8 +182,9 @@ class Footprint:
         if tag not in self.tags:
             raise InputError(f"no {tag!r} tags in this footprint; tags: {sorted(self.tags)}")
         labels = pd.Series(self.tags[tag], dtype=object)
-        s = pd.Series(self.activity_values).groupby(labels.to_numpy(), sort=False).sum()
-        s = s[(s != 0) | s.index.isin(pd.unique(labels[self.activity_values != 0]))]
+        values = self.tag_values.get(tag, self.activity_values)
+        s = pd.Series(values).groupby(labels.to_numpy(), sort=False).sum()
+        s = s[(s != 0) | s.index.isin(pd.unique(labels[values != 0]))]
         order = sorted(s.index, key=_natural)
         out = pd.DataFrame({"score": s.loc[order].to_numpy()}, index=pd.Index(order, name=tag))
         out["share"] = out["score"] / self.total if self.total != 0 else np.nan
@@ -266,6 +277,7 @@ def footprint(
     tags: Mapping[str, Any] | None = None,
     boundary: str | None = None,
     tag_names: Mapping[str, Mapping[Any, str]] | None = None,
+    upstream: bool = True,
 ) -> Footprint:
     """Footprint of a functional unit with its breakdowns.
 
@@ -287,6 +299,9 @@ def footprint(
     tag_names : mapping, optional
         ``{tag name: {tag value: display name}}``, e.g. ``{"stage": {"A1": "raw materials"}}``;
         see :meth:`Footprint.labels` for the defaults.
+    upstream : bool
+        Count each background (untagged) activity in the tag of the tagged exchange that
+        pulls it in (default); False sums the activities' own contributions only.
 
     Returns
     -------
@@ -312,6 +327,13 @@ def footprint(
                 boundary = "cradle-to-grave"
     if boundary not in BOUNDARIES:
         raise InputError(f"boundary must be one of {BOUNDARIES}, not {boundary!r}")
+    values: dict[str, np.ndarray] = {}
+    if upstream and resolved:
+        lam = lca.hotspot_basis.lam[:, k]
+        values = {
+            t: upstream_values(system, lab, res.supply, res.f, lam, cb)
+            for t, lab in resolved.items()
+        }
     cats = system.categories
     return Footprint(
         system=system,
@@ -328,6 +350,7 @@ def footprint(
             str(t): {str(k): str(v) for k, v in names.items()}
             for t, names in (tag_names or {}).items()
         },
+        tag_values=values,
     )
 
 

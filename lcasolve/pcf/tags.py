@@ -12,7 +12,7 @@ import pandas as pd
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.model import System
 
-__all__ = ["UNTAGGED", "read_tag_table", "resolve_tags"]
+__all__ = ["UNTAGGED", "read_tag_table", "resolve_tags", "upstream_values"]
 
 #: label of activities that no tag source covers
 UNTAGGED = "(untagged)"
@@ -133,6 +133,63 @@ def resolve_tags(
                 f"{source}: activities not in the system: {', '.join(unknown[:10])}"
                 + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
             )
+    return out
+
+
+def upstream_values(
+    system: System,
+    labels: np.ndarray,
+    supply: np.ndarray,
+    f: np.ndarray,
+    lam: np.ndarray,
+    cb: np.ndarray,
+) -> np.ndarray:
+    """Per-activity contributions with the untagged background moved to the tagged activities.
+
+    A background (untagged) input counts in the tag of the tagged exchange that pulls it in:
+    with ``U`` the untagged activities and ``λᵁ`` their scores per unit within the background
+    (``A_UUᵀ λᵁ = (cᵀB)_U``), a tagged activity ``t`` gets
+    ``(cᵀB)_t s_t + Σ_{i∈U} (−A[i, t] s_t) λᵁ_i`` and an untagged one keeps only what the
+    functional unit demands of it directly, ``f_i λᵁ_i``. Because
+    ``s_U = A_UU⁻¹ (f_U − A_UT s_T)``, the values add up to the total exactly.
+
+    Parameters
+    ----------
+    system : System
+    labels : numpy.ndarray
+        Tag of every activity (:data:`UNTAGGED` for the background).
+    supply, f : numpy.ndarray
+        Supply ``s`` and final demand of the functional unit.
+    lam : numpy.ndarray
+        Scores per unit of every product in the whole system (``Aᵀ λ = (cᵀB)ᵀ``); used as
+        ``λᵁ`` when no untagged activity consumes a tagged product (then they are equal),
+        else the background block is factorized and solved on its own.
+    cb : numpy.ndarray
+        Direct score per unit of every activity, ``(cᵀB)_j``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per-activity values; they sum to ``cᵀB s``.
+    """
+    untagged = np.asarray(labels == UNTAGGED, dtype=bool)
+    if not untagged.any() or untagged.all():
+        return cb * supply
+    A = system.A.tocsc()  # noqa: N806
+    u = np.flatnonzero(untagged)
+    t = np.flatnonzero(~untagged)
+    lam_u = np.zeros(len(labels))
+    if A[t][:, u].count_nonzero() == 0:
+        lam_u[u] = lam[u]
+    else:  # the background consumes tagged products: solve the background block alone
+        from lcasolve.solve import factorize
+
+        block = A[u][:, u].tocsc()
+        lam_u[u] = factorize(block).solve(cb[u], transposed=True).x
+    pulled = -(A.T @ lam_u)  # Σ_{i∈U} (−A[i, j]) λᵁ_i for every column j
+    out = np.zeros(len(labels))
+    out[t] = (cb[t] + pulled[t]) * supply[t]
+    out[u] = f[u] * lam_u[u]
     return out
 
 
