@@ -34,6 +34,7 @@ FORMATS: dict[str, str] = {
     "hdf5": "lcasolve.io.hdf5",
     "datapackage": "lcasolve.io.datapackage",
     "ecospold2": "lcasolve.io.ecospold2",
+    "ilcd": "lcasolve.io.ilcd",
     "jsonld": "lcasolve.io.jsonld",
     "tables": "lcasolve.io.tables",
 }
@@ -67,7 +68,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return name
     raise UnknownFormatError(
         f"{p}: not a format lcasolve reads (brightway datapackage, openLCA JSON-LD, "
-        f"EcoSpold2, CSV/Excel tables, lcasolve HDF5)"
+        f"EcoSpold2, ILCD, CSV/Excel tables, lcasolve HDF5)"
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InputError, MissingReferenceError
+from lcasolve.errors import InputError, InvalidProductionError, MissingReferenceError
 from lcasolve.io.allocation import columns
 from lcasolve.io.distributions import scaled
 from lcasolve.io.linking import Linker, LinkOptions, needs_provider
@@ -135,6 +135,16 @@ def assemble(
                 counts["elementary"] += 1
                 continue
             for provider, part in linker.providers(ex, c):
+                if provider is c and amount * part >= abs(c.product.amount) and not ex.is_avoided:
+                    problems.add(
+                        InvalidProductionError(
+                            f"{ex.where}: process {p.id} ({p.name!r}) takes in {amount * part} "
+                            f"of its own reference product and makes {abs(c.product.amount)}: "
+                            f"nothing is left for the rest of the system (check the amounts); "
+                            f"the input is cut off"
+                        )
+                    )
+                    continue
                 # inputs (and waste outputs) enter A negative; avoided products positive
                 tech.add(
                     provider.id,

@@ -12,6 +12,9 @@ tier, as an implicit regional supply mix: the candidates in the consumer's own l
 those sharing a part of its location code (the country: ``SD-CN`` and ``JS-CN``, ``CN`` and
 ``CN-BJ``), else the global ones (``GLO``, ``RoW``, ``World``), else all of them; by production
 volume when every candidate of the tier gives one, else equally.
+
+Under every policy, a process is not a candidate for its own input when other processes make
+the flow.
 """
 
 from __future__ import annotations
@@ -157,6 +160,16 @@ class Linker:
                 entry("default provider ignored", "linked by flow", p, ex, flows, why)
             )
         found = self.candidates.get(ex.flow, [])
+        if len(found) > 1 and consumer in found:
+            # a process does not supply its own input when other providers exist
+            found = [c for c in found if c is not consumer]
+            if len(found) == 1:
+                self.counts["ambiguous"] += 1
+                why = f"providers: {found[0].id} and the consumer itself"
+                self.report.append(
+                    entry("ambiguous", f"linked to {found[0].id}", p, ex, flows, why)
+                )
+                return [(found[0], 1.0)]
         if len(found) == 1:
             self.counts["unique provider"] += 1
             return [(found[0], 1.0)]
