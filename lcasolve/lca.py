@@ -148,8 +148,9 @@ class LCA:
         A branch is shown when ``|cumulative| ≥ cutoff ×`` the gross total; each node's
         cumulative = direct + children + rest, and the root equals :meth:`LCAResult.score`.
         """
-        from lcasolve.hotspots import build_tree
+        from lcasolve.hotspots import build_tree, check_settings
 
+        check_settings(cutoff=cutoff, max_depth=max_depth, max_nodes=max_nodes)
         basis, result, score = self._hotspot_inputs(demand, category)
         return build_tree(
             basis, result.demand, result.f, result.supply, score, category=category,
@@ -165,8 +166,9 @@ class LCA:
         max_nodes: int = 200,
     ) -> SupplyGraph:
         """The Sankey graph of a functional unit (see :func:`lcasolve.hotspots.build_graph`)."""
-        from lcasolve.hotspots import build_graph
+        from lcasolve.hotspots import build_graph, check_settings
 
+        check_settings(min_share=min_share, max_nodes=max_nodes)
         basis, result, score = self._hotspot_inputs(demand, category)
         return build_graph(
             basis, result.demand, result.f, result.supply, score, category=category,
@@ -183,8 +185,9 @@ class LCA:
         max_depth: int | None = None,
     ) -> StructuralPaths:
         """Structural paths ranked by ``|contribution|`` (see :mod:`lcasolve.hotspots.paths`)."""
-        from lcasolve.hotspots import structural_paths
+        from lcasolve.hotspots import check_settings, structural_paths
 
+        check_settings(cutoff=cutoff, max_depth=max_depth, top=top)
         basis, result, score = self._hotspot_inputs(demand, category)
         return structural_paths(
             basis, result.demand, result.f, result.supply, score, category=category,

@@ -269,6 +269,9 @@ def test_graph_nodes_add_up():
 
 def test_bad_input_gives_specific_errors(chain):
     lca = lcasolve.LCA(chain)
+    with pytest.raises(InvalidParameterError):
+        lca.tree({1: 1.0}, cutoff=2)
+    assert lca._factorization is None  # settings are checked before any factorization
     with pytest.raises(UnknownDemandError, match="99 is not a product"):
         lca.tree({99: 1.0})
     for bad in (0, 1, -0.1, 1.5, float("nan"), "x"):

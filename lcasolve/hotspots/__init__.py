@@ -9,7 +9,7 @@ All three read the all-activity scores ``λ`` of one adjoint solve and walk spar
     paths = lca.paths({product: 1.0}, top=20)          # StructuralPaths
 """
 
-from lcasolve.hotspots._basis import Basis, Totals
+from lcasolve.hotspots._basis import Basis, Totals, check_settings
 from lcasolve.hotspots.graph import SupplyGraph, build_graph
 from lcasolve.hotspots.paths import StructuralPaths, structural_paths
 from lcasolve.hotspots.tree import SupplyTree, build_tree
@@ -22,5 +22,6 @@ __all__ = [
     "Totals",
     "build_graph",
     "build_tree",
+    "check_settings",
     "structural_paths",
 ]

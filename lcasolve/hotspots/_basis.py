@@ -17,7 +17,14 @@ import scipy.sparse as sp
 from lcasolve.errors import InputError, InvalidParameterError
 from lcasolve.model import System
 
-__all__ = ["Basis", "Totals", "check_cutoff", "check_max_depth", "check_max_nodes"]
+__all__ = [
+    "Basis",
+    "Totals",
+    "check_cutoff",
+    "check_max_depth",
+    "check_max_nodes",
+    "check_settings",
+]
 
 #: link-report issues whose exchanges were cut off as inputs (co-product outputs are not inputs)
 UNLINKED_ISSUES = frozenset({"unlinked", "provider outside data", "ambiguous"})
@@ -223,3 +230,29 @@ def check_max_depth(max_depth: int | None) -> int | None:
     if max_depth < 0:
         raise InvalidParameterError(f"max_depth must be >= 0, got {max_depth}")
     return int(max_depth)
+
+
+def check_settings(
+    *,
+    cutoff: float | None = None,
+    max_depth: int | None = None,
+    max_nodes: int | None = None,
+    min_share: float | None = None,
+    top: int | None = None,
+) -> None:
+    """Check the settings of a hotspot analysis before any solve (``None``: not given).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first setting out of range.
+    """
+    if cutoff is not None:
+        check_cutoff(cutoff)
+    check_max_depth(max_depth)
+    if max_nodes is not None:
+        check_max_nodes(max_nodes)
+    if min_share is not None:
+        check_cutoff(min_share, "min_share")
+    if top is not None:
+        check_max_nodes(top, "top")

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InvalidParameterError
-from lcasolve.hotspots._basis import Basis
+from lcasolve.hotspots._basis import Basis, check_max_nodes
 from lcasolve.hotspots._grow import VIRTUAL
 from lcasolve.hotspots._render import jsonable
 from lcasolve.hotspots.tree import SupplyTree, build_tree
@@ -167,8 +166,7 @@ def structural_paths(
     -------
     StructuralPaths
     """
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise InvalidParameterError(f"top must be an integer >= 1, got {top!r}")
+    check_max_nodes(top, "top")
     tree = build_tree(
         basis, demand, f, supply, score, category=category, cutoff=cutoff,
         max_depth=max_depth, max_nodes=max_nodes,

@@ -135,11 +135,13 @@ class SupplyTree:
     @cached_property
     def paths(self) -> np.ndarray:
         """Path id of every node: technosphere positions from the root, joined by ``/``."""
+        step = np.array([str(int(a)) for a in self.activity], dtype=object)
         out = np.empty(self.n_nodes, dtype=object)
-        for i in range(self.n_nodes):
-            step = "" if self.activity[i] == VIRTUAL else str(int(self.activity[i]))
-            p = self.parent[i]
-            out[i] = step if p < 0 or out[p] == "" else f"{out[p]}/{step}"
+        out[0] = "" if self.activity[0] == VIRTUAL else step[0]
+        for d in range(1, int(self.depth.max()) + 1 if self.n_nodes > 1 else 1):
+            at = np.flatnonzero(self.depth == d)
+            up = out[self.parent[at]]
+            out[at] = np.where(up == "", step[at], up + "/" + step[at])
         return out
 
     @cached_property
