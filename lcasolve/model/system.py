@@ -56,6 +56,9 @@ class System:
         k rows: ``id``, ``name``, ``unit``.
     metadata : Mapping
         Source description (files, formats, link report, ...).
+    parameters : ParameterSet or None
+        Parameters and the matrix entries defined by formulas of them
+        (:mod:`lcasolve.parameters`); None when the source has none.
     """
 
     technosphere: Entries
@@ -65,6 +68,7 @@ class System:
     flows: pd.DataFrame
     categories: pd.DataFrame
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Any = None  # lcasolve.parameters.ParameterSet (not imported: import cost)
 
     def __post_init__(self) -> None:
         n = self.technosphere.shape[0]
@@ -119,6 +123,24 @@ class System:
                 f"{negative.size} activities have a negative production of their reference "
                 f"product (mark waste treatments with a True 'waste' column): {format_ids(ids)}"
             )
+
+    def with_parameters(self, values: Mapping[Any, object]) -> System:
+        """Return a new system with parameters set and formula entries re-evaluated.
+
+        Parameters
+        ----------
+        values : Mapping
+            ``"NAME"`` (global or database parameter), ``"PROCESS_ID/NAME"`` (a process's own)
+            or ``(scope, name)`` -> number.
+
+        Returns
+        -------
+        System
+            Same positions; the entries defined by formulas take their new values.
+        """
+        from lcasolve.parameters import apply_parameters
+
+        return apply_parameters(self, values)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ matrices
     @property

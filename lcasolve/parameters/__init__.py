@@ -15,11 +15,34 @@ used: :class:`~lcasolve.errors.FormulaSyntaxError` (with the position),
 :class:`~lcasolve.errors.UnknownParameterError`, :class:`~lcasolve.errors.ParameterCycleError`
 (listing the cycle) and :class:`~lcasolve.errors.FormulaEvaluationError` (division by zero or a
 non-finite value, naming the operation).
+
+A :class:`ParameterSet` holds global, database and process-scoped parameters and the matrix
+entries defined by formulas; attached to a :class:`~lcasolve.model.System` as
+``system.parameters``, ``system.with_parameters({"dist": 120, "PROCESS_ID/frac": 0.3})`` gives
+a new system with those entries re-evaluated.
 """
 
 from __future__ import annotations
 
 from lcasolve.parameters._graph import dependency_order
 from lcasolve.parameters.formula import Formula, prepare_values
+from lcasolve.parameters.parameter_set import (
+    DATABASE,
+    FormulaEntry,
+    Parameter,
+    ParameterSet,
+    apply_parameters,
+    scope_label,
+)
 
-__all__ = ["Formula", "dependency_order", "prepare_values"]
+__all__ = [
+    "DATABASE",
+    "Formula",
+    "FormulaEntry",
+    "Parameter",
+    "ParameterSet",
+    "apply_parameters",
+    "dependency_order",
+    "prepare_values",
+    "scope_label",
+]

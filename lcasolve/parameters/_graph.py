@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from lcasolve.errors import ParameterCycleError
 
@@ -10,15 +10,17 @@ __all__ = ["dependency_order"]
 
 
 def dependency_order(
-    depends: Mapping[str, frozenset[str]], where: str = "", spell: Mapping[str, str] | None = None
-) -> list[str]:
+    depends: Mapping[Hashable, frozenset[Hashable]],
+    where: str = "",
+    spell: Mapping[Hashable, str] | None = None,
+) -> list[Hashable]:
     """Order names so that each comes after the names it depends on.
 
     Parameters
     ----------
     depends : Mapping
-        Name -> the names its formula uses (names outside the mapping are ignored: they are
-        given values).
+        Name (any hashable) -> the names its formula uses (names outside the mapping are
+        ignored: they are given values).
     where : str, optional
         The scope, for the error message.
     spell : Mapping, optional
@@ -26,8 +28,8 @@ def dependency_order(
 
     Returns
     -------
-    list of str
-        Every name of ``depends``, dependencies first (ties in sorted order).
+    list
+        Every name of ``depends``, dependencies first (ties in the order of their ``repr``).
 
     Raises
     ------
@@ -35,13 +37,13 @@ def dependency_order(
         Listing one cycle in dependency order, e.g. ``a -> b -> a``.
     """
     spell = spell or {}
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    order: list[str] = []
-    for start in sorted(depends):
+    state: dict[Hashable, int] = {}  # 1 on the path, 2 done
+    order: list[Hashable] = []
+    for start in sorted(depends, key=repr):
         if state.get(start):
             continue
         path = [start]
-        iters = [iter(sorted(depends[start] & depends.keys()))]
+        iters = [iter(sorted(depends[start] & depends.keys(), key=repr))]
         state[start] = 1
         while path:
             nxt = next(iters[-1], None)
@@ -56,5 +58,5 @@ def dependency_order(
             elif not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)
-                iters.append(iter(sorted(depends[nxt] & depends.keys())))
+                iters.append(iter(sorted(depends[nxt] & depends.keys(), key=repr)))
     return order
