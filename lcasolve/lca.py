@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve import equations
-from lcasolve.errors import InputError
+from lcasolve.errors import InputError, NonFiniteValueError, format_ids
 from lcasolve.model import System
 from lcasolve.solve import Factorization, factorize
 
@@ -84,7 +84,9 @@ class LCA:
         """
         f = self.system.demand_vector(demand)
         sol = equations.supply(self.factorization, f)
-        return LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
+        result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
+        _check_finite_scores(self.system, result.scores.to_numpy(), sol.x)
+        return result
 
     def calculate_many(self, demands: Mapping[str, Demand] | Sequence[Demand]) -> MultiLCAResult:
         """Solve several functional units with one block of right-hand sides.
@@ -108,7 +110,9 @@ class LCA:
             raise InputError("no demands given")
         F = np.column_stack([self.system.demand_vector(d) for d in items])  # noqa: N806
         sol = equations.supply(self.factorization, F)
-        return MultiLCAResult(self.system, names, F, sol.x, sol.residual)
+        result = MultiLCAResult(self.system, names, F, sol.x, sol.residual)
+        _check_finite_scores(self.system, result.scores.to_numpy().T, sol.x)
+        return result
 
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.
@@ -202,6 +206,30 @@ class LCA:
         return self.hotspot_basis, result, score
 
 
+def _check_finite_scores(system: System, h: np.ndarray, s: np.ndarray) -> None:
+    """Raise :class:`NonFiniteValueError` if a score overflowed although the supply is finite.
+
+    Names the categories and the activities whose direct contribution ``(C B)_kj s_j`` is not
+    finite or, when only the sum overflows, the activities with the largest contributions.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if np.isfinite(h).all():
+        return
+    k = int(np.flatnonzero(~np.isfinite(h.reshape(h.shape[0], -1)).all(axis=1))[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        col = s if s.ndim == 1 else s[:, np.flatnonzero(~np.isfinite(h[k]))[0]]
+        contrib = np.abs(system.CB.getrow(k).toarray().ravel() * col)
+    bad = np.flatnonzero(~np.isfinite(contrib))
+    if not bad.size:
+        bad = np.argsort(contrib)[::-1][:3]
+    ids = system.activities["id"].to_numpy()[bad].tolist()
+    name = system.categories["name"].iloc[k]
+    raise NonFiniteValueError(
+        f"the score of {name!r} overflows (not a finite number); largest contributions come "
+        f"from activities {format_ids(ids)}"
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class LCAResult:
     """Result of one functional unit.
@@ -226,12 +254,14 @@ class LCAResult:
     @cached_property
     def inventory(self) -> np.ndarray:
         """Inventory ``g = B s`` (per flow)."""
-        return equations.inventory(self.system.B, self.supply)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate
+            return equations.inventory(self.system.B, self.supply)
 
     @cached_property
     def scores(self) -> pd.Series:
         """Score per impact category, indexed by category name."""
-        h = equations.scores(self.system.C, self.inventory)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate
+            h = equations.scores(self.system.C, self.inventory)
         return pd.Series(h, index=pd.Index(self.system.categories["name"], name="category"))
 
     def score(self, category: Hashable | None = None) -> float:
@@ -345,12 +375,14 @@ class MultiLCAResult:
     @cached_property
     def inventory(self) -> np.ndarray:
         """``(m, d)`` inventories."""
-        return np.asarray(self.system.B @ self.supply)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate_many
+            return np.asarray(self.system.B @ self.supply)
 
     @cached_property
     def scores(self) -> pd.DataFrame:
         """Scores, one row per functional unit and one column per category."""
-        h = np.asarray(self.system.C @ self.inventory)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate_many
+            h = np.asarray(self.system.C @ self.inventory)
         return pd.DataFrame(
             h.T, index=pd.Index(self.names, name="demand"), columns=self.system.categories["name"]
         )

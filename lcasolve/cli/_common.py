@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Hashable
 from typing import Any
@@ -14,6 +15,8 @@ __all__ = [
     "add_demand_arguments",
     "add_input_arguments",
     "emit",
+    "finite_float",
+    "json_text",
     "load_options",
     "load_system",
     "parse_demand",
@@ -98,6 +101,17 @@ def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 1
         parser.add_argument("--top", type=int, default=top, metavar="N", help="top contributors")
 
 
+def finite_float(text: str) -> float:
+    """``argparse`` type: a finite number (``nan`` and ``inf`` are usage errors, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
 def _parse_id(text: str) -> Hashable:
     try:
         return int(text)
@@ -118,6 +132,8 @@ def parse_demand(items: list[str]) -> dict[Hashable, float]:
             value = float(amount)
         except ValueError:
             raise InputError(f"--demand {item!r}: {amount!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"--demand {item!r}: {amount!r} is not a finite number")
         pid = _parse_id(key)
         demand[pid] = demand.get(pid, 0.0) + value
     return demand
@@ -139,10 +155,32 @@ def load_system(args: argparse.Namespace) -> Any:
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
     """Print JSON with ``--json``, else the human-readable text."""
     if getattr(args, "json", False):
-        json.dump(payload, sys.stdout, indent=2, default=_json_default)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(payload) + "\n")
     else:
         sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def json_text(payload: Any) -> str:
+    """``payload`` as strict JSON: NaN and infinities become ``null``, never bare ``NaN``.
+
+    Numpy scalars and arrays are converted; anything else unknown is written as its string.
+    Every command's JSON goes through here (``json.dumps(allow_nan=False)`` guards it).
+    """
+    return json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False)
+
+
+def _finite(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    return obj
 
 
 def _json_default(obj: Any) -> Any:

@@ -71,6 +71,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lcasolve {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_stdout()
+    except OSError as exc:  # unwritable or missing folder, full disk, unreadable input
+        print(f"lcasolve {args.command}: error: {_os_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (``lcasolve ... | head``): exit quietly with 141.
+
+    stdout is pointed at ``/dev/null`` so that the interpreter's final flush does not raise
+    again (the Python documentation's recipe for SIGPIPE).
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
+def _os_message(exc: OSError) -> str:
+    """``[Errno 28] No space left on device: 'out.h5'`` without the exception class name."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
 
 
 if __name__ == "__main__":

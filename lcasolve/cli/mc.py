@@ -11,6 +11,7 @@ from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
     emit,
+    finite_float,
     load_system,
     parse_demand,
 )
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument(
         "--threshold",
-        type=float,
+        type=finite_float,
         action="append",
         default=[],
         metavar="X",

@@ -10,6 +10,7 @@ from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
     emit,
+    finite_float,
     load_system,
     parse_demand,
 )
@@ -32,10 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
     p.add_argument("--out", default=None, metavar="RUN.h5", help="HDF5 file of the Monte Carlo run")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace --out and --html if they exist"
+    )
     p.add_argument(
         "--threshold",
-        type=float,
+        type=finite_float,
         action="append",
         default=[],
         metavar="X",
@@ -48,8 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="TABLE",
         help="CSV with an id or pattern column and stage/scope columns",
     )
-    p.add_argument("--price", type=float, default=90.0, help="carbon price per t CO2e (90)")
-    p.add_argument("--benchmark", type=float, default=None, help="industry average to rate against")
+    p.add_argument("--price", type=finite_float, default=90.0, help="carbon price per t CO2e (90)")
+    p.add_argument(
+        "--benchmark", type=finite_float, default=None, help="industry average to rate against"
+    )
     p.add_argument(
         "--boundary",
         choices=("cradle-to-gate", "cradle-to-grave", "gate-to-gate"),
@@ -75,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--iterations must be >= 0, got {args.iterations}")
     if args.out and not args.iterations:
         raise InputError("--out keeps a Monte Carlo run: give --iterations > 0")
+    _check_html_target(args)
     start = time.perf_counter()
     demand = parse_demand(args.demand)
     system = load_system(args)
@@ -208,3 +214,13 @@ def _names(table: Any, tag: str, column: str) -> dict[str, str]:
         if str(code).strip() not in ("", "nan") and str(name).strip() not in ("", "nan"):
             out.setdefault(str(code), str(name))
     return out
+
+
+def _check_html_target(args: argparse.Namespace) -> None:
+    """Refuse an existing ``--html`` file unless ``--overwrite``, before any computation."""
+    from pathlib import Path
+
+    from lcasolve.errors import OutputExistsError
+
+    if args.html and Path(args.html).exists() and not args.overwrite:
+        raise OutputExistsError(f"{args.html} exists; give --overwrite to replace it")

@@ -16,6 +16,7 @@ from lcasolve.errors import (
     ShapeMismatchError,
     format_ids,
 )
+from lcasolve.solve._checks import check_finite_solution, relative_residual
 
 __all__ = ["Factorization", "SolveResult", "canonical_csc", "inf_norm", "relative_residual"]
 
@@ -42,39 +43,6 @@ def inf_norm(M: sp.spmatrix) -> float:  # noqa: N803
         return 0.0
     csr = sp.csr_matrix(M)
     return float(np.add.reduceat(np.abs(csr.data), csr.indptr[:-1])[np.diff(csr.indptr) > 0].max())
-
-
-def relative_residual(
-    M: sp.spmatrix,  # noqa: N803
-    x: np.ndarray,
-    b: np.ndarray,
-    norm_m: float | None = None,
-) -> float:
-    """Normwise relative residual (backward error) of ``M x = b``, the worst column for 2-D ``b``.
-
-    Parameters
-    ----------
-    M : sparse matrix
-        The system matrix (already transposed for a transposed solve).
-    x, b : numpy.ndarray
-        Solution and right-hand side, ``(n,)`` or ``(n, k)``.
-    norm_m : float, optional
-        ``‖M‖∞`` if already known (see :func:`inf_norm`).
-
-    Returns
-    -------
-    float
-    """
-    r = M @ x - b
-    if norm_m is None:
-        norm_m = inf_norm(M)
-    if r.ndim == 1:
-        denom = norm_m * np.abs(x).max(initial=0.0) + np.abs(b).max(initial=0.0)
-        return float(np.abs(r).max(initial=0.0) / denom) if denom > 0 else 0.0
-    denom = norm_m * np.abs(x).max(axis=0, initial=0.0) + np.abs(b).max(axis=0, initial=0.0)
-    num = np.abs(r).max(axis=0, initial=0.0)
-    ratio = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
-    return float(ratio.max(initial=0.0))
 
 
 def canonical_csc(A: sp.spmatrix) -> sp.csc_matrix:  # noqa: N803
@@ -215,6 +183,8 @@ class Factorization(ABC):
                 f"right-hand side of shape {b.shape} does not fit a {self.shape} matrix"
             )
         x = self._solve(b, transposed)
+        if not np.isfinite(b).all():
+            check_finite_solution(b, self.labels, "right-hand side")
         if not check:
             return SolveResult(x, float("nan"))
         M = self.AT if transposed else self.A  # noqa: N806
@@ -222,6 +192,7 @@ class Factorization(ABC):
         norm = self._norms.get(transposed)
         if norm is None:
             norm = self._norms[transposed] = inf_norm(M)
+        check_finite_solution(x, self.labels, "score per unit" if transposed else "supply")
         res = relative_residual(M, x, b, norm)
         if not res <= tol:  # also catches NaN
             x = x + self._solve(b - M @ x, transposed)

@@ -7,12 +7,86 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from lcasolve.errors import SingularSystemError, format_ids
+from lcasolve.errors import NonFiniteValueError, SingularSystemError, format_ids
 
-__all__ = ["check_structure", "diagnose_numerical"]
+__all__ = [
+    "check_finite_solution",
+    "check_structure",
+    "diagnose_numerical",
+    "relative_residual",
+]
 
 #: largest matrix for which a dense SVD null vector names the dependent set exactly
 DENSE_SVD_LIMIT = 2000
+
+
+def relative_residual(
+    M: sp.spmatrix,  # noqa: N803
+    x: np.ndarray,
+    b: np.ndarray,
+    norm_m: float | None = None,
+) -> float:
+    """Normwise relative residual (backward error) of ``M x = b``, the worst column for 2-D ``b``.
+
+    ``‖M x − b‖∞ / (‖M‖∞ ‖x‖∞ + ‖b‖∞)``, computed on ``x`` and ``b`` scaled by the larger of
+    their norms so that ``‖M‖ ‖x‖`` cannot overflow to infinity (which would make any residual
+    look like 0). A non-finite ``x`` or residual vector gives ``inf``, never 0; ``b = 0`` with
+    ``x = 0`` gives 0.
+
+    Parameters
+    ----------
+    M : sparse matrix
+        The system matrix (already transposed for a transposed solve).
+    x, b : numpy.ndarray
+        Solution and right-hand side, ``(n,)`` or ``(n, k)``.
+    norm_m : float, optional
+        ``‖M‖∞`` if already known.
+
+    Returns
+    -------
+    float
+    """
+    if norm_m is None:
+        norm_m = float(np.asarray(abs(sp.csr_matrix(M)).sum(axis=1)).max(initial=0.0))
+    x2 = x.reshape(x.shape[0], -1)
+    b2 = b.reshape(b.shape[0], -1)
+    if not (np.isfinite(x2).all() and np.isfinite(norm_m)):
+        return float("inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.maximum(np.abs(x2).max(axis=0, initial=0.0), np.abs(b2).max(axis=0, initial=0.0))
+        scale = np.where(scale > 0, scale, 1.0)
+        xs, bs = x2 / scale, b2 / scale
+        r = M @ xs - bs
+        num = np.abs(r).max(axis=0, initial=0.0)
+        denom = norm_m * np.abs(xs).max(axis=0, initial=0.0) + np.abs(bs).max(axis=0, initial=0.0)
+    if not np.isfinite(num).all():
+        return float("inf")
+    ratio = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+    return float(ratio.max(initial=0.0))
+
+
+def check_finite_solution(x: np.ndarray, labels: Sequence[object], what: str) -> None:
+    """Raise :class:`NonFiniteValueError` naming the activities whose solution is not finite.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Solution, ``(n,)`` or ``(n, k)``; row ``i`` belongs to activity ``labels[i]``.
+    labels : sequence
+        Activity id of each row.
+    what : str
+        What ``x`` is (``"supply"``, ``"score per unit"``), for the message.
+    """
+    bad_rows = ~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
+    if not bad_rows.any():
+        return
+    idx = np.flatnonzero(bad_rows)
+    ids = [labels[int(i)] for i in idx]
+    raise NonFiniteValueError(
+        f"the {what} of {idx.size} activities overflows or is not a number (NaN/infinite): "
+        f"{format_ids(ids)}; an amount near the float limit (about 1e308), a production "
+        f"amount near zero or a long chain of large factors can cause this"
+    )
 
 
 def check_structure(A: sp.csc_matrix, labels: Sequence[object]) -> None:  # noqa: N803
