@@ -11,6 +11,8 @@ Public API
 - :func:`external_cost`
 - :func:`ghg_split` -> :class:`GhgSplit` (fossil / land-use change / biogenic, biogenic CO2
   emissions and removals beside the total)
+- :mod:`lcasolve.pcf.report`: :func:`~lcasolve.pcf.report.build_report` -> ``PCFReport``, the
+  whole report (footprint and typed sections) as one object rendered to JSON, text and HTML
 """
 
 from lcasolve.pcf.cost import external_cost

@@ -1,0 +1,39 @@
+"""The product carbon footprint report as a typed object.
+
+Public API
+----------
+- :func:`build_report` -> :class:`PCFReport` (footprint + typed sections; ``to_dict()``,
+  ``to_json()``, ``to_html()`` / ``write_html()``, ``to_text()``, notebook view)
+- :class:`Section`: the protocol a section follows (``key``, ``title``, ``to_dict``,
+  ``to_html(report)``, ``to_text(report)``); add one with ``build_report(..., sections=[...])``
+- the standard sections: :class:`GhgSection`, :class:`MonteCarloSection`,
+  :class:`ThresholdsSection` (of :class:`Threshold` rows), :class:`RatingSection`,
+  :class:`ExternalCostSection`, :class:`CutoffSection`
+- :mod:`lcasolve.pcf.report.blocks`: the HTML building blocks sections render with (tables,
+  key/value pairs, numbers, embedded figures, notes and warnings)
+"""
+
+from lcasolve.pcf.report._base import PCFReport, Section
+from lcasolve.pcf.report._build import build_report
+from lcasolve.pcf.report._sections import (
+    CutoffSection,
+    ExternalCostSection,
+    GhgSection,
+    MonteCarloSection,
+    RatingSection,
+    Threshold,
+    ThresholdsSection,
+)
+
+__all__ = [
+    "CutoffSection",
+    "ExternalCostSection",
+    "GhgSection",
+    "MonteCarloSection",
+    "PCFReport",
+    "RatingSection",
+    "Section",
+    "Threshold",
+    "ThresholdsSection",
+    "build_report",
+]

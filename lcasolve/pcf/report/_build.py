@@ -1,0 +1,155 @@
+"""``build_report``: the footprint, its checks and uncertainty as one typed report."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lcasolve.errors import InputError
+from lcasolve.lca import LCA
+from lcasolve.model import System
+from lcasolve.pcf.cost import DEFAULT_CARBON_PRICE, external_cost
+from lcasolve.pcf.cutoff import cutoff_check
+from lcasolve.pcf.footprint import footprint
+from lcasolve.pcf.ghg import ghg_split
+from lcasolve.pcf.report._base import PCFReport, Section
+from lcasolve.pcf.report._sections import (
+    CutoffSection,
+    ExternalCostSection,
+    GhgSection,
+    MonteCarloSection,
+    RatingSection,
+    Threshold,
+    ThresholdsSection,
+)
+from lcasolve.pcf.thresholds import compare_thresholds, rating
+
+__all__ = ["build_report"]
+
+
+def build_report(
+    lca_or_system: LCA | System,
+    demand: Mapping[Hashable, float],
+    category: Hashable | None = None,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    boundary: str | None = None,
+    tag_names: Mapping[str, Mapping[Any, str]] | None = None,
+    iterations: int = 0,
+    seed: int = 0,
+    samples: np.ndarray | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    thresholds: Mapping[str, float] | Sequence[float] | None = None,
+    benchmark: float | None = None,
+    price: float = DEFAULT_CARBON_PRICE,
+    currency: str = "EUR",
+    each: float = 0.01,
+    overall: float = 0.05,
+    top: int = 10,
+    title: str = "Product carbon footprint",
+    sections: Sequence[Section] = (),
+) -> PCFReport:
+    """A product carbon footprint report in one call.
+
+    Parameters
+    ----------
+    lca_or_system : LCA or System
+    demand : mapping
+        Functional unit ``{product id: amount}``.
+    category : id or name, optional
+        Impact category (default as in :func:`lcasolve.pcf.footprint`).
+    tags, boundary, tag_names
+        As in :func:`lcasolve.pcf.footprint`.
+    iterations : int
+        Monte Carlo iterations (0: none).
+    seed : int
+        Seed of the Monte Carlo run.
+    samples : array, optional
+        Monte Carlo samples of the footprint computed elsewhere (instead of ``iterations``).
+    out, resume, overwrite
+        HDF5 file of the Monte Carlo run, as in :meth:`lcasolve.montecarlo.MonteCarlo.run`.
+    thresholds : mapping or sequence, optional
+        Limits to compare with (``{name: limit}`` or limits), with P(footprint > limit).
+    benchmark : float, optional
+        Industry average to rate against.
+    price, currency
+        Carbon price per t CO2e for the external cost.
+    each, overall : float
+        Cut-off rule (PAS 2050: 1 % per input, 5 % in all).
+    top : int
+        Activities and flows listed one by one.
+    title : str
+    sections : sequence of Section
+        Further sections, appended in order.
+
+    Returns
+    -------
+    PCFReport
+    """
+    if isinstance(iterations, bool) or int(iterations) != iterations or iterations < 0:
+        raise InputError(f"iterations must be a non-negative integer, not {iterations!r}")
+    if samples is not None and iterations:
+        raise InputError("give either samples or iterations, not both")
+    if out is not None and not iterations:
+        raise InputError("out keeps a Monte Carlo run: give iterations > 0")
+    lca = lca_or_system if isinstance(lca_or_system, LCA) else LCA(lca_or_system)
+    fp = footprint(lca, demand, category, tags=tags, boundary=boundary, tag_names=tag_names)
+    found: list[Section] = [GhgSection(ghg_split(lca, fp))]
+    mc: MonteCarloSection | None = None
+    if iterations:
+        from lcasolve.montecarlo import MonteCarlo
+
+        res = MonteCarlo(lca.system, dict(demand), categories=[fp.category]).run(
+            int(iterations),
+            seed=seed,
+            out=out,
+            resume=resume,
+            overwrite=overwrite,
+            progress=False,
+        )
+        mc = MonteCarloSection.from_samples(
+            res.scores[:, 0, 0], seed=seed, n_fallback=int(res.n_fallback), out=out
+        )
+    elif samples is not None:
+        s = np.asarray(samples, dtype=float).ravel()
+        if s.size == 0:
+            raise InputError("no Monte Carlo samples given")
+        mc = MonteCarloSection.from_samples(s)
+    draws = None if mc is None else mc.samples
+    if mc is not None:
+        found.append(mc)
+    if thresholds is not None and len(thresholds):
+        df = compare_thresholds(fp.total, thresholds, draws)
+        found.append(
+            ThresholdsSection(
+                tuple(
+                    Threshold(
+                        name=str(name),
+                        limit=float(r.limit),
+                        exceeds=bool(r.exceeds),
+                        distance=float(r.distance),
+                        relative=float(r.relative),
+                        p_exceed=None if draws is None else float(r.p_exceed),
+                    )
+                    for name, r in df.iterrows()
+                )
+            )
+        )
+    if benchmark is not None:
+        found.append(RatingSection.from_rating(rating(fp.total, benchmark, samples=draws)))
+    unit = fp.unit or "kg"
+    found.append(
+        ExternalCostSection.from_costs(
+            external_cost(fp.total, price=price, unit=unit, currency=currency),
+            None
+            if draws is None
+            else external_cost(draws, price=price, unit=unit, currency=currency),
+        )
+    )
+    found.append(CutoffSection(cutoff_check(lca, demand, fp.category, each=each, overall=overall)))
+    return PCFReport(footprint=fp, sections=(*found, *sections), top=top, title=title)

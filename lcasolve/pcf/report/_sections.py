@@ -1,0 +1,512 @@
+"""The standard report sections: Monte Carlo, limits, rating, external cost, cut-off, GHG split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from lcasolve.pcf.cutoff import CutoffCheck
+from lcasolve.pcf.ghg import GhgSplit
+from lcasolve.pcf.plots import format_number, format_share
+from lcasolve.pcf.report import blocks as h
+
+if TYPE_CHECKING:
+    from lcasolve.pcf.report._base import PCFReport
+
+__all__ = [
+    "CutoffSection",
+    "ExternalCostSection",
+    "GhgSection",
+    "MonteCarloSection",
+    "RatingSection",
+    "Threshold",
+    "ThresholdsSection",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class MonteCarloSection:
+    """Statistics of a Monte Carlo run of the footprint, and its samples for the histogram.
+
+    Attributes
+    ----------
+    iterations, seed : int
+    mean, std, lo, hi : float
+        Mean, standard deviation and the 2.5 % / 97.5 % percentiles of the samples.
+    n_fallback : int
+        Iterations solved by the direct fallback solver.
+    samples : numpy.ndarray
+        The sampled footprint (not in :meth:`to_dict`).
+    out : str, optional
+        HDF5 file of the run.
+    """
+
+    key: ClassVar[str] = "monte_carlo"
+    title: ClassVar[str] = "Monte Carlo"
+
+    iterations: int
+    seed: int | None
+    mean: float
+    std: float | None
+    lo: float
+    hi: float
+    samples: np.ndarray = field(repr=False)
+    n_fallback: int = 0
+    out: str | None = None
+
+    @classmethod
+    def from_samples(
+        cls, samples: np.ndarray, *, seed: int | None = None, n_fallback: int = 0, out: Any = None
+    ) -> MonteCarloSection:
+        """Statistics of the given samples of the footprint."""
+        s = np.asarray(samples, dtype=float).ravel()
+        return cls(
+            iterations=int(s.size),
+            seed=seed,
+            mean=float(np.mean(s)),
+            std=float(np.std(s, ddof=1)) if s.size > 1 else None,
+            lo=float(np.percentile(s, 2.5)),
+            hi=float(np.percentile(s, 97.5)),
+            samples=s,
+            n_fallback=int(n_fallback),
+            out=None if out is None else str(out),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Iterations, seed, mean, std, ``2.5%``, ``97.5%``, n_fallback (and the run file)."""
+        out: dict[str, Any] = {
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "mean": self.mean,
+            "std": self.std,
+            "2.5%": self.lo,
+            "97.5%": self.hi,
+            "n_fallback": self.n_fallback,
+        }
+        if self.out is not None:
+            out["out"] = self.out
+        return out
+
+    def to_html(self, report: PCFReport) -> str:
+        """Histogram (with the limits and the deterministic value) and the statistics."""
+        from lcasolve.pcf import plots
+
+        fp = report.footprint
+        unit = fp.unit
+        limits = report.section(ThresholdsSection)
+        fig = plots.histogram(
+            self.samples,
+            {t.name: t.limit for t in limits.rows} if limits else None,
+            unit=unit,
+            deterministic=fp.total,
+            title=None,
+            xlabel=f"{fp.category} [{unit}]" if unit else fp.category,
+        )
+        rows: list[tuple[str, str, bool]] = [
+            ("Iterations", h.num(self.iterations), True),
+            ("Seed", h.num(self.seed), True),
+            (h.with_unit("Mean", unit), h.num(self.mean), True),
+            (h.with_unit("Standard deviation", unit), h.num(self.std), True),
+            h.interval_row("95 % interval (2.5 % – 97.5 % percentiles)", unit, self.lo, self.hi),
+            ("Iterations solved by the direct fallback solver", h.num(self.n_fallback), True),
+        ]
+        if self.out is not None:
+            rows.append(("Run file", h.esc(self.out), False))
+        return h.img("Monte Carlo distribution", fig) + h.pairs(rows)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """One line: iterations, mean, 95 % interval."""
+        return [
+            f"Monte Carlo ({self.iterations}): mean {self.mean:.6g}, "
+            f"95 % [{self.lo:.6g}, {self.hi:.6g}]"
+        ]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A limit compared with the footprint.
+
+    Attributes
+    ----------
+    name : str
+    limit : float
+    exceeds : bool
+        The deterministic footprint is above the limit.
+    distance, relative : float
+        Footprint − limit, and that over the limit.
+    p_exceed : float, optional
+        Share of the Monte Carlo samples above the limit.
+    """
+
+    name: str
+    limit: float
+    exceeds: bool
+    distance: float
+    relative: float
+    p_exceed: float | None = None
+
+
+@dataclass(frozen=True)
+class ThresholdsSection:
+    """The footprint against limits (e.g. eco-label or regulation thresholds)."""
+
+    key: ClassVar[str] = "thresholds"
+    title: ClassVar[str] = "Limits"
+
+    rows: tuple[Threshold, ...]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """One record per limit."""
+        return [
+            {
+                "name": t.name,
+                "limit": t.limit,
+                "exceeds": t.exceeds,
+                "distance": t.distance,
+                "relative": _finite(t.relative),
+                "p_exceed": t.p_exceed,
+            }
+            for t in self.rows
+        ]
+
+    def to_html(self, report: PCFReport) -> str:
+        """Table of limits with exceedance and its probability."""
+        unit = report.footprint.unit
+        named = any(t.name != f"{t.limit:g}" for t in self.rows)
+        has_p = any(t.p_exceed is not None for t in self.rows)
+        header: list[tuple[str, bool]] = [("Name", False)] if named else []
+        header += [
+            (h.with_unit("Limit", unit), True),
+            ("Exceeded", False),
+            (h.with_unit("Footprint − limit", unit), True),
+            ("(Footprint − limit) / limit", True),
+        ]
+        if has_p:
+            header.append(("P(footprint > limit)", True))
+        rows = []
+        for t in self.rows:
+            row = [h.esc(t.name)] if named else []
+            row += [
+                h.num(t.limit),
+                h.yes_no(t.exceeds, good=False),
+                h.num(t.distance, sign=True),
+                h.esc(h.signed_share(t.relative)),
+            ]
+            if has_p:
+                row.append(h.share(t.p_exceed))
+            rows.append(row)
+        text = (
+            "“Exceeded” compares the deterministic footprint with the limit. The distance is "
+            "footprint − limit: positive (red “yes”) is by how much the limit is exceeded, "
+            "negative (green “no”) the margin left. "
+        )
+        if has_p:
+            text += "P(footprint > limit) is the share of the Monte Carlo iterations above it."
+        return h.table(header, rows) + h.note(text)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """One line per limit."""
+        out = []
+        for t in self.rows:
+            pe = "" if t.p_exceed is None else f", P(>) = {t.p_exceed:.3f}"
+            out.append(f"limit {t.limit:g}: {'exceeded' if t.exceeds else 'met'}{pe}")
+        return out
+
+
+@dataclass(frozen=True)
+class RatingSection:
+    """Rating against an industry average (:func:`lcasolve.pcf.rating`)."""
+
+    key: ClassVar[str] = "rating"
+    title: ClassVar[str] = "Rating against the benchmark"
+
+    rating_class: str | None
+    benchmark: float
+    ratio: float
+    distance: float
+    relative: float
+    p_better: float | None = None
+
+    @classmethod
+    def from_rating(cls, r: dict[str, Any]) -> RatingSection:
+        """From the dict :func:`lcasolve.pcf.rating` returns."""
+        return cls(
+            rating_class=r["class"],
+            benchmark=float(r["benchmark"]),
+            ratio=float(r["ratio"]),
+            distance=float(r["distance"]),
+            relative=float(r["relative"]),
+            p_better=r.get("p_better"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Class, benchmark, ratio, distance, relative distance, P(better)."""
+        out = {
+            "class": self.rating_class,
+            "benchmark": self.benchmark,
+            "ratio": self.ratio,
+            "distance": self.distance,
+            "relative": self.relative,
+        }
+        if self.p_better is not None:
+            out["p_better"] = self.p_better
+        return out
+
+    def to_html(self, report: PCFReport) -> str:
+        """Key/value table."""
+        unit = report.footprint.unit
+        rows = [
+            ("Class", h.esc(str(self.rating_class)), False),
+            (h.with_unit("Benchmark (industry average)", unit), h.num(self.benchmark), True),
+            ("Ratio footprint / benchmark", h.num(self.ratio), True),
+            (
+                h.with_unit("Distance = footprint − benchmark", unit),
+                h.num(self.distance, sign=True),
+                True,
+            ),
+            ("Relative distance", h.esc(h.signed_share(self.relative)), True),
+        ]
+        if self.p_better is not None:
+            rows.append(("P(footprint < benchmark), Monte Carlo", h.share(self.p_better), True))
+        return h.pairs(rows)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """One line."""
+        p = "" if self.p_better is None else f", P(<) = {self.p_better:.3f}"
+        return [
+            f"rating: class {self.rating_class} (ratio {self.ratio:.3g} to the benchmark "
+            f"{self.benchmark:g}{p})"
+        ]
+
+
+@dataclass(frozen=True)
+class ExternalCostSection:
+    """External cost: footprint in t CO2e × carbon price, with its Monte Carlo spread.
+
+    Attributes
+    ----------
+    price, currency, per
+        Carbon price, its currency and mass unit (``t CO2e``).
+    cost : float
+        Cost of the deterministic footprint.
+    mean, std, lo, hi : float, optional
+        Monte Carlo statistics of the cost.
+    """
+
+    key: ClassVar[str] = "external_cost"
+    title: ClassVar[str] = "External cost"
+
+    price: float
+    currency: str
+    per: str
+    cost: float
+    mean: float | None = None
+    std: float | None = None
+    lo: float | None = None
+    hi: float | None = None
+
+    @classmethod
+    def from_costs(
+        cls, deterministic: dict[str, Any], sampled: dict[str, Any] | None
+    ) -> ExternalCostSection:
+        """From :func:`lcasolve.pcf.external_cost` of the total and, optionally, the samples."""
+        mc = sampled or {}
+        return cls(
+            price=float(deterministic["price"]),
+            currency=str(deterministic["currency"]),
+            per=str(deterministic["per"]),
+            cost=float(deterministic["cost"]),
+            mean=mc.get("mean"),
+            std=mc.get("std"),
+            lo=mc.get("2.5%"),
+            hi=mc.get("97.5%"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``cost`` is the Monte Carlo mean when there is a run (``deterministic`` beside it)."""
+        out: dict[str, Any] = {"price": self.price, "currency": self.currency, "per": self.per}
+        if self.mean is None:
+            out["cost"] = self.cost
+            return out
+        out.update(
+            cost=self.mean,
+            mean=self.mean,
+            std=self.std,
+            deterministic=self.cost,
+            **{"2.5%": self.lo, "97.5%": self.hi},
+        )
+        return out
+
+    def headline(self) -> str:
+        """``<cost> <currency>`` with its 95 % interval, as text."""
+        text = f"external cost {format_number(self.cost)} {self.currency}"
+        if self.lo is not None and self.hi is not None:
+            text += f" (95 % interval {h.span_range(self.lo, self.hi, self.currency)})"
+        return text
+
+    def to_html(self, report: PCFReport) -> str:
+        """Key/value table and how the cost is computed."""
+        cur = self.currency
+        rows = [(h.with_unit("Cost of the deterministic footprint", cur), h.num(self.cost), True)]
+        if self.mean is not None and self.lo is not None and self.hi is not None:
+            rows.append(h.interval_row("95 % interval, Monte Carlo", cur, self.lo, self.hi))
+            rows.append((h.with_unit("Monte Carlo mean", cur), h.num(self.mean), True))
+            if self.std is not None:
+                rows.append(
+                    (h.with_unit("Monte Carlo standard deviation", cur), h.num(self.std), True)
+                )
+        rows.append((f"Carbon price [{cur} per {self.per}]", h.num(self.price), True))
+        text = "External cost = footprint in t CO2e × carbon price."
+        if self.mean is not None:
+            text += (
+                " The headline is the cost of the deterministic footprint; the Monte Carlo rows "
+                "give the spread over the iterations (the report's JSON field <code>cost</code> "
+                "is the Monte Carlo mean)."
+            )
+        return h.pairs(rows) + h.note(text)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """One line."""
+        if self.mean is not None:
+            return [
+                f"external cost: {self.cost:.4g} {self.currency} (deterministic; Monte Carlo "
+                f"mean {self.mean:.4g}, 95 % [{self.lo:.4g}, {self.hi:.4g}]) "
+                f"at {self.price:g}/{self.per}"
+            ]
+        return [f"external cost: {self.cost:.4g} {self.currency} at {self.price:g}/{self.per}"]
+
+
+@dataclass(frozen=True, eq=False)
+class CutoffSection:
+    """PAS 2050 style cut-off check of the inputs of the activities supplying the product."""
+
+    key: ClassVar[str] = "cutoff"
+
+    check: CutoffCheck
+
+    @property
+    def title(self) -> str:
+        """Heading with the rule's limits."""
+        c = self.check
+        return f"Cut-off check (PAS 2050: each excluded input < {h.rule(c.each)}, all ≤ " + (
+            f"{h.rule(c.overall)})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`CutoffCheck.to_dict`."""
+        return self.check.to_dict()
+
+    def to_html(self, report: PCFReport) -> str:
+        """The rule, whether it passes, and the excluded inputs."""
+        c = self.check
+        unit = report.footprint.unit
+        excluded = c.excluded
+        rows = [
+            ("Passes", h.yes_no(c.passes, good=True), False),
+            ("Limit per excluded input", h.esc(h.rule(c.each)), True),
+            ("Limit for all excluded inputs together", h.esc(h.rule(c.overall)), True),
+            ("Number of excluded inputs", h.num(len(excluded)), True),
+            ("Share of all excluded inputs", h.share(c.excluded_share), True),
+        ]
+        out = [
+            h.note(
+                "Cut-off rule: an input may be left out of a study when it contributes less "
+                f"than {h.esc(h.rule(c.each))} of the footprint, as long as all left-out inputs "
+                f"together stay at or below {h.esc(h.rule(c.overall))}. <b>Excluded</b> inputs "
+                "are the inputs of the activities supplying the functional unit that would be "
+                "excluded under this rule (each below the per-input limit, unless exclusions "
+                "were given explicitly); they are <i>still included</i> in the footprint above, "
+                "and their share shows how much of it they carry (together "
+                f"{h.share(c.excluded_share)})."
+            ),
+            h.pairs(rows),
+        ]
+        if c.violations:
+            out.append(
+                "<p class='bad'>Violations:</p><ul>"
+                + "".join(f"<li>{h.esc(v)}</li>" for v in c.violations)
+                + "</ul>"
+            )
+        if len(excluded):
+            header = [
+                ("Consumer activity", False),
+                ("Input (product id)", False),
+                ("Product", False),
+                (h.with_unit("Score", unit), True),
+                ("Share", True),
+            ]
+            body = [
+                [
+                    h.esc(str(r.consumer)),
+                    h.esc(str(r.input)),
+                    h.esc(str(r.name)),
+                    h.num(r.score),
+                    h.share(r.share),
+                ]
+                for r in excluded.itertuples(index=False)
+            ]
+            out.append("<p>Excluded inputs:</p>" + h.table(header, body))
+        return "".join(out)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """One line: passes or fails, with the excluded share."""
+        c = self.check
+        return [
+            f"cut-off check: {'passes' if c.passes else 'fails'} (excluded {c.excluded_share:.2%})"
+        ]
+
+
+@dataclass(frozen=True)
+class GhgSection:
+    """The footprint by origin of the gas, biogenic CO2 beside the total (ISO 14067)."""
+
+    key: ClassVar[str] = "ghg_split"
+    title: ClassVar[str] = "By origin: fossil, land-use change, biogenic (ISO 14067)"
+
+    split: GhgSplit
+
+    def to_dict(self) -> dict[str, float]:
+        """:meth:`GhgSplit.to_dict`."""
+        return self.split.to_dict()
+
+    def _rows(self) -> list[tuple[str, float, bool]]:
+        s = self.split
+        return [
+            ("Fossil (and unspecified origin)", s.fossil, True),
+            ("Land-use change", s.land_use_change, True),
+            ("Biogenic, as characterized in the total", s.biogenic_in_total, True),
+            ("Biogenic CO2 emissions, kg CO2 (beside the total)", s.biogenic_co2_emissions, False),
+            ("Biogenic CO2 removals, kg CO2 (beside the total)", s.biogenic_co2_removals, False),
+        ]
+
+    def to_html(self, report: PCFReport) -> str:
+        """Parts in the total with their shares; biogenic CO2 flows beside it."""
+        fp = report.footprint
+        unit = fp.unit
+        total = self.split.total
+        rows = []
+        for label, value, in_total in self._rows():
+            pct = format_share(value / total) if in_total and total else ""
+            rows.append([h.esc(label), h.num(value), h.esc(pct)])
+        rows.append(["Total", h.num(total), h.share(1.0 if total else None)])
+        classes = [""] * (len(rows) - 1) + ["total"]
+        header = [("Part", False), (h.with_unit("Amount", unit), True), ("Share", True)]
+        text = (
+            "The first three rows partition the total by the origin named in each elementary "
+            "flow (flows of unspecified origin count as fossil). Biogenic CO2 emitted and taken "
+            "up is listed in kg CO2 beside the total: with the method's factors of 0 for both "
+            "(the 0/0 convention) it is not in the total."
+        )
+        return h.table(header, rows, classes) + h.note(text)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """The parts, one per line."""
+        out = ["by origin (ISO 14067):"]
+        out += [f"  {label:<52} {value:>14.6g}" for label, value, _ in self._rows()]
+        return out
+
+
+def _finite(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
