@@ -36,7 +36,7 @@ from lcasolve.errors import InputError, InvalidProductionError, MissingReference
 from lcasolve.io.allocation import columns
 from lcasolve.io.distributions import scaled
 from lcasolve.io.linking import Linker, LinkOptions, needs_provider
-from lcasolve.io.records import FlowRecord, ProcessRecord
+from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
 from lcasolve.io.report import Problems
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system, no_uncertainty
 
@@ -68,6 +68,8 @@ def assemble(
     problems: Problems | None = None,
     metadata: dict[str, Any] | None = None,
     categories: Sequence[Category] = (),
+    parameters: Sequence[Any] = (),
+    decimal: str = ".",
 ) -> System:
     """Link, allocate and build the system.
 
@@ -85,6 +87,12 @@ def assemble(
         Impact categories; a directional factor applies to the flow's exchanges in that
         direction only, so an elementary flow given factors for both directions is split into
         two rows of ``B`` (ids ``flow`` and ``flow/input``).
+    parameters : sequence of Parameter, optional
+        Global and database parameters (processes carry their own in ``ProcessRecord``);
+        with them and the exchanges' ``formula`` the system gets a
+        :class:`~lcasolve.parameters.ParameterSet` (``system.parameters``).
+    decimal : str, optional
+        The decimal mark of the formulas (``","`` for some SimaPro files).
 
     Returns
     -------
@@ -108,6 +116,9 @@ def assemble(
         # production on the diagonal: the reference amount of this column's product
         ref_unc = c.product.uncertainty if c.product.amount > 0 else None
         tech.add(c.id, c.id, abs(c.product.amount), 1.0, ref_unc)
+        if c.product.formula:
+            sign = 1.0 if c.product.amount >= 0 else -1.0
+            tech.formula(c.product, sign * c.product.formula_scale, p.id)
         counts["reference"] += 1
         for ex in p.exchanges:
             if ex.is_reference or ex is c.product:
@@ -132,6 +143,8 @@ def assemble(
                 own = ex.is_input == takes_in[ex.flow]
                 row = ex.flow if own or ex.flow not in split_rows else _other_row(ex.flow, takes_in)
                 bio.add(row, c.id, amount, 1.0 if own or row != ex.flow else -1.0, unc)
+                if ex.formula:
+                    bio.formula(ex, bio.sign[-1] * share * ex.formula_scale, p.id)
                 counts["elementary"] += 1
                 continue
             for provider, part in linker.providers(ex, c):
@@ -153,6 +166,8 @@ def assemble(
                     1.0 if ex.is_avoided else -1.0,
                     scaled(unc, part),
                 )
+                if ex.formula:
+                    tech.formula(ex, tech.sign[-1] * share * part * ex.formula_scale, p.id)
     meta = dict(metadata or {})
     meta["link_report"] = report
     meta["problems"] = list(problems.items)
@@ -196,7 +211,7 @@ def assemble(
         }
     )
     char, cat_table = _characterization(categories, used, base, flow_table["direction"].tolist())
-    return build_system(
+    system = build_system(
         tech.entries(),
         bio.entries(),
         char,
@@ -205,6 +220,17 @@ def assemble(
         categories=cat_table,
         metadata=meta,
     )
+    process_parameters = [q for p in processes for q in p.parameters]
+    if not (parameters or process_parameters or tech.sources or bio.sources):
+        return system
+    from lcasolve.parameters._build import attach_parameters
+
+    sources = [
+        (matrix, index, ex.formula, ex.where, factor, scope, decimal)
+        for matrix, triplets in (("technosphere", tech), ("biosphere", bio))
+        for index, ex, factor, scope in triplets.sources
+    ]
+    return attach_parameters(system, [*parameters, *process_parameters], sources, problems)
 
 
 def _flip(takes_in: bool) -> str:
@@ -313,6 +339,7 @@ class _Triplets:
         self.amount: list[float] = []
         self.sign: list[float] = []
         self.records: list[tuple[int, np.void]] = []
+        self.sources: list[tuple[int, ExchangeRecord, float, str]] = []
 
     def add(self, row: str, col: str, amount: float, sign: float, rec: np.void | None) -> None:
         """One entry ``sign × amount`` (``amount`` in the source sign, ``rec`` its record)."""
@@ -322,6 +349,10 @@ class _Triplets:
         self.col.append(col)
         self.amount.append(amount)
         self.sign.append(sign)
+
+    def formula(self, ex: ExchangeRecord, factor: float, scope: str) -> None:
+        """The last entry added is ``factor ×`` the exchange's formula, in ``scope``."""
+        self.sources.append((len(self.amount) - 1, ex, factor, scope))
 
     def entries(self) -> IdEntries:
         """The entries with their stats_arrays records (source sign) and flip flags."""

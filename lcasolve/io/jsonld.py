@@ -406,6 +406,8 @@ def _process(
                 uncertainty=_checked_uncertainty(ex, amount * factor, factor, ewhere),
                 id=eid,
                 where=ewhere,
+                formula=str(ex.get("amountFormula") or "").strip(),
+                formula_scale=factor,
             )
             return rec, factor
 
@@ -416,6 +418,7 @@ def _process(
             continue
         conversions += got[1] != 1.0
         p.exchanges.append(got[0])
+    p.parameters = _parameters(data.get("parameters") or [], pid, where, problems)
     for f in data.get("allocationFactors", []):
         method = _ALLOCATION.get(f.get("allocationType", ""))
         product = (f.get("product") or {}).get("@id") or f.get("productId")  # v2 or v1
@@ -429,6 +432,74 @@ def _process(
         else:
             p.allocation.setdefault(method, {})[product] = value
     return p, conversions
+
+
+def _parameters(items: list[Any], scope: str | None, where: str, problems: Problems) -> list[Any]:
+    """Parameters of a process (``scope`` its id) or global ones (``scope`` None).
+
+    An input parameter (``isInputParameter`` true, or no formula) keeps its value and
+    distribution; a dependent one its formula (and the value openLCA stored, if any).
+    USLCI-transport writes ``isInputParameter`` as the text ``"FALSE"``.
+    """
+    from lcasolve.parameters import Formula, Parameter
+
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name = str(item.get("name") or "")
+        pwhere = f"{where} (parameter {name!r})"
+        flag = item.get("isInputParameter", item.get("inputParameter"))
+        is_input = flag is True or str(flag).strip().lower() == "true"
+        text = str(item.get("formula") or "").strip()
+
+        def one(
+            item: dict[str, Any] = item,
+            name: str = name,
+            pwhere: str = pwhere,
+            is_input: bool = is_input,
+            text: str = text,
+        ) -> Any:
+            raw = item.get("value")
+            try:
+                value = float(raw) if raw is not None else float("nan")
+            except (TypeError, ValueError):
+                raise DataFileError(f"{pwhere}: value {raw!r} is not a number") from None
+            if is_input or not text:
+                record = _uncertainty(item, value, 1.0, pwhere, False)
+                unc = None if record is None else np.asarray(record)
+                return Parameter(name, value, None, scope, unc, str(item.get("description") or ""))
+            formula = Formula.parse(text, where=pwhere)
+            return Parameter(name, value, formula, scope, None, str(item.get("description") or ""))
+
+        got = problems.guard(one)
+        if got is not None:
+            out.append(got)
+    return out
+
+
+def _redefinitions(data: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Named parameter sets of a product system: name -> {"NAME" or "PROCESS_ID/NAME": value}."""
+    sets: dict[str, dict[str, float]] = {}
+    groups = data.get("parameterSets") or []
+    if data.get("parameterRedefs"):  # olca-schema v1: one unnamed set
+        groups = [{"name": "baseline", "parameters": data["parameterRedefs"]}, *groups]
+    for group in groups:
+        values: dict[str, float] = {}
+        for redef in group.get("parameters") or []:
+            context = (redef.get("context") or {}).get("@id")
+            name = str(redef.get("name") or "").strip()
+            if not name or redef.get("value") is None:
+                continue
+            key = (
+                f"{context}/{name}"
+                if context and (redef.get("context") or {}).get("@type", "Process") == "Process"
+                else name
+            )
+            values[key] = float(redef["value"])
+        label = str(group.get("name") or f"set {len(sets) + 1}")
+        sets[f"{data.get('name', data.get('@id', ''))}: {label}"] = values
+    return sets
 
 
 class _SkipProcess(Exception):
@@ -531,6 +602,14 @@ def read(
     bar.close()
     if not processes and not problems.items:
         raise InputError(f"no processes in {', '.join(map(str, files))}")
+    global_parameters: list[Any] = []
+    parameter_sets: dict[str, dict[str, float]] = {}
+    for f in files:
+        for folder, where, data in _members(f, problems, only=("parameters", "product_systems")):
+            if folder == "parameters":
+                global_parameters += _parameters([data], None, where, problems)
+            else:
+                parameter_sets.update(_redefinitions(data))
     flows = {}
     for fid in ref.flows:
         flows[fid] = _flow_record(ref, fid)
@@ -554,5 +633,7 @@ def read(
             "files": [str(f) for f in files],
             "reference_data": [str(f) for f in ref_files],
             "counts": counts,
+            "parameter_sets": parameter_sets,
         },
+        parameters=global_parameters,
     )

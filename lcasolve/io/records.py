@@ -10,6 +10,7 @@ builds the :class:`~lcasolve.model.System`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,8 @@ class ExchangeRecord:
 
     ``uncertainty`` is a stats_arrays record for the amount (or None); ``provider`` the default
     provider's process id when the data give one; ``where`` locates it for messages (file,
-    process, exchange).
+    process, exchange). ``formula`` is the amount's formula in the source (openLCA's
+    ``amountFormula``), in the source unit: ``amount = formula_scale × value of the formula``.
     """
 
     flow: str
@@ -56,6 +58,8 @@ class ExchangeRecord:
     uncertainty: np.void | None = None
     id: str = ""
     where: str = ""
+    formula: str = ""
+    formula_scale: float = 1.0
 
 
 @dataclass
@@ -65,7 +69,8 @@ class ProcessRecord:
     ``allocation`` maps a method (``physical``, ``economic``) to ``{product flow id: factor}``;
     ``causal`` maps ``(product flow id, exchange flow id)`` to a factor. ``production_volume``
     (of the reference product, in its unit per year) weighs the process among the candidates of
-    the ``split`` provider policy when the data give it.
+    the ``split`` provider policy when the data give it. ``parameters`` are the process's own
+    (:class:`lcasolve.parameters.Parameter` with ``scope`` the process id).
     """
 
     id: str
@@ -78,4 +83,5 @@ class ProcessRecord:
     default_allocation: str | None = None
     category: str = ""
     where: str = ""
+    parameters: list[Any] = field(default_factory=list)
     production_volume: float | None = None

@@ -343,6 +343,33 @@ class ParameterSet:
             values[key] = self._by_key[key].formula.evaluate(env, prepared=True)  # type: ignore[union-attr]
         return values
 
+    def evaluate_formula(
+        self,
+        formula: Formula | str,
+        scope: Hashable = None,
+        values: Mapping[Key, Value] | None = None,
+    ) -> Value:
+        """Evaluate any formula as if it were defined in ``scope``.
+
+        Parameters
+        ----------
+        formula : Formula or str
+            The formula (parsed when a string).
+        scope : hashable, optional
+            The activity id whose parameters it sees (then the database's and global ones).
+        values : Mapping, optional
+            From :meth:`evaluate` (default: the set's own values).
+
+        Returns
+        -------
+        float or numpy.ndarray
+        """
+        if isinstance(formula, str):
+            formula = Formula.parse(formula, where=scope_label(scope))
+        values = self.evaluate() if values is None else values
+        env = {name: values[ref] for name, ref in self._bind(formula, scope).items()}
+        return formula.evaluate(env, prepared=True)
+
     def entry_values(self, values: Mapping[Key, Value]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Matrix values of the formula entries for parameter values from :meth:`evaluate`.
 
