@@ -28,6 +28,7 @@ __all__ = [
     "OutputExistsError",
     "ParameterCycleError",
     "PatternChangedError",
+    "RunLockedError",
     "ShapeMismatchError",
     "SingularSystemError",
     "UnknownCategoryError",
@@ -128,6 +129,10 @@ class LinkingError(InputError):
 
 class OutputExistsError(LcasolveError, FileExistsError):
     """An output file exists and neither resume nor overwrite was asked for."""
+
+
+class RunLockedError(LcasolveError):
+    """Another process is writing the same Monte Carlo run file (its lock is held)."""
 
 
 class SingularSystemError(LcasolveError, ArithmeticError):

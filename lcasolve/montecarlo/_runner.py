@@ -12,6 +12,7 @@ import numpy as np
 
 from lcasolve.montecarlo import _store
 from lcasolve.montecarlo._engine import ChunkResult, Plan, run_chunk
+from lcasolve.montecarlo._lock import run_lock
 from lcasolve.montecarlo._plan import RunHeader
 from lcasolve.montecarlo.result import MonteCarloResult, StreamingStatistics
 
@@ -32,7 +33,53 @@ def execute(
     executor: Any,
     thresholds: tuple[float, ...] = (),
 ) -> MonteCarloResult:
-    """Compute every chunk not yet done, write them, and return the result."""
+    """Compute every chunk not yet done, write them, and return the result.
+
+    With ``out``, the whole run holds the exclusive lock of the run file
+    (:func:`~lcasolve.montecarlo._lock.run_lock`): a second writer gets
+    :class:`~lcasolve.errors.RunLockedError` before it touches anything.
+    """
+    if out is None:
+        return _execute(
+            plan,
+            iterations,
+            header,
+            design_values,
+            out=None,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            executor=executor,
+            thresholds=thresholds,
+        )
+    with run_lock(out):
+        return _execute(
+            plan,
+            iterations,
+            header,
+            design_values,
+            out=out,
+            resume=resume,
+            overwrite=overwrite,
+            progress=progress,
+            executor=executor,
+            thresholds=thresholds,
+        )
+
+
+def _execute(
+    plan: Plan,
+    iterations: int,
+    header: RunHeader,
+    design_values: dict[str, np.ndarray],
+    *,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool | None,
+    executor: Any,
+    thresholds: tuple[float, ...],
+) -> MonteCarloResult:
     chunk = header["batch_size"]
     bounds = [(s, min(s + chunk, iterations)) for s in range(0, iterations, chunk)]
     part: Path | None = None

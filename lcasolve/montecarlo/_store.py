@@ -42,10 +42,8 @@ def prepare(out: Path, *, resume: bool, overwrite: bool) -> Path | None:
     part = partial_path(out)
     if resume and overwrite:
         raise InputError("resume and overwrite exclude each other")
-    if overwrite:
-        for p in (out, part):
-            if p.exists():
-                p.unlink()
+    if overwrite:  # a finished ``out`` stays until the new run replaces it in finish()
+        part.unlink(missing_ok=True)
         return None
     if resume:
         if out.exists():
