@@ -206,10 +206,12 @@ class FormulaSyntaxError(FormulaError):
 class UnknownParameterError(FormulaError):
     """A formula uses a name that is neither a parameter in scope nor a constant."""
 
-    def __init__(self, name: str, formula: str = "", where: str = "") -> None:
+    def __init__(self, name: str, formula: str = "", where: str = "", hint: str = "") -> None:
         text = f"unknown parameter {name!r}"
         if formula:
             text += f" in formula {formula!r}"
+        if hint:
+            text += f": {hint}"
         super().__init__(text, formula, where)
         self.name = name
 

@@ -33,7 +33,7 @@ def _files(formula="dist*frac*3", half="k/2"):
         **_ref_files(),
         "flows/P.json": _flow("P"),
         "flows/Q.json": _flow("Q"),
-        "flows/CO2.json": _flow("CO2", "ELEMENTARY_FLOW"),
+        "flows/CO2.json": _flow("CO2", "ELEMENTARY_FLOW", name="Carbon dioxide"),
         "processes/use.json": _process("use", _ex("P", 1.0, ref=True), q_input, co2,
                                        parameters=params),
         "processes/make.json": _process("make", _ex("Q", 1.0, ref=True), _ex("CO2", 2.0)),

@@ -87,7 +87,7 @@ def test_override_names_are_resolved_or_explained() -> None:
     assert params.resolve("FACTOR") == (None, "factor")
     assert params.resolve("dist") == (DATABASE, "dist")  # no global one: the database's
     assert params.resolve("1/frac") == (1, "frac")
-    with pytest.raises(UnknownParameterError, match="write PROCESS_ID/frac"):
+    with pytest.raises(UnknownParameterError, match="write 1/frac"):
         params.resolve("frac")
     with pytest.raises(UnknownParameterError, match="unknown parameter 'nope'"):
         params.resolve("nope")
@@ -138,3 +138,21 @@ def test_uncertainty_record_and_replaced_matrix_is_refused() -> None:
     moved = dataclasses.replace(system, technosphere=reordered)
     with pytest.raises(InputError, match="no longer holds"):
         moved.with_parameters({"factor": 2.0})
+
+
+def test_local_sensitivities_by_the_chain_rule() -> None:
+    from lcasolve.parameters import parameter_sensitivities
+
+    system = _system()
+    system = dataclasses.replace(system, parameters=_parameters(system))
+    result = parameter_sensitivities(system, {1: 1.0})
+    frame = result.to_frame().set_index("parameter")
+    # h = factor + 2 * dist * frac * factor (process 1's dist), by hand
+    assert result.scores[0] == pytest.approx(61.0)
+    assert frame.loc["factor", "sensitivity"] == pytest.approx(1 + 2 * 50 * 0.6, rel=1e-12)
+    assert frame.loc["1/Dist", "sensitivity"] == pytest.approx(2 * 0.6, rel=1e-12)
+    assert frame.loc["1/frac", "sensitivity"] == pytest.approx(2 * 50, rel=1e-12)
+    assert frame.loc["dist", "sensitivity"] == 0.0  # the database's, shadowed by process 1's
+    assert frame.loc["1/frac", "elasticity"] == pytest.approx(100 * 0.6 / 61, rel=1e-12)
+    # equal elasticities keep the table order
+    assert list(result.top(2)["parameter"]) == ["factor", "1/Dist"]

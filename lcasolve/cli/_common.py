@@ -19,12 +19,15 @@ __all__ = [
     "json_text",
     "load_options",
     "load_system",
+    "parameter_item",
     "parse_demand",
 ]
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, *, multiple: bool = True) -> None:
-    """``INPUT...`` and the linking options every database-reading command takes."""
+def add_input_arguments(
+    parser: argparse.ArgumentParser, *, multiple: bool = True, parameters: bool = True
+) -> None:
+    """``INPUT...``, the linking options and (with ``parameters``) ``--param NAME=VALUE``."""
     parser.add_argument(
         "inputs",
         nargs="+" if multiple else 1,
@@ -64,7 +67,25 @@ def add_input_arguments(parser: argparse.ArgumentParser, *, multiple: bool = Tru
         help="JSON-LD file whose units, flow properties and flows are used, not its processes "
         "(e.g. the USLCI zip for openLCA reference units); repeatable",
     )
+    if parameters:
+        parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            type=parameter_item,
+            metavar="NAME=VALUE",
+            help="set a parameter before solving: a global (or database) one by its name, a "
+            "process's own as PROCESS_ID/NAME=VALUE; repeatable",
+        )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def parameter_item(text: str) -> tuple[str, float]:
+    """``argparse`` type of ``--param``: ``NAME=VALUE`` with a finite number."""
+    name, sep, value = text.rpartition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE or PROCESS_ID/NAME=VALUE")
+    return name.strip(), finite_float(value)
 
 
 def load_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -144,6 +165,8 @@ def load_system(args: argparse.Namespace) -> Any:
     from lcasolve.io import load
 
     system = load(*args.inputs, **load_options(args))
+    if getattr(args, "param", None):
+        system = system.with_parameters(dict(args.param))
     methods = getattr(args, "method", None)
     try:
         from lcasolve.methods import with_methods

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Read INPUT... (any supported format, linked with the options below) and "
         "write the system to OUT (the last argument, an lcasolve .h5 store).",
     )
-    add_input_arguments(p)
+    add_input_arguments(p, parameters=False)
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
 
 

@@ -32,6 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default="elasticity",
         help="sort key (absolute value; importance = |sensitivity| x standard deviation)",
     )
+    p.add_argument(
+        "--parameters",
+        action="store_true",
+        help="rank the input parameters (exact derivatives through the formulas) instead of "
+        "the matrix entries",
+    )
 
 
 def _plain(x: Any) -> Any:
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--top must be a positive integer, got {args.top}")
     demand = parse_demand(args.demand)
     system = load_system(args)
+    if args.parameters:
+        return _run_parameters(args, system, demand)
     start = time.perf_counter()
     local = local_sensitivities(system, demand)
     seconds = time.perf_counter() - start
@@ -75,5 +83,28 @@ def run(args: argparse.Namespace) -> int:
         lines.append(show.to_string(index=False))
         lines.append("")
     lines.append(f"relative residual {local.residual:.2e}, computed in {seconds:.3f} s")
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
+    """Rank the input parameters by their exact local derivatives."""
+    from lcasolve.parameters import parameter_sensitivities
+
+    start = time.perf_counter()
+    result = parameter_sensitivities(system, demand)
+    seconds = time.perf_counter() - start
+    payload: dict[str, list[dict[str, Any]]] = {}
+    lines: list[str] = []
+    columns = ["parameter", "value", "sensitivity", "elasticity", "importance"]
+    for q, name in enumerate(result.categories):
+        top = result.top(args.top, name, rank_by=args.rank_by)
+        payload[name] = [{c: _plain(row[c]) for c in columns} for _, row in top.iterrows()]
+        lines.append(
+            f"{name}: score {result.scores[q]:.6g}; top {len(top)} parameters by |{args.rank_by}|"
+        )
+        lines.append(top[columns].to_string(index=False))
+        lines.append("")
+    lines.append(f"relative residual {result.residual:.2e}, computed in {seconds:.3f} s")
     emit(args, payload, "\n".join(lines))
     return 0

@@ -26,6 +26,11 @@ from __future__ import annotations
 
 from lcasolve.parameters._graph import dependency_order
 from lcasolve.parameters.formula import Formula, prepare_values
+from lcasolve.parameters.local import (
+    ParameterSensitivity,
+    entry_jacobian,
+    parameter_sensitivities,
+)
 from lcasolve.parameters.parameter_set import (
     DATABASE,
     FormulaEntry,
@@ -40,9 +45,12 @@ __all__ = [
     "Formula",
     "FormulaEntry",
     "Parameter",
+    "ParameterSensitivity",
     "ParameterSet",
     "apply_parameters",
     "dependency_order",
+    "entry_jacobian",
+    "parameter_sensitivities",
     "prepare_values",
     "scope_label",
 ]

@@ -217,8 +217,8 @@ class ParameterSet:
         if key in self._by_key:
             return self._by_key[key]
         elsewhere = [scope_label(p.scope) for p in self.parameters if p.key[1] == key[1]]
-        hint = f" ({format_ids(elsewhere)} has one)" if elsewhere else ""
-        raise UnknownParameterError(str(name), where=f"{scope_label(scope)} scope{hint}")
+        hint = f"; {format_ids(elsewhere)} has one" if elsewhere else ""
+        raise UnknownParameterError(str(name), hint=f"not in the {scope_label(scope)} scope{hint}")
 
     def resolve(self, name: Hashable) -> Key:
         """Turn an override's name into a parameter key.
@@ -253,11 +253,11 @@ class ParameterSet:
                 if scope is not None and str(scope) == head.strip():
                     return (scope, tail.strip().casefold())
         owners = sorted(str(p.scope) for p in self.parameters if p.key[1] == folded)
-        hint = ""
+        hint = "no global or database parameter of that name"
         if owners:
-            hint = f"; processes with a parameter of that name: {format_ids(owners, 5)}"
-            hint += f" (write PROCESS_ID/{text.strip()})"
-        raise UnknownParameterError(text, where=f"no global or database parameter{hint}")
+            hint += f"; processes with one: {format_ids(owners, 5)}"
+            hint += f" (write {owners[0]}/{text.strip()} for the first)"
+        raise UnknownParameterError(text, hint=hint)
 
     @property
     def inputs(self) -> tuple[Parameter, ...]:
