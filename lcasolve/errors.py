@@ -25,6 +25,7 @@ __all__ = [
     "MissingExtraError",
     "MissingReferenceError",
     "NonFiniteValueError",
+    "NotProductiveError",
     "OutputExistsError",
     "ParameterCycleError",
     "PatternChangedError",
@@ -142,6 +143,24 @@ class SingularSystemError(LcasolveError, ArithmeticError):
     ----------
     activities : list
         Ids of the activities in the dependent set (or the block that contains it).
+    """
+
+    def __init__(self, message: str, activities: Iterable[object] = ()) -> None:
+        super().__init__(message)
+        self.activities = list(activities)
+
+
+class NotProductiveError(LcasolveError, ArithmeticError):
+    """A block of activities that only take inputs from each other amplifies demand.
+
+    For a non-negative demand such a block (spectral radius of its technical coefficients
+    ``≥ 1``) gives negative supplies: the numbers would be meaningless. The message names a few
+    of the block's activities and their count.
+
+    Attributes
+    ----------
+    activities : list
+        Ids of the block's activities.
     """
 
     def __init__(self, message: str, activities: Iterable[object] = ()) -> None:

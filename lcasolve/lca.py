@@ -36,6 +36,12 @@ class LCA:
         The product system.
     backend : str, optional
         Solver backend (see :func:`lcasolve.solve.factorize`).
+    allow_unproductive : bool, optional
+        Return the supplies of a non-negative demand even when they come out negative because
+        a block of activities that only take inputs from each other is not productive (by
+        default :class:`~lcasolve.errors.NotProductiveError`, see
+        :mod:`lcasolve.solve.productivity`). Negative supplies caused by avoided products or
+        credits are always allowed.
 
     Examples
     --------
@@ -50,9 +56,12 @@ class LCA:
     2.0
     """
 
-    def __init__(self, system: System, *, backend: str | None = None) -> None:
+    def __init__(
+        self, system: System, *, backend: str | None = None, allow_unproductive: bool = False
+    ) -> None:
         self.system = system
         self.backend = backend
+        self.allow_unproductive = allow_unproductive
         self._lock = threading.Lock()
         self._factorization: Factorization | None = None
         self._basis: Basis | None = None
@@ -84,6 +93,7 @@ class LCA:
         """
         f = self.system.demand_vector(demand)
         sol = equations.supply(self.factorization, f)
+        self._check_productive(f, sol.x)
         result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
         _check_finite_scores(self.system, result.scores.to_numpy(), sol.x)
         return result
@@ -110,9 +120,20 @@ class LCA:
             raise InputError("no demands given")
         F = np.column_stack([self.system.demand_vector(d) for d in items])  # noqa: N806
         sol = equations.supply(self.factorization, F)
+        self._check_productive(F, sol.x)
         result = MultiLCAResult(self.system, names, F, sol.x, sol.residual)
         _check_finite_scores(self.system, result.scores.to_numpy().T, sol.x)
         return result
+
+    def _check_productive(self, f: np.ndarray, s: np.ndarray) -> None:
+        """Raise for negative supplies from an unproductive block, unless allowed."""
+        if self.allow_unproductive:
+            return
+        from lcasolve.solve.productivity import check_productive
+
+        acts = self.system.activities
+        names = acts["name"].tolist() if "name" in acts.columns else None
+        check_productive(self.system.A, f, s, acts["id"].tolist(), names)
 
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.
@@ -122,6 +143,11 @@ class LCA:
         ActivityScores
             ``λ`` with ``λ[j, k]`` = score in category ``k`` of one unit of product ``j``.
         """
+        if not self.allow_unproductive:
+            # one unit of every product: negative supplies only from credits or unproductive
+            # blocks, whose adjoint scores would be as meaningless as their supplies
+            ones = np.ones(self.system.n_activities)
+            self._check_productive(ones, equations.supply(self.factorization, ones).x)
         cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
         sol = equations.adjoint(self.factorization, cB)
         return ActivityScores(self.system, sol.x, sol.residual)

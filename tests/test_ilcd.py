@@ -8,9 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import lcasolve
-from lcasolve.errors import DataFileError, InvalidUncertaintyError, MissingReferenceError
+from lcasolve.errors import (
+    DataFileError,
+    InvalidUncertaintyError,
+    MissingReferenceError,
+    NotProductiveError,
+)
 from lcasolve.io import detect_format, ilcd
 from lcasolve.io.report import ImportReport
 
@@ -315,3 +321,149 @@ def test_tiangong_counts_and_problems(tiangong: Path, tiangong_cutoff: lcasolve.
 def test_tiangong_strict_stops_naming_the_file(tiangong: Path) -> None:
     with pytest.raises(MissingReferenceError, match=r"tiangong_ilcd\.zip:ILCD/processes/.*\.xml"):
         lcasolve.load(tiangong)
+
+
+def test_tiangong_ceeio_block_is_not_productive(tiangong_cutoff: lcasolve.System) -> None:
+    acts = tiangong_cutoff.activities
+    ceeio = acts.loc[acts["name"].str.contains("CEEIO"), "id"].tolist()
+    with pytest.raises(NotProductiveError, match=r"block of 145 activities.*CEEIO.*units") as e:
+        lcasolve.LCA(tiangong_cutoff).calculate({ceeio[0]: 1.0})
+    assert len(e.value.activities) == 145 and set(e.value.activities) <= set(ceeio)
+
+
+def _plain_climate_change(zip_path: Path) -> tuple[list[str], sp.csc_matrix, dict[str, np.ndarray]]:
+    """A, and per sub-indicator the direct scores h, by a minimal parse of the archive.
+
+    The reading rules, written again without the reader: exchanges of absent flows or without
+    a flow reference are skipped, a process whose reference exchange is among them is left out;
+    a zero reference amount leaves the process out;
+    one column per process (allocation="none": co-products dropped); a product input or a waste
+    output links to the one process whose reference flow it is (a process is no candidate for
+    its own input when others make it; several candidates: cut off); a self input at least as
+    large as the production is cut off; a characterization factor applies to an elementary
+    exchange in its exchangeDirection.
+    """
+    import re
+
+    def field(block: str, name: str) -> str:
+        m = re.search(rf"<{name}>\s*([^<]*?)\s*</{name}>", block)
+        return m.group(1) if m else ""
+
+    with zipfile.ZipFile(zip_path) as z:
+        names = z.namelist()
+        kind = {}
+        for n in names:
+            if "/flows/" in n and n.endswith(".xml"):
+                text = z.read(n).decode("utf-8")
+                kind[n.rsplit("/", 1)[-1][:-4]] = field(text, "typeOfDataSet")
+        factors: dict[str, dict[tuple[str, str], float]] = {}
+        for n in names:
+            if "/lciamethods/" in n and n.endswith(".xml"):
+                text = z.read(n).decode("utf-8")
+                name = re.search(r'<common:name xml:lang="en">([^<]*)<', text).group(1)
+                table = factors[name.strip()] = {}
+                for f in re.findall(r"<factor>(.*?)</factor>", text, re.S):
+                    fid = re.search(r'refObjectId="([^"]+)"', f).group(1)
+                    table.setdefault(
+                        (fid, field(f, "exchangeDirection")), float(field(f, "meanValue"))
+                    )
+        processes = []
+        for n in sorted(n for n in names if "/processes/" in n and n.endswith(".xml")):
+            text = z.read(n).decode("utf-8")
+            uid = field(text, "common:UUID")
+            ref = field(text, "referenceToReferenceFlow")
+            exchanges = []
+            broken = not ref
+            for ex in re.findall(r"<exchange (.*?)</exchange>", text, re.S):
+                iid = re.match(r'dataSetInternalID="([^"]*)"', ex).group(1)
+                m = re.search(r'<referenceToFlowDataSet[^>]*refObjectId="([^"]+)"', ex)
+                fid = re.sub(r"[\n\t\r]", " ", m.group(1)) if m else ""
+                if fid not in kind:
+                    broken = broken or iid == ref
+                    continue
+                amount = float(field(ex, "resultingAmount") or field(ex, "meanAmount") or 0)
+                exchanges.append((iid == ref, fid, field(ex, "exchangeDirection"), amount))
+            made = [a for r, _, _, a in exchanges if r]
+            if not broken and len(made) == 1 and made[0] != 0:  # a zero reference: left out
+                processes.append((uid, exchanges))
+    ids = [uid for uid, _ in processes]
+    col = {uid: j for j, uid in enumerate(ids)}
+    makers: dict[str, list[int]] = {}
+    for j, (_, exchanges) in enumerate(processes):
+        fid = next(f for r, f, _, _ in exchanges if r)
+        makers.setdefault(fid, []).append(j)
+    rows, cols, vals = [], [], []
+    h = {name: np.zeros(len(ids)) for name in factors}
+    for j, (_, exchanges) in enumerate(processes):
+        production = next(a for r, _, _, a in exchanges if r)
+        rows.append(j), cols.append(j), vals.append(abs(production))
+        for is_ref, fid, direction, amount in exchanges:
+            if is_ref:
+                continue
+            k = kind[fid]
+            if k == "Elementary flow":
+                for name, table in factors.items():
+                    h[name][j] += table.get((fid, direction), 0.0) * amount
+                continue
+            if (k == "Waste flow") != (direction == "Output"):
+                continue  # a co-product (product output, waste taken in): dropped
+            found = makers.get(fid, [])
+            if len(found) > 1 and j in found:
+                found = [i for i in found if i != j]
+            if len(found) != 1 or (found[0] == j and amount >= abs(production)):
+                continue
+            rows.append(found[0]), cols.append(j), vals.append(-amount)
+    A = sp.csc_matrix((vals, (rows, cols)), shape=(len(ids), len(ids)))  # noqa: N806
+    assert col
+    return ids, A, h
+
+
+def test_tiangong_climate_change_equals_a_plain_computation(
+    tiangong: Path, tiangong_cutoff: lcasolve.System
+) -> None:
+    from scipy.sparse.csgraph import breadth_first_order
+    from scipy.sparse.linalg import splu
+
+    ids, A, h = _plain_climate_change(tiangong)  # noqa: N806
+    system = tiangong_cutoff
+    assert sorted(ids) == sorted(system.activities["id"])
+    # products whose supply chain avoids the CEEIO block
+    ceeio = {
+        i
+        for i, n in zip(system.activities["id"], system.activities["name"], strict=True)
+        if "CEEIO" in n
+    }
+    graph = sp.csr_matrix(A.T != 0)
+    clean = [
+        j
+        for j in range(0, len(ids), 7)
+        if not ceeio & {ids[k] for k in breadth_first_order(graph, j, return_predecessors=False)}
+    ]
+    assert len(clean) > 400
+    lu = splu(A)
+    lca = lcasolve.LCA(system)
+    result = lca.calculate_many({ids[j]: {ids[j]: 1.0} for j in clean})
+    assert result.residual <= 1e-10
+    scores = result.scores.T  # category rows, demand columns
+    for j in clean:
+        e = np.zeros(len(ids))
+        e[j] = 1.0
+        s = lu.solve(e)
+        for name in (
+            "Climate change",
+            "Climate change-Fossil",
+            "Climate change-Biogenic",
+            "Climate change-Land use and land use change",
+        ):
+            expected = float(h[name] @ s)
+            assert scores.loc[name, ids[j]] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    # EF 3.1: every Climate change factor is the sum of its three sub-indicators' factors
+    total = scores.loc["Climate change"]
+    parts = scores.loc[
+        [
+            "Climate change-Fossil",
+            "Climate change-Biogenic",
+            "Climate change-Land use and land use change",
+        ]
+    ].sum()
+    np.testing.assert_allclose(total, parts, rtol=1e-9, atol=1e-12)
