@@ -85,6 +85,10 @@ window.addEventListener("load", () => {
     decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
     rects: rects,
     errors: window.__errors,
+    headings: [...document.querySelectorAll("h2")].map(e => {
+      const r = e.getBoundingClientRect();
+      return [e.textContent, r.width * r.height, getComputedStyle(e).visibility];
+    }),
     scale: window.devicePixelRatio,
   });
 });
@@ -131,6 +135,19 @@ def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
     info = json.loads(found.group(1).replace("&quot;", '"'))
     assert info["errors"] == []
     assert info["images"] == 4 and info["decoded"] == 4
+    shown = {
+        text for text, area, visibility in info["headings"] if area > 0 and visibility == "visible"
+    }
+    for heading in (
+        "Study",
+        "By origin: fossil, land-use change, biogenic (ISO 14067)",
+        "Disclosures: assumptions and data gaps",
+        "Monte Carlo",
+        "Limits",
+        "External cost",
+    ):
+        assert heading in shown, sorted(shown)
+    assert any(h.startswith("Cut-off check") for h in shown)
     shot = tmp_path / "shot.png"
     _chromium(f"--screenshot={shot}", html.as_uri(), profile=tmp_path / "p2")
     img = np.asarray(Image.open(shot).convert("RGB")).astype(float)

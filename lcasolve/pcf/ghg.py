@@ -74,6 +74,6 @@ def ghg_split(lca: LCA, fp: Footprint) -> GhgSplit:
         land_use_change=float(v[land].sum()),
         biogenic_in_total=float(v[bio | uptake].sum() - v[land & uptake].sum()),
         biogenic_co2_emissions=float(np.sum(g[bio & co2 & ~uptake])),
-        biogenic_co2_removals=-float(np.sum(np.abs(g[uptake]))),
+        biogenic_co2_removals=0.0 - float(np.sum(np.abs(g[uptake]))),
         total=float(fp.total),
     )

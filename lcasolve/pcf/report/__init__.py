@@ -6,7 +6,8 @@ Public API
   ``to_json()``, ``to_html()`` / ``write_html()``, ``to_text()``, notebook view)
 - :class:`Section`: the protocol a section follows (``key``, ``title``, ``to_dict``,
   ``to_html(report)``, ``to_text(report)``); add one with ``build_report(..., sections=[...])``
-- the standard sections: :class:`GhgSection`, :class:`MonteCarloSection`,
+- the standard sections: :class:`MetadataSection`, :class:`GhgSection`,
+  :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`MonteCarloSection`,
   :class:`ThresholdsSection` (of :class:`Threshold` rows), :class:`RatingSection`,
   :class:`ExternalCostSection`, :class:`CutoffSection`
 - :mod:`lcasolve.pcf.report.blocks`: the HTML building blocks sections render with (tables,
@@ -15,6 +16,7 @@ Public API
 
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._build import build_report
+from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
     ExternalCostSection,
@@ -27,8 +29,10 @@ from lcasolve.pcf.report._sections import (
 
 __all__ = [
     "CutoffSection",
+    "DisclosureSection",
     "ExternalCostSection",
     "GhgSection",
+    "MetadataSection",
     "MonteCarloSection",
     "PCFReport",
     "RatingSection",

@@ -13,9 +13,12 @@ from lcasolve.lca import LCA
 from lcasolve.model import System
 from lcasolve.pcf.cost import DEFAULT_CARBON_PRICE, external_cost
 from lcasolve.pcf.cutoff import cutoff_check
+from lcasolve.pcf.disclosure import data_gaps, flow_assumptions
 from lcasolve.pcf.footprint import footprint
 from lcasolve.pcf.ghg import ghg_split
+from lcasolve.pcf.metadata import study_metadata
 from lcasolve.pcf.report._base import PCFReport, Section
+from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
     ExternalCostSection,
@@ -52,6 +55,9 @@ def build_report(
     overall: float = 0.05,
     top: int = 10,
     title: str = "Product carbon footprint",
+    reference_year: str | int | None = None,
+    versions: Mapping[str, str] | None = None,
+    date: str | None = None,
     sections: Sequence[Section] = (),
 ) -> PCFReport:
     """A product carbon footprint report in one call.
@@ -84,6 +90,9 @@ def build_report(
     top : int
         Activities and flows listed one by one.
     title : str
+    reference_year, versions, date
+        Study metadata (:func:`lcasolve.pcf.metadata.study_metadata`): the year the data
+        represent, ``{data source: version}``, the report's date (default now).
     sections : sequence of Section
         Further sections, appended in order.
 
@@ -99,7 +108,21 @@ def build_report(
         raise InputError("out keeps a Monte Carlo run: give iterations > 0")
     lca = lca_or_system if isinstance(lca_or_system, LCA) else LCA(lca_or_system)
     fp = footprint(lca, demand, category, tags=tags, boundary=boundary, tag_names=tag_names)
-    found: list[Section] = [GhgSection(ghg_split(lca, fp))]
+    gaps = data_gaps(lca, fp)
+    found: list[Section] = [
+        MetadataSection(
+            study_metadata(
+                fp,
+                reference_year=reference_year,
+                versions=versions,
+                each=each,
+                overall=overall,
+                date=date,
+            )
+        ),
+        GhgSection(ghg_split(lca, fp)),
+        DisclosureSection(flow_assumptions(lca, fp), gaps),
+    ]
     mc: MonteCarloSection | None = None
     if iterations:
         from lcasolve.montecarlo import MonteCarlo
@@ -151,5 +174,7 @@ def build_report(
             else external_cost(draws, price=price, unit=unit, currency=currency),
         )
     )
-    found.append(CutoffSection(cutoff_check(lca, demand, fp.category, each=each, overall=overall)))
+    found.append(
+        CutoffSection(cutoff_check(lca, demand, fp.category, each=each, overall=overall), gaps)
+    )
     return PCFReport(footprint=fp, sections=(*found, *sections), top=top, title=title)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lcasolve.pcf.cutoff import CutoffCheck
+from lcasolve.pcf.disclosure import DataGaps
 from lcasolve.pcf.ghg import GhgSplit
 from lcasolve.pcf.plots import format_number, format_share
 from lcasolve.pcf.report import blocks as h
@@ -380,11 +381,21 @@ class ExternalCostSection:
 
 @dataclass(frozen=True, eq=False)
 class CutoffSection:
-    """PAS 2050 style cut-off check of the inputs of the activities supplying the product."""
+    """PAS 2050 style cut-off check, judged on the real exclusions and on the what-if.
+
+    Attributes
+    ----------
+    check : CutoffCheck
+        The what-if: inputs of the supplying activities that the rule would allow to exclude
+        (they are still in the footprint).
+    gaps : DataGaps, optional
+        The real exclusions: inputs cut off in the data of the processes the product reaches.
+    """
 
     key: ClassVar[str] = "cutoff"
 
     check: CutoffCheck
+    gaps: DataGaps | None = None
 
     @property
     def title(self) -> str:
@@ -394,39 +405,95 @@ class CutoffSection:
             f"{h.rule(c.overall)})"
         )
 
+    @property
+    def violations(self) -> list[str]:
+        """Why the real exclusions fail or cannot be shown to pass (then the what-if's)."""
+        c = self.check
+        out = []
+        d = self.gaps
+        if d is not None and d.gaps:
+            if d.unestimated:
+                own = sum(1 for g in d.gaps if g.own and g.share is None)
+                out.append(
+                    f"{d.unestimated} inputs cut off in the data ({own} of the product's own "
+                    "process) have no estimate of their share: the rule cannot be shown to hold"
+                )
+            big = [g for g in d.gaps if g.share is not None and abs(g.share) >= c.each]
+            out += [
+                f"cut-off input {g.flow_name} of {g.process_name}: about {abs(g.share or 0):.2%} "
+                f">= {c.each:.0%}"
+                for g in big
+            ]
+            if d.estimated_share + c.excluded_share > c.overall:
+                out.append(
+                    f"cut off in the data (estimated {d.estimated_share:.2%}) and excluded "
+                    f"({c.excluded_share:.2%}) together > {c.overall:.0%}"
+                )
+        return out + c.violations
+
+    @property
+    def passes(self) -> bool:
+        """The real exclusions and the what-if both meet the rule."""
+        return not self.violations
+
     def to_dict(self) -> dict[str, Any]:
-        """:meth:`CutoffCheck.to_dict`."""
-        return self.check.to_dict()
+        """:meth:`CutoffCheck.to_dict` (``what_if_passes``) judged with the real exclusions."""
+        out = self.check.to_dict()
+        out["what_if_passes"] = out["passes"]
+        out["passes"] = self.passes
+        out["violations"] = self.violations
+        d = self.gaps
+        out["cut_off_in_data"] = {
+            "inputs": 0 if d is None else len(d.gaps),
+            "own_process": 0 if d is None else len(d.own),
+            "estimated_share": 0.0 if d is None else d.estimated_share,
+            "without_estimate": 0 if d is None else d.unestimated,
+        }
+        return out
 
     def to_html(self, report: PCFReport) -> str:
-        """The rule, whether it passes, and the excluded inputs."""
+        """The rule, whether it passes, the real exclusions and the what-if exclusions."""
         c = self.check
+        d = self.gaps
         unit = report.footprint.unit
         excluded = c.excluded
         rows = [
-            ("Passes", h.yes_no(c.passes, good=True), False),
+            ("Passes", h.yes_no(self.passes, good=True), False),
             ("Limit per excluded input", h.esc(h.rule(c.each)), True),
             ("Limit for all excluded inputs together", h.esc(h.rule(c.overall)), True),
-            ("Number of excluded inputs", h.num(len(excluded)), True),
-            ("Share of all excluded inputs", h.share(c.excluded_share), True),
+            ("Inputs cut off in the data", h.num(0 if d is None else len(d.gaps)), True),
+            ("… of the product's own process", h.num(0 if d is None else len(d.own)), True),
+            (
+                "… without an estimate of their share",
+                h.num(0 if d is None else d.unestimated),
+                True,
+            ),
+            (
+                "Estimated share of those with an estimate",
+                h.share(d.estimated_share if d else 0.0),
+                True,
+            ),
+            ("What-if: inputs the rule would allow to exclude", h.num(len(excluded)), True),
+            ("What-if: their share", h.share(c.excluded_share), True),
+            ("What-if passes", h.yes_no(c.passes, good=True), False),
         ]
         out = [
             h.note(
                 "Cut-off rule: an input may be left out of a study when it contributes less "
                 f"than {h.esc(h.rule(c.each))} of the footprint, as long as all left-out inputs "
-                f"together stay at or below {h.esc(h.rule(c.overall))}. <b>Excluded</b> inputs "
-                "are the inputs of the activities supplying the functional unit that would be "
-                "excluded under this rule (each below the per-input limit, unless exclusions "
-                "were given explicitly); they are <i>still included</i> in the footprint above, "
-                "and their share shows how much of it they carry (together "
-                f"{h.share(c.excluded_share)})."
+                f"together stay at or below {h.esc(h.rule(c.overall))}. The check is judged on "
+                "the inputs <b>cut off in the data</b> (no provider; listed under Disclosures), "
+                "which are missing from the footprint, and on the <b>what-if</b>: the inputs of "
+                "the activities supplying the functional unit that the rule would allow to "
+                "exclude; those are <i>still included</i> in the footprint above, and their "
+                f"share shows how much of it they carry (together {h.share(c.excluded_share)})."
             ),
             h.pairs(rows),
         ]
-        if c.violations:
+        if self.violations:
             out.append(
                 "<p class='bad'>Violations:</p><ul>"
-                + "".join(f"<li>{h.esc(v)}</li>" for v in c.violations)
+                + "".join(f"<li>{h.esc(v)}</li>" for v in self.violations)
                 + "</ul>"
             )
         if len(excluded):
@@ -447,15 +514,22 @@ class CutoffSection:
                 ]
                 for r in excluded.itertuples(index=False)
             ]
-            out.append("<p>Excluded inputs:</p>" + h.table(header, body))
+            out.append("<p>What-if excluded inputs:</p>" + h.table(header, body))
         return "".join(out)
 
     def to_text(self, report: PCFReport) -> list[str]:
-        """One line: passes or fails, with the excluded share."""
+        """Passes or fails, with the real and the what-if exclusions."""
         c = self.check
-        return [
-            f"cut-off check: {'passes' if c.passes else 'fails'} (excluded {c.excluded_share:.2%})"
+        d = self.gaps
+        real = ""
+        if d is not None and d.gaps:
+            real = f"{len(d.gaps)} inputs cut off in the data, {d.unestimated} without estimate; "
+        out = [
+            f"cut-off check: {'passes' if self.passes else 'fails'} ({real}what-if excluded "
+            f"{c.excluded_share:.2%})"
         ]
+        out += [f"  {v}" for v in self.violations]
+        return out
 
 
 @dataclass(frozen=True)
