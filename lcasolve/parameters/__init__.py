@@ -25,6 +25,16 @@ a new system with those entries re-evaluated.
 from __future__ import annotations
 
 from lcasolve.parameters._graph import dependency_order
+from lcasolve.parameters.analysis import (
+    ParameterMonteCarlo,
+    ScenarioResult,
+    beats,
+    draw_parameters,
+    parameter_monte_carlo,
+    parameter_sobol,
+    solve_scenarios,
+)
+from lcasolve.parameters.batch import ParameterBatch
 from lcasolve.parameters.formula import Formula, prepare_values
 from lcasolve.parameters.local import (
     ParameterSensitivity,
@@ -42,6 +52,14 @@ from lcasolve.parameters.parameter_set import (
 
 __all__ = [
     "DATABASE",
+    "ParameterBatch",
+    "ParameterMonteCarlo",
+    "ScenarioResult",
+    "beats",
+    "draw_parameters",
+    "parameter_monte_carlo",
+    "parameter_sobol",
+    "solve_scenarios",
     "Formula",
     "FormulaEntry",
     "Parameter",

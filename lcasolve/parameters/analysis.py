@@ -1,0 +1,333 @@
+"""Monte Carlo, Sobol indices and scenarios over parameters, all solved as batches.
+
+Draws are keyed by parameter and iteration with the counter-based streams of
+:mod:`lcasolve.uncertainty`: draw ``k`` of a parameter depends only on ``(seed, parameter,
+k)``, so two runs (e.g. two scenarios) with the same seed see the same draws of every parameter
+they share — paired comparisons such as "scenario B beats A with probability p" are meaningful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcasolve.errors import InputError, UnknownParameterError
+from lcasolve.parameters.batch import ParameterBatch
+from lcasolve.parameters.parameter_set import DATABASE, Key, Parameter, ParameterSet
+
+__all__ = [
+    "ParameterMonteCarlo",
+    "ScenarioResult",
+    "beats",
+    "draw_parameters",
+    "parameter_key",
+    "parameter_monte_carlo",
+    "parameter_sobol",
+    "solve_scenarios",
+]
+
+
+def _spelling(p: Parameter) -> str:
+    return p.name.strip() if p.scope in (None, DATABASE) else f"{p.scope}/{p.name.strip()}"
+
+
+def parameter_key(p: Parameter) -> np.uint64:
+    """The stream key of a parameter: a hash of its scope and case-folded name."""
+    text = f"{p.scope!r}\x00{p.key[1]}".encode()
+    return np.uint64(int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little"))
+
+
+def draw_parameters(
+    params: ParameterSet, iterations: int | np.ndarray, seed: int
+) -> dict[Key, np.ndarray]:
+    """Draws of every uncertain input parameter, keyed by parameter and iteration.
+
+    Parameters
+    ----------
+    params : ParameterSet
+    iterations : int or array of int
+        How many draws (iterations ``0 .. n-1``) or which iteration numbers.
+    seed : int
+        Non-negative seed.
+
+    Returns
+    -------
+    dict
+        ``(scope, name)`` -> draws.
+    """
+    from lcasolve.uncertainty import sample_records, validate
+
+    its = np.asarray(iterations) if np.ndim(iterations) else np.arange(int(iterations))
+    uncertain = params.uncertain
+    if not uncertain:
+        return {}
+    records = np.array([p.uncertainty for p in uncertain])
+    validate(records, [_spelling(p) for p in uncertain])
+    keys = np.array([parameter_key(p) for p in uncertain], dtype=np.uint64)
+    draws = sample_records(records, its, seed, entry_keys=keys)
+    return {p.key: draws[i] for i, p in enumerate(uncertain)}
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterMonteCarlo:
+    """Scores for Monte Carlo draws of the uncertain parameters.
+
+    Attributes
+    ----------
+    samples : pandas.DataFrame
+        One column per uncertain parameter (``--param`` spelling), one row per iteration.
+    scores : pandas.DataFrame
+        One column per category.
+    """
+
+    samples: pd.DataFrame
+    scores: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Mean, standard deviation and 2.5/50/97.5 % quantiles per category."""
+        s = self.scores
+        return pd.DataFrame(
+            {
+                "mean": s.mean(),
+                "std": s.std(ddof=1),
+                "q2.5": s.quantile(0.025),
+                "median": s.median(),
+                "q97.5": s.quantile(0.975),
+            }
+        )
+
+    def spearman(self, category: Hashable | None = None) -> pd.Series:
+        """Spearman rank correlation of each parameter with the score."""
+        from lcasolve.sensitivity.gsa import spearman
+
+        y = self.scores.iloc[:, 0] if category is None else self.scores[category]
+        return pd.Series(spearman(self.samples.to_numpy(), y.to_numpy()), self.samples.columns)
+
+    def _repr_html_(self) -> str:
+        return str(self.to_frame().to_html())
+
+
+def _categories(system: Any) -> list[str]:
+    return [str(x) for x in system.categories["name"]]
+
+
+def parameter_monte_carlo(
+    system: Any,
+    demand: Mapping[Hashable, float],
+    iterations: int,
+    seed: int = 0,
+    *,
+    fixed: Mapping[Hashable, object] | None = None,
+    method: str = "auto",
+) -> ParameterMonteCarlo:
+    """Monte Carlo over the uncertain parameters (the matrices' own uncertainty is not drawn).
+
+    Parameters
+    ----------
+    system : System
+        A system with parameters.
+    demand : Mapping
+        ``{product id: amount}``.
+    iterations : int
+        Number of draws.
+    seed : int
+        Seed of the keyed streams.
+    fixed : Mapping, optional
+        Parameters held at given values (e.g. a scenario); they are not drawn.
+    method : {"auto", "full", "partitioned"}
+        See :class:`~lcasolve.parameters.batch.ParameterBatch`.
+
+    Returns
+    -------
+    ParameterMonteCarlo
+    """
+    if iterations < 1:
+        raise InputError(f"iterations must be positive, got {iterations}")
+    params = system.parameters
+    if params is None:
+        raise InputError("the system has no parameters")
+    fixed_keys = {params.resolve(k): v for k, v in (fixed or {}).items()}
+    draws = {k: v for k, v in draw_parameters(params, iterations, seed).items()
+             if k not in fixed_keys}  # fmt: skip
+    if not draws:
+        raise InputError("no parameter has a distribution: nothing to draw")
+    values: dict[Hashable, object] = dict(draws)
+    values.update(fixed_keys)
+    h = ParameterBatch(system, demand).scores(values, method)
+    columns = [_spelling(params._by_key[k]) for k in draws]
+    samples = pd.DataFrame(np.column_stack(list(draws.values())), columns=columns)
+    return ParameterMonteCarlo(samples, pd.DataFrame(h, columns=_categories(system)))
+
+
+def _inverse_cdf(record: np.ndarray, u: np.ndarray, name: str) -> np.ndarray:
+    from scipy import stats
+
+    kind = int(record["uncertainty_type"])
+    loc, scale = float(record["loc"]), float(record["scale"])
+    lo, hi = float(record["minimum"]), float(record["maximum"])
+    sign = -1.0 if bool(record["negative"]) else 1.0
+    u = np.clip(u, 1e-12, 1 - 1e-12)
+    if kind == 2:
+        return sign * np.exp(loc + scale * stats.norm.ppf(u))
+    if kind == 3:
+        return np.asarray(stats.norm.ppf(u, loc, scale))
+    if kind == 4:
+        return lo + u * (hi - lo)
+    if kind == 5:
+        return np.asarray(stats.triang.ppf(u, (loc - lo) / (hi - lo), lo, hi - lo))
+    raise InputError(
+        f"parameter {name!r}: Sobol indices over parameters support lognormal, normal, uniform "
+        f"and triangular distributions (stats_arrays 2-5), not type {kind}"
+    )
+
+
+def parameter_sobol(
+    system: Any,
+    demand: Mapping[Hashable, float],
+    n: int = 1024,
+    seed: int = 0,
+    *,
+    category: Hashable | None = None,
+    method: str = "auto",
+) -> pd.DataFrame:
+    """Sobol first-order and total indices of the uncertain parameters (SALib).
+
+    A Saltelli design on the unit cube is mapped to each parameter's distribution by its
+    inverse CDF; all ``n (p + 2)`` model runs are solved as one batch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the parameters; columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
+    """
+    from lcasolve.sensitivity.gsa import sobol, sobol_design
+
+    params = system.parameters
+    if params is None or not params.uncertain:
+        raise InputError("no parameter has a distribution: no Sobol indices")
+    uncertain = params.uncertain
+    names = [_spelling(p) for p in uncertain]
+    design, problem = sobol_design([(0.0, 1.0)] * len(uncertain), n, names=names, seed=seed)
+    values = {
+        p.key: _inverse_cdf(np.asarray(p.uncertainty), design[:, i], names[i])
+        for i, p in enumerate(uncertain)
+    }
+    h = ParameterBatch(system, demand).scores(values, method)
+    q = 0 if category is None else _categories(system).index(str(category))
+    return sobol(problem, h[:, q], seed=seed)
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioResult:
+    """Scores of scenarios x demands x categories.
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame
+        Index ``(scenario, demand)``, one column per category.
+    """
+
+    scores: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scores table."""
+        return self.scores
+
+    def plot(self, category: Hashable | None = None, ax: Any = None) -> Any:
+        """Bar chart of one category: scenarios on the x axis, one bar per demand."""
+        import matplotlib.pyplot as plt
+
+        column = self.scores.columns[0] if category is None else category
+        table = self.scores[column].unstack("demand")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(table) + 2), 3.5))
+        table.plot.bar(ax=ax, rot=0)
+        ax.set_ylabel(str(column))
+        ax.set_xlabel("scenario")
+        return ax
+
+    def _repr_html_(self) -> str:
+        return str(self.scores.to_html())
+
+
+def solve_scenarios(
+    system: Any,
+    scenarios: Mapping[str, Mapping[Hashable, float]],
+    demands: Mapping[str, Mapping[Hashable, float]],
+    *,
+    method: str = "auto",
+) -> ScenarioResult:
+    """Solve every scenario (a named set of parameter values) as one batch per demand.
+
+    Parameters
+    ----------
+    system : System
+        A system with parameters.
+    scenarios : Mapping
+        Scenario name -> {parameter: value}; parameters not named keep their values.
+    demands : Mapping
+        Demand name -> {product id: amount}.
+
+    Returns
+    -------
+    ScenarioResult
+    """
+    params = system.parameters
+    if params is None:
+        raise InputError("the system has no parameters")
+    if not scenarios or not demands:
+        raise InputError("give at least one scenario and one demand")
+    names = list(scenarios)
+    resolved: dict[str, dict[Key, float]] = {}
+    for name in names:
+        try:
+            resolved[name] = {params.resolve(p): float(v) for p, v in scenarios[name].items()}
+        except UnknownParameterError as exc:
+            raise UnknownParameterError(exc.name, where=f"scenario {name!r}") from None
+    current = params.evaluate()
+    used = {key for given in resolved.values() for key in given}
+    columns: dict[Hashable, object] = {
+        key: np.asarray([resolved[name].get(key, current[key]) for name in names]) for key in used
+    }
+    if not columns:  # scenarios that change nothing: one batch of the current values
+        columns = {params.inputs[0].key: np.full(len(names), params.inputs[0].value)}
+    blocks = []
+    for label, demand in demands.items():
+        h = ParameterBatch(system, demand).scores(columns, method)
+        index = pd.MultiIndex.from_product([names, [label]], names=["scenario", "demand"])
+        blocks.append(pd.DataFrame(h, index=index, columns=_categories(system)))
+    order = pd.MultiIndex.from_product([names, list(demands)], names=["scenario", "demand"])
+    return ScenarioResult(pd.concat(blocks).reindex(order))
+
+
+def beats(
+    system: Any,
+    demand: Mapping[Hashable, float],
+    scenarios: Mapping[str, Mapping[Hashable, float]],
+    iterations: int,
+    seed: int = 0,
+    category: Hashable | None = None,
+) -> pd.DataFrame:
+    """Paired Monte Carlo per scenario: ``P(score of row < score of column)``.
+
+    Every scenario sees the same draws of the uncertain parameters it does not fix.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scenarios x scenarios; entry ``[b, a]`` is the probability that ``b`` scores lower.
+    """
+    runs = {
+        name: parameter_monte_carlo(system, demand, iterations, seed, fixed=values)
+        for name, values in scenarios.items()
+    }
+    q = 0 if category is None else _categories(system).index(str(category))
+    scores = {name: run.scores.iloc[:, q].to_numpy() for name, run in runs.items()}
+    names: Sequence[str] = list(scores)
+    table = [[float(np.mean(scores[b] < scores[a])) for a in names] for b in names]
+    return pd.DataFrame(table, index=names, columns=names)

@@ -1,0 +1,150 @@
+"""Parameter Monte Carlo, Sobol indices, scenarios, and the partitioned batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lcasolve
+from lcasolve.errors import InputError, UnknownParameterError
+from lcasolve.model.entries import no_uncertainty
+from lcasolve.parameters import (
+    Formula,
+    FormulaEntry,
+    Parameter,
+    ParameterBatch,
+    ParameterSet,
+    beats,
+    draw_parameters,
+    parameter_monte_carlo,
+    parameter_sobol,
+    solve_scenarios,
+)
+
+
+def _record(kind, **fields):
+    record = no_uncertainty(np.array([fields.pop("loc", 0.0)]))[0]
+    record["uncertainty_type"] = kind
+    for name, value in fields.items():
+        record[name] = value
+    return np.asarray(record)
+
+
+def _system(b_sd=0.5):
+    """h = 1.1 + 2.3 a + 0.5 b for one unit of product 1 (a, b foreground parameters)."""
+    system = lcasolve.build_system(
+        technosphere=[
+            (1, 1, 1.0), (2, 2, 1.0), (10, 10, 1.0), (11, 11, 1.0),
+            (2, 1, -0.5), (10, 1, -2.0), (11, 2, -0.2), (11, 10, -0.3),
+        ],
+        biosphere=[("CO2", 1, 1.0), ("CO2", 2, 5.0), ("CO2", 10, 2.0), ("CO2", 11, 1.0)],
+        characterization={"GWP100": {"CO2": 1.0}},
+    )  # fmt: skip
+    tech, bio = system.technosphere, system.biosphere
+    a_at = int(np.flatnonzero((tech.row == 2) & (tech.col == 0))[0])  # product 10 into 1
+    b_at = int(np.flatnonzero(bio.col == 1)[0])  # CO2 of activity 2
+    params = ParameterSet(
+        (
+            Parameter("a", 2.0, scope=1, uncertainty=_record(4, loc=2.0, minimum=1.0, maximum=3.0)),
+            Parameter("b", 5.0, scope=2, uncertainty=_record(3, loc=5.0, scale=b_sd)),
+            Parameter("unused", 1.0, uncertainty=_record(4, loc=1.0, minimum=0.0, maximum=2.0)),
+        ),
+        (
+            FormulaEntry("technosphere", a_at, 2, 0, Formula.parse("a"), -1.0, 1),
+            FormulaEntry("biosphere", b_at, 0, 1, Formula.parse("b"), 1.0, 2),
+        ),
+    )
+    import dataclasses
+
+    return dataclasses.replace(system, parameters=params)
+
+
+def _h(a, b):
+    return 1.1 + 2.3 * np.asarray(a) + 0.5 * np.asarray(b)
+
+
+def test_partitioned_equals_full_and_one_by_one():
+    system = _system()
+    batch = ParameterBatch(system, {1: 1.0})
+    assert batch.foreground is not None and set(batch.foreground) == {0, 1}
+    a = np.linspace(0.5, 3.0, 7)
+    b = np.linspace(2.0, 8.0, 7)
+    values = {"1/a": a, "2/b": b}
+    full = batch.scores(values, "full")[:, 0]
+    part = batch.scores(values, "partitioned")[:, 0]
+    np.testing.assert_allclose(part, full, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(full, _h(a, b), rtol=1e-12)
+    for k in range(3):
+        alone = system.with_parameters({"1/a": a[k], "2/b": b[k]})
+        score = lcasolve.LCA(alone).calculate({1: 1.0}).score("GWP100")
+        assert full[k] == pytest.approx(score, rel=1e-10)
+
+
+def test_monte_carlo_of_a_linear_model_is_analytic():
+    system = _system()
+    n = 20000
+    run = parameter_monte_carlo(system, {1: 1.0}, n, seed=3)
+    h = run.scores["GWP100"].to_numpy()
+    mean = _h(2.0, 5.0)
+    var = 2.3**2 * (2.0**2 / 12) + 0.5**2 * 0.5**2
+    assert abs(h.mean() - mean) < 4 * np.sqrt(var / n)
+    assert h.var(ddof=1) == pytest.approx(var, rel=4 * np.sqrt(2 / n))
+    np.testing.assert_allclose(h, _h(run.samples["1/a"], run.samples["2/b"]), rtol=1e-12)
+    # reproducible, and each parameter's draws depend only on (seed, parameter, iteration)
+    again = parameter_monte_carlo(system, {1: 1.0}, 100, seed=3)
+    np.testing.assert_array_equal(again.samples.to_numpy(), run.samples.to_numpy()[:100])
+    other = _system(b_sd=2.0).parameters
+    np.testing.assert_array_equal(
+        draw_parameters(other, 100, 3)[(1, "a")], run.samples["1/a"].to_numpy()[:100]
+    )
+    assert run.spearman()["1/a"] > 0.9
+
+
+def test_sobol_of_an_additive_model_equals_variance_shares():
+    system = _system()
+    indices = parameter_sobol(system, {1: 1.0}, n=2048, seed=1)
+    va, vb = 2.3**2 * (2.0**2 / 12), 0.5**2 * 0.5**2
+    shares = {"1/a": va / (va + vb), "2/b": vb / (va + vb), "unused": 0.0}
+    for name, share in shares.items():
+        for column in ("S1", "ST"):
+            conf = indices.loc[name, f"{column}_conf"]
+            assert abs(indices.loc[name, column] - share) <= max(2 * conf, 0.02), (name, column)
+
+
+def test_scenarios_as_one_batch_equal_each_solved_alone():
+    system = _system()
+    scenarios = {"base": {}, "far": {"1/a": 3.0}, "clean": {"1/a": 1.0, "2/b": 1.0}}
+    demands = {"one": {1: 1.0}, "two": {1: 2.0}}
+    result = solve_scenarios(system, scenarios, demands)
+    frame = result.to_frame()
+    assert list(frame.index) == [(s, d) for s in scenarios for d in demands]
+    for name, values in scenarios.items():
+        lca = lcasolve.LCA(system.with_parameters(values))
+        for label, demand in demands.items():
+            alone = lca.calculate(demand).score("GWP100")
+            assert frame.loc[(name, label), "GWP100"] == pytest.approx(alone, rel=1e-10)
+    ax = result.plot()
+    assert ax.get_ylabel() == "GWP100"
+    with pytest.raises(UnknownParameterError, match="scenario 'bad'.*'nope'"):
+        solve_scenarios(system, {"bad": {"nope": 1.0}}, demands)
+
+
+def test_paired_scenarios_and_errors():
+    system = _system()
+    table = beats(system, {1: 1.0}, {"A": {}, "B": {"1/a": 1.0}}, 500, seed=2)
+    # B fixes a at its minimum; with the same draws of b it always scores lower
+    assert table.loc["B", "A"] == 1.0 and table.loc["A", "B"] == 0.0
+    with pytest.raises(InputError, match="iterations"):
+        parameter_monte_carlo(system, {1: 1.0}, 0)
+    with pytest.raises(InputError, match="partitioned"):
+        ParameterBatch(_wide(system), {1: 1.0}).scores({}, "partitioned")
+
+
+def _wide(system):
+    """The same model with a characterization factor defined by a formula (no partition)."""
+    import dataclasses
+
+    params = system.parameters
+    cf = FormulaEntry("characterization", 0, 0, 0, Formula.parse("1 + 0*a"), 1.0, 1)
+    return dataclasses.replace(system, parameters=ParameterSet(params.parameters, (
+        *params.entries, cf)))  # fmt: skip
