@@ -308,7 +308,7 @@ def test_cas_only_flows_and_report_specific_names() -> None:
 def test_uslci_loaded_system_gets_ar6_gwp100(shared_data) -> None:
     import lcasolve
 
-    # strict=False: USLCI holds 27 invalid triangular distributions, listed and dropped
+    # strict=False: USLCI holds 26 invalid triangular distributions, listed and dropped
     system = lcasolve.load(shared_data / "uslci" / "uslci_olca1_5_0_json_ld.zip", strict=False)
     gwp = with_methods(system, ["IPCC AR6 GWP100"])
     report = MatchReport.from_dict(gwp.metadata["method_match"]["IPCC AR6 GWP100"])

@@ -89,12 +89,16 @@ def parameter_item(text: str) -> tuple[str, float]:
 
 
 def load_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword options of :func:`lcasolve.load` from the input arguments."""
+    """Keyword options of :func:`lcasolve.load` from the input arguments.
+
+    The read is always lenient: :func:`lcasolve.cli._problems.check_problems` then warns about
+    invalid distributions or stops at the first other problem, as ``--lenient`` says.
+    """
     options: dict[str, Any] = {
         "ambiguous": args.ambiguous,
         "unlinked": args.unlinked,
         "allocation": args.allocation,
-        "strict": not getattr(args, "lenient", False),
+        "strict": False,
     }
     if getattr(args, "reference_data", None):
         options["reference_data"] = list(args.reference_data)
@@ -160,11 +164,17 @@ def parse_demand(items: list[str]) -> dict[Hashable, float]:
     return demand
 
 
-def load_system(args: argparse.Namespace) -> Any:
-    """Load the inputs with the linking options, then apply the requested methods."""
+def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
+    """Load the inputs with the linking options, then apply the requested methods.
+
+    ``sampling``: the command samples the distributions (invalid ones then stop it unless
+    ``--lenient``; otherwise they are a warning).
+    """
+    from lcasolve.cli._problems import check_problems
     from lcasolve.io import load
 
     system = load(*args.inputs, **load_options(args))
+    check_problems(system, args, sampling=sampling)
     if getattr(args, "param", None):
         system = system.with_parameters(dict(args.param))
     methods = getattr(args, "method", None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lcasolve.cli._common import add_input_arguments, emit, load_options
+from lcasolve.cli._problems import check_problems
 from lcasolve.errors import InputError
 
 __all__ = ["register", "run"]
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: the output must be an .h5 file (lcasolve HDF5 store)")
     start = time.perf_counter()
     system = load(*inputs, **load_options(args))
+    check_problems(system, args)
     save(system, out)
     seconds = time.perf_counter() - start
     report = list(system.metadata.get("link_report", []) or [])

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.montecarlo.result import PERCENTILES
 
     demand = parse_demand(args.demand)
-    system = load_system(args)
+    system = load_system(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
     # own, not inside the sampling time; later runs load them from Numba's cache
     warm = compile_kernels("exact" if args.exact else "iterative")

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     _check_html_target(args)
     start = time.perf_counter()
     demand = parse_demand(args.demand)
-    system = load_system(args)
+    system = load_system(args, sampling=args.iterations > 0)
     tags: dict[str, Any] = {t: None for t in ("stage", "scope") if t in system.activities}
     names: dict[str, dict[str, str]] = {}
     if args.stages:

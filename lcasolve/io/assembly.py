@@ -171,6 +171,7 @@ def assemble(
     meta = dict(metadata or {})
     meta["link_report"] = report
     meta["problems"] = list(problems.items)
+    meta["invalid_distributions"] = list(problems.distributions)
     meta["link_counts"] = dict(counts)
     meta["import_report"] = {
         "format": meta.get("format", ""),

@@ -114,10 +114,24 @@ def normal(amount: float, sd: float, *, mean: float | None = None, where: str = 
     return rec
 
 
+#: relative distance from a bound within which a triangular mode counts as on the bound
+MODE_TOLERANCE = 1e-12
+
+
 def bounded(
     amount: float, name: str, lo: float, hi: float, mode: float | None = None, where: str = ""
 ) -> np.void:
-    """A uniform (``mode`` None, type 4) or triangular (type 5) record on ``[lo, hi]``."""
+    """A uniform (``mode`` None, type 4) or triangular (type 5) record on ``[lo, hi]``.
+
+    A mode outside the bounds by rounding only (within :data:`MODE_TOLERANCE` of the range, e.g.
+    ``mode 0.3699999999999999`` for ``minimum 0.37``) is moved onto the bound.
+    """
+    if mode is not None and lo < hi:
+        slack = MODE_TOLERANCE * max(abs(lo), abs(hi))
+        if lo - slack <= mode < lo:
+            mode = lo
+        elif hi < mode <= hi + slack:
+            mode = hi
     if not lo < hi or (mode is not None and not lo <= mode <= hi):
         raise InvalidUncertaintyError(
             f"{_prefix(where)}{name} needs minimum < maximum (and the mode between), got "

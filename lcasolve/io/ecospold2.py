@@ -45,7 +45,7 @@ from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems
+from lcasolve.io.report import Problems, strict_hint
 from lcasolve.io.units import reference_unit
 from lcasolve.model import System
 
@@ -244,7 +244,7 @@ def _parse(
                 rec = _uncertainty(ex, amount, factor, ewhere, pedigree)
             except InvalidUncertaintyError as exc:
                 if problems.strict:
-                    raise
+                    raise strict_hint(exc) from None
                 problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
                 rec = None
             return ExchangeRecord(

@@ -57,7 +57,7 @@ from lcasolve.io.assembly import Category, assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems
+from lcasolve.io.report import Problems, strict_hint
 from lcasolve.model import System
 
 __all__ = ["read", "sniff"]
@@ -357,7 +357,7 @@ def _exchange(
         except InvalidUncertaintyError as exc:
             counts["uncertainty without spread"] += "without a spread" in str(exc)
             if problems.strict:
-                raise
+                raise strict_hint(exc) from None
             problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
     direction = _text(kids.get(ns + "exchangeDirection"))
     if direction not in ("Input", "Output"):

@@ -57,7 +57,7 @@ from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems
+from lcasolve.io.report import Problems, strict_hint
 from lcasolve.model import System
 
 __all__ = ["read", "sniff"]
@@ -366,10 +366,7 @@ def _process(
             return _uncertainty(ex, amount, factor, where, pedigree)
         except InvalidUncertaintyError as exc:
             if problems.strict:
-                raise InvalidUncertaintyError(
-                    f"{exc} (read with strict=False, or --lenient, to list and drop invalid "
-                    f"distributions)"
-                ) from None
+                raise strict_hint(exc) from None
             problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
             return None
 

@@ -18,13 +18,29 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lcasolve.errors import InputError
+from lcasolve.errors import InputError, InvalidUncertaintyError
 
 if TYPE_CHECKING:
     from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
     from lcasolve.model import System
 
-__all__ = ["ENTRY_COLUMNS", "ImportReport", "ImportSummary", "Problems", "entry"]
+__all__ = [
+    "ENTRY_COLUMNS",
+    "ImportReport",
+    "ImportSummary",
+    "Problems",
+    "entry",
+    "strict_hint",
+]
+
+#: appended to an invalid distribution that stops a strict read
+_STRICT_HINT = " (read with strict=False, or --lenient, to list and drop invalid distributions)"
+
+
+def strict_hint(exc: InvalidUncertaintyError) -> InvalidUncertaintyError:
+    """``exc`` with the hint that ``strict=False`` (``--lenient``) lists and drops it."""
+    return InvalidUncertaintyError(f"{exc}{_STRICT_HINT}")
+
 
 #: the keys of every link-report entry
 ENTRY_COLUMNS = (
@@ -46,12 +62,16 @@ class Problems:
     def __init__(self, strict: bool) -> None:
         self.strict = strict
         self.items: list[str] = []
+        #: the invalid distributions among ``items`` (the amounts were kept, without them)
+        self.distributions: list[str] = []
 
     def add(self, exc: Exception) -> None:
         """Record ``exc`` (or raise it in strict mode)."""
         if self.strict:
             raise exc
         self.items.append(str(exc))
+        if isinstance(exc, InvalidUncertaintyError):
+            self.distributions.append(str(exc))
 
     def guard(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn``; on an :class:`~lcasolve.errors.InputError` record it and return None."""

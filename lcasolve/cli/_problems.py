@@ -1,0 +1,71 @@
+"""How the commands treat problems an import found: invalid distributions warn or stop.
+
+A deterministic command (``calc``, ``convert``, ``tree``, ``report`` without Monte Carlo) does not
+use distributions, so an invalid one must not stop it: the inputs are read leniently, the invalid
+distributions are listed on stderr (count and the first few) and kept in
+``system.metadata["invalid_distributions"]``, and any *other* problem still stops the command
+unless ``--lenient`` is given. A command that samples refuses invalid distributions unless
+``--lenient`` (the CLI word for ``strict=False``) says to sample without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from lcasolve.errors import InputError, InvalidUncertaintyError
+
+__all__ = ["check_problems", "describe_distributions"]
+
+#: how many invalid distributions a message shows
+SHOWN = 3
+
+
+def describe_distributions(items: Sequence[str], shown: int = SHOWN) -> str:
+    """``"27 invalid distributions (first: ...; ...)"`` for a message."""
+    first = "; ".join(items[:shown])
+    more = f"; and {len(items) - shown} more" if len(items) > shown else ""
+    noun = "distribution" if len(items) == 1 else "distributions"
+    return f"{len(items)} invalid {noun} ({first}{more})"
+
+
+def check_problems(system: Any, args: argparse.Namespace, *, sampling: bool = False) -> None:
+    """Warn about or refuse the problems of a leniently read ``system`` as the command needs.
+
+    Parameters
+    ----------
+    system : System
+        Read with ``strict=False``.
+    args : argparse.Namespace
+        The command's arguments (``--lenient``, ``command``).
+    sampling : bool
+        The command samples the distributions.
+
+    Raises
+    ------
+    InvalidUncertaintyError
+        ``sampling`` without ``--lenient`` and some distributions are invalid.
+    InputError
+        Without ``--lenient``, the first problem other than an invalid distribution.
+    """
+    lenient = bool(getattr(args, "lenient", False))
+    meta = system.metadata
+    invalid = [str(x) for x in meta.get("invalid_distributions") or ()]
+    others = [str(x) for x in meta.get("problems") or () if str(x) not in set(invalid)]
+    if others and not lenient:
+        raise InputError(f"{others[0]} (--lenient lists and leaves out such problems)")
+    if not invalid:
+        return
+    if sampling and not lenient:
+        raise InvalidUncertaintyError(
+            f"cannot sample {describe_distributions(invalid)}; give --lenient to sample "
+            f"without them (their amounts stay fixed)"
+        )
+    action = "sampled without them" if sampling else "not used by a deterministic calculation"
+    command = getattr(args, "command", "") or ""
+    print(
+        f"lcasolve {command}: warning: {describe_distributions(invalid)}; {action}",
+        file=sys.stderr,
+    )
