@@ -17,11 +17,11 @@ Public API
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._build import build_report
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
     ExternalCostSection,
     GhgSection,
-    MonteCarloSection,
     RatingSection,
     Threshold,
     ThresholdsSection,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,16 @@ from lcasolve.pcf.ghg import ghg_split
 from lcasolve.pcf.metadata import study_metadata
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
     ExternalCostSection,
     GhgSection,
-    MonteCarloSection,
     RatingSection,
     Threshold,
     ThresholdsSection,
 )
+from lcasolve.pcf.spread import check_spread
 from lcasolve.pcf.thresholds import compare_thresholds, rating
 
 __all__ = ["build_report"]
@@ -55,6 +57,7 @@ def build_report(
     overall: float = 0.05,
     top: int = 10,
     title: str = "Product carbon footprint",
+    mean_factor: float = 1.5,
     reference_year: str | int | None = None,
     versions: Mapping[str, str] | None = None,
     date: str | None = None,
@@ -90,6 +93,9 @@ def build_report(
     top : int
         Activities and flows listed one by one.
     title : str
+    mean_factor : float
+        The Monte Carlo mean may depart from the footprint by this factor before the report
+        warns (:func:`lcasolve.pcf.spread.check_spread`).
     reference_year, versions, date
         Study metadata (:func:`lcasolve.pcf.metadata.study_metadata`): the year the data
         represent, ``{data source: version}``, the report's date (default now).
@@ -145,7 +151,8 @@ def build_report(
         mc = MonteCarloSection.from_samples(s)
     draws = None if mc is None else mc.samples
     if mc is not None:
-        found.append(mc)
+        check = check_spread(lca, fp, mc.samples, factor=mean_factor)
+        found.append(dataclasses.replace(mc, check=check))
     if thresholds is not None and len(thresholds):
         df = compare_thresholds(fp.total, thresholds, draws)
         found.append(

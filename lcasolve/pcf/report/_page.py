@@ -10,7 +10,8 @@ from lcasolve.pcf.footprint import Footprint
 from lcasolve.pcf.plots import format_number
 from lcasolve.pcf.report import blocks as h
 from lcasolve.pcf.report._base import PCFReport
-from lcasolve.pcf.report._sections import ExternalCostSection, MonteCarloSection
+from lcasolve.pcf.report._montecarlo import MonteCarloSection
+from lcasolve.pcf.report._sections import ExternalCostSection
 
 __all__ = ["body", "render", "text"]
 
@@ -58,6 +59,8 @@ def body(report: PCFReport) -> str:
             f"{h.esc(h.span_range(mc.lo, mc.hi, unit))})</span>"
         )
         sub.append(f"interval from a Monte Carlo run of {mc.iterations} iterations")
+        if mc.check is not None and mc.check.warnings:
+            sub.append("<a class='bad' href='#monte_carlo'>⚠ see the Monte Carlo warnings</a>")
     if cost is not None:
         sub.append(h.esc(cost.headline()))
     parts.append(f"<p class='headline'>{headline}</p>")

@@ -1,8 +1,8 @@
-"""The standard report sections: Monte Carlo, limits, rating, external cost, cut-off, GHG split."""
+"""The standard report sections: limits, rating, external cost, cut-off, GHG split."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -20,109 +20,10 @@ __all__ = [
     "CutoffSection",
     "ExternalCostSection",
     "GhgSection",
-    "MonteCarloSection",
     "RatingSection",
     "Threshold",
     "ThresholdsSection",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class MonteCarloSection:
-    """Statistics of a Monte Carlo run of the footprint, and its samples for the histogram.
-
-    Attributes
-    ----------
-    iterations, seed : int
-    mean, std, lo, hi : float
-        Mean, standard deviation and the 2.5 % / 97.5 % percentiles of the samples.
-    n_fallback : int
-        Iterations solved by the direct fallback solver.
-    samples : numpy.ndarray
-        The sampled footprint (not in :meth:`to_dict`).
-    out : str, optional
-        HDF5 file of the run.
-    """
-
-    key: ClassVar[str] = "monte_carlo"
-    title: ClassVar[str] = "Monte Carlo"
-
-    iterations: int
-    seed: int | None
-    mean: float
-    std: float | None
-    lo: float
-    hi: float
-    samples: np.ndarray = field(repr=False)
-    n_fallback: int = 0
-    out: str | None = None
-
-    @classmethod
-    def from_samples(
-        cls, samples: np.ndarray, *, seed: int | None = None, n_fallback: int = 0, out: Any = None
-    ) -> MonteCarloSection:
-        """Statistics of the given samples of the footprint."""
-        s = np.asarray(samples, dtype=float).ravel()
-        return cls(
-            iterations=int(s.size),
-            seed=seed,
-            mean=float(np.mean(s)),
-            std=float(np.std(s, ddof=1)) if s.size > 1 else None,
-            lo=float(np.percentile(s, 2.5)),
-            hi=float(np.percentile(s, 97.5)),
-            samples=s,
-            n_fallback=int(n_fallback),
-            out=None if out is None else str(out),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Iterations, seed, mean, std, ``2.5%``, ``97.5%``, n_fallback (and the run file)."""
-        out: dict[str, Any] = {
-            "iterations": self.iterations,
-            "seed": self.seed,
-            "mean": self.mean,
-            "std": self.std,
-            "2.5%": self.lo,
-            "97.5%": self.hi,
-            "n_fallback": self.n_fallback,
-        }
-        if self.out is not None:
-            out["out"] = self.out
-        return out
-
-    def to_html(self, report: PCFReport) -> str:
-        """Histogram (with the limits and the deterministic value) and the statistics."""
-        from lcasolve.pcf import plots
-
-        fp = report.footprint
-        unit = fp.unit
-        limits = report.section(ThresholdsSection)
-        fig = plots.histogram(
-            self.samples,
-            {t.name: t.limit for t in limits.rows} if limits else None,
-            unit=unit,
-            deterministic=fp.total,
-            title=None,
-            xlabel=f"{fp.category} [{unit}]" if unit else fp.category,
-        )
-        rows: list[tuple[str, str, bool]] = [
-            ("Iterations", h.num(self.iterations), True),
-            ("Seed", h.num(self.seed), True),
-            (h.with_unit("Mean", unit), h.num(self.mean), True),
-            (h.with_unit("Standard deviation", unit), h.num(self.std), True),
-            h.interval_row("95 % interval (2.5 % – 97.5 % percentiles)", unit, self.lo, self.hi),
-            ("Iterations solved by the direct fallback solver", h.num(self.n_fallback), True),
-        ]
-        if self.out is not None:
-            rows.append(("Run file", h.esc(self.out), False))
-        return h.img("Monte Carlo distribution", fig) + h.pairs(rows)
-
-    def to_text(self, report: PCFReport) -> list[str]:
-        """One line: iterations, mean, 95 % interval."""
-        return [
-            f"Monte Carlo ({self.iterations}): mean {self.mean:.6g}, "
-            f"95 % [{self.lo:.6g}, {self.hi:.6g}]"
-        ]
 
 
 @dataclass(frozen=True)
