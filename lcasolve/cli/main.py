@@ -29,6 +29,7 @@ COMMANDS = {
     "demo": "lcasolve.cli.demo",
     "tree": "lcasolve.cli.tree",
     "paths": "lcasolve.cli.paths",
+    "scenarios": "lcasolve.cli.scenarios",
 }
 
 

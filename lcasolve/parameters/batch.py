@@ -47,8 +47,6 @@ class ParameterBatch:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        if self.system.parameters is None:
-            raise InputError("the system has no parameters")
         if self.system.n_categories == 0:
             raise InputError("the system has no impact category")
 
@@ -61,7 +59,7 @@ class ParameterBatch:
     def foreground(self) -> np.ndarray | None:
         """Positions of the partition's foreground, or None when it is not applicable."""
         params = self.system.parameters
-        if any(e.matrix == "characterization" for e in params.entries):
+        if params is None or any(e.matrix == "characterization" for e in params.entries):
             return None
         A = self.system.A.tocsr()  # noqa: N806 - rows are products
         members = {int(e.col) for e in params.entries}
@@ -96,6 +94,8 @@ class ParameterBatch:
         if method not in ("auto", "full", "partitioned"):
             raise InputError(f"method must be 'auto', 'full' or 'partitioned', not {method!r}")
         params = self.system.parameters
+        if params is None:
+            raise InputError("the system has no parameters")
         point = params.evaluate(values)
         k = max((np.shape(v)[0] for v in point.values() if np.ndim(v)), default=1)
         entries = {
@@ -110,6 +110,22 @@ class ParameterBatch:
             )
         if method == "partitioned" or (method == "auto" and self.foreground is not None):
             return self._partitioned(entries, k)
+        return self._full(entries, k)
+
+    def entry_scores(self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Scores ``(K, categories)`` with matrix entries replaced (one full batch).
+
+        Parameters
+        ----------
+        entries : Mapping
+            Matrix name -> (entry indices, values ``(n, K)`` in matrix sign), e.g.
+            :attr:`ExchangeScenarios.entries`.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        k = max((np.shape(v)[1] for _, v in entries.values()), default=1)
         return self._full(entries, k)
 
     # ------------------------------------------------------------------ full batch
