@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--scenarios", required=True, metavar="FILE", help="the scenarios")
 
 
-def _parameter_scenarios(path: str, system: Any) -> dict[str, dict[str, float]]:
+def _parameter_scenarios(path: str, system: Any) -> dict[str, Any]:
     from lcasolve.errors import DataFileError
 
     if path == "product-systems":
