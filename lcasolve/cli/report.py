@@ -56,6 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--benchmark", type=finite_float, default=None, help="industry average to rate against"
     )
     p.add_argument(
+        "--biogenic",
+        choices=("0/0", "-1/+1"),
+        default="0/0",
+        help="biogenic CO2 convention of the split by origin: 0/0 (default, beside the total) "
+        "or -1/+1 (removals -1, emissions +1)",
+    )
+    p.add_argument("--reference-year", default=None, metavar="YEAR", help="year the data represent")
+    p.add_argument(
         "--boundary",
         choices=("cradle-to-gate", "cradle-to-grave", "gate-to-gate"),
         default=None,
@@ -105,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         benchmark=args.benchmark,
         price=args.price,
         top=args.top,
+        biogenic=args.biogenic,
+        reference_year=args.reference_year,
     )
     payload = report.to_dict()
     lines = [report.to_text()]

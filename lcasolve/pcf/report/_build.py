@@ -58,6 +58,7 @@ def build_report(
     top: int = 10,
     title: str = "Product carbon footprint",
     mean_factor: float = 1.5,
+    biogenic: str = "0/0",
     reference_year: str | int | None = None,
     versions: Mapping[str, str] | None = None,
     date: str | None = None,
@@ -96,6 +97,8 @@ def build_report(
     mean_factor : float
         The Monte Carlo mean may depart from the footprint by this factor before the report
         warns (:func:`lcasolve.pcf.spread.check_spread`).
+    biogenic : {"0/0", "-1/+1"}
+        Biogenic CO2 convention of the split by origin (:func:`lcasolve.pcf.ghg_split`).
     reference_year, versions, date
         Study metadata (:func:`lcasolve.pcf.metadata.study_metadata`): the year the data
         represent, ``{data source: version}``, the report's date (default now).
@@ -126,7 +129,7 @@ def build_report(
                 date=date,
             )
         ),
-        GhgSection(ghg_split(lca, fp)),
+        GhgSection(ghg_split(lca, fp, convention=biogenic)),
         DisclosureSection(flow_assumptions(lca, fp), gaps),
     ]
     mc: MonteCarloSection | None = None

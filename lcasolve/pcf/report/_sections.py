@@ -447,39 +447,73 @@ class GhgSection:
         return self.split.to_dict()
 
     def _rows(self) -> list[tuple[str, float, bool]]:
+        """``(label, value, part of the total under the convention)``."""
         s = self.split
-        return [
-            ("Fossil (and unspecified origin)", s.fossil, True),
-            ("Land-use change", s.land_use_change, True),
-            ("Biogenic, as characterized in the total", s.biogenic_in_total, True),
-            ("Biogenic CO2 emissions, kg CO2 (beside the total)", s.biogenic_co2_emissions, False),
-            ("Biogenic CO2 removals, kg CO2 (beside the total)", s.biogenic_co2_removals, False),
-        ]
+        labels = {
+            "fossil": "Fossil GHG emissions (and unspecified origin)",
+            "land_use_change": "Direct land-use change (dLUC)",
+            "biogenic": "Biogenic, as characterized by the method",
+            "biogenic_other": "Biogenic, other than CO2 (e.g. non-fossil methane)",
+            "biogenic_co2_emissions": "Biogenic CO2 emissions (+1)",
+            "biogenic_co2_removals": "Biogenic CO2 removals (−1)",
+        }
+        rows = [(labels[k], v, True) for k, v in s.parts().items()]
+        if s.convention == "0/0":
+            rows += [
+                (
+                    "Biogenic CO2 emissions, kg CO2 (beside the total)",
+                    s.biogenic_co2_emissions,
+                    False,
+                ),
+                (
+                    "Biogenic CO2 removals, kg CO2 (beside the total)",
+                    s.biogenic_co2_removals,
+                    False,
+                ),
+            ]
+        rows.append(("Aircraft emissions (within fossil, beside the total)", s.aircraft, False))
+        return rows
+
+    def convention_text(self) -> str:
+        """The biogenic convention in words."""
+        if self.split.convention == "0/0":
+            return (
+                "Biogenic CO2 convention 0/0 (default): emissions and removals of biogenic CO2 "
+                "count 0 in the total and are reported beside it in kg CO2."
+            )
+        return (
+            "Biogenic CO2 convention −1/+1: removals count −1 and emissions +1 kg CO2-eq per kg "
+            "in the total (the method's own factors for biogenic CO2 are replaced)."
+        )
 
     def to_html(self, report: PCFReport) -> str:
-        """Parts in the total with their shares; biogenic CO2 flows beside it."""
-        fp = report.footprint
-        unit = fp.unit
-        total = self.split.total
+        """Parts of the total with their shares; the rest beside it; the convention stated."""
+        unit = report.footprint.unit
+        s = self.split
+        total = s.total_convention
         rows = []
         for label, value, in_total in self._rows():
             pct = format_share(value / total) if in_total and total else ""
             rows.append([h.esc(label), h.num(value), h.esc(pct)])
-        rows.append(["Total", h.num(total), h.share(1.0 if total else None)])
+        rows.append(
+            [f"Total ({h.esc(s.convention)})", h.num(total), h.share(1.0 if total else None)]
+        )
         classes = [""] * (len(rows) - 1) + ["total"]
         header = [("Part", False), (h.with_unit("Amount", unit), True), ("Share", True)]
         text = (
-            "The first three rows partition the total by the origin named in each elementary "
-            "flow (flows of unspecified origin count as fossil). Biogenic CO2 emitted and taken "
-            "up is listed in kg CO2 beside the total: with the method's factors of 0 for both "
-            "(the 0/0 convention) it is not in the total."
+            f"{h.esc(self.convention_text())} Split by {h.esc(s.basis)}. Rows with a share add "
+            "up to the total; the others are reported beside it."
         )
+        if s.convention != "0/0":
+            text += f" The footprint at the method's own factors is {h.num(s.total)} {h.esc(unit)}."
         return h.table(header, rows, classes) + h.note(text)
 
     def to_text(self, report: PCFReport) -> list[str]:
-        """The parts, one per line."""
-        out = ["by origin (ISO 14067):"]
-        out += [f"  {label:<52} {value:>14.6g}" for label, value, _ in self._rows()]
+        """The parts, one per line, and the convention."""
+        s = self.split
+        out = [f"by origin (ISO 14067, biogenic convention {s.convention}):"]
+        out += [f"  {label:<56} {value:>14.6g}" for label, value, _ in self._rows()]
+        out.append(f"  {'total under the convention':<56} {s.total_convention:>14.6g}")
         return out
 
 
