@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 from lcasolve.errors import DataFileError
 
-__all__ = ["member_names", "open_zip"]
+__all__ = ["MEMBER_RATIO", "MEMBER_SMALL", "member_names", "open_zip", "read_member"]
+
+#: members inflating to at most this many bytes are read whatever their compression ratio
+MEMBER_SMALL = 64 * 2**20
+#: above :data:`MEMBER_SMALL`, the largest inflated / compressed size accepted (JSON and XML
+#: of LCA databases compress 5-30 times; a zip bomb a thousand times and more)
+MEMBER_RATIO = 200
+_BLOCK = 2**20
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -41,3 +49,38 @@ def member_names(path: Path) -> list[str] | None:
     if path.suffix.lower() == ".zip":
         raise DataFileError(f"{path}: not a valid zip file (truncated or corrupt)")
     return None
+
+
+def read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    """Read one zip member, streamed, refusing a zip bomb or corrupt deflate data.
+
+    The member is inflated in blocks; reading stops with :class:`DataFileError` as soon as it
+    passes :data:`MEMBER_SMALL` bytes and :data:`MEMBER_RATIO` times its compressed size (the
+    sizes the zip declares are not trusted).
+
+    Parameters
+    ----------
+    z : zipfile.ZipFile
+        The open archive.
+    info : zipfile.ZipInfo
+        The member.
+    where : str
+        ``archive:member`` for messages.
+    """
+    limit = max(MEMBER_SMALL, MEMBER_RATIO * max(info.compress_size, 1))
+    parts: list[bytes] = []
+    size = 0
+    try:
+        with z.open(info) as fh:
+            while block := fh.read(_BLOCK):
+                size += len(block)
+                if size > limit:
+                    raise DataFileError(
+                        f"{where}: inflates to more than {limit / 2**20:.0f} MiB from "
+                        f"{info.compress_size} compressed bytes (ratio above {MEMBER_RATIO}); "
+                        f"refusing a possible zip bomb"
+                    )
+                parts.append(block)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise DataFileError(f"{where}: corrupt compressed data ({exc})") from None
+    return b"".join(parts)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.io._atomic import atomic_path
-from lcasolve.io._files import member_names
+from lcasolve.io._files import member_names, read_member
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
 from lcasolve.model.entries import no_uncertainty
 
@@ -68,6 +68,34 @@ class _Group:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def check_npy_size(raw: bytes, where: str) -> None:
+    """Refuse a ``.npy`` whose header declares more data than the file holds.
+
+    ``numpy.load`` allocates the declared shape before reading, so a 128-byte header asking
+    for terabytes would exhaust memory; the declared size is checked against the real bytes.
+    """
+    buf = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(buf)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(buf)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise DataFileError(f"{where} is not a valid numpy array ({exc})") from None
+    if dtype.hasobject:
+        raise DataFileError(f"{where} holds Python objects; only numeric arrays are read")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    available = len(raw) - buf.tell()
+    if declared > available:
+        raise DataFileError(
+            f"{where}: the header declares shape {shape} ({declared} bytes) but the file holds "
+            f"{available} bytes of data (truncated, or a forged header)"
+        )
+
+
 class _Package:
     """Random access to the files of a datapackage zip or folder, with errors naming them."""
 
@@ -84,16 +112,37 @@ class _Package:
             raise DataFileError(f"{path}: not a readable zip datapackage ({exc})") from None
 
     def read_bytes(self, name: str) -> bytes:
+        if not isinstance(name, str) or not name:
+            raise DataFileError(f"{self.path}: a resource has no 'path' (got {name!r})")
+        inside = self._inside(name)
         try:
             if self._zip is None:
-                return (self.path / name).read_bytes()
-            return self._zip.read(name)
+                return inside.read_bytes()
+            return read_member(self._zip, self._zip.getinfo(name), f"{self.path}:{name}")
         except KeyError:
             raise DataFileError(f"{self.path}: the resource file {name!r} is missing") from None
         except FileNotFoundError:
             raise DataFileError(f"{self.path}: the resource file {name!r} is missing") from None
         except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
             raise DataFileError(f"{self.path}: cannot read {name!r} ({exc})") from None
+
+    def _inside(self, name: str) -> Path:
+        """The file of resource path ``name``, refused when it points outside the package."""
+        parts = Path(name.replace("\\", "/")).parts
+        if Path(name).is_absolute() or name.startswith(("/", "\\")) or ".." in parts:
+            raise DataFileError(
+                f"{self.path}: resource path {name!r} points outside the datapackage (absolute "
+                f"or with '..'); refused"
+            )
+        if self._zip is not None:
+            return Path(name)
+        target = (self.path / name).resolve()
+        if not target.is_relative_to(self.path.resolve()):
+            raise DataFileError(
+                f"{self.path}: resource path {name!r} leads outside the datapackage (via a "
+                f"symbolic link); refused"
+            )
+        return target
 
     def metadata(self) -> dict[str, Any]:
         raw = self.read_bytes("datapackage.json")
@@ -110,7 +159,9 @@ class _Package:
     def array(self, resource: dict[str, Any]) -> np.ndarray:
         name = resource.get("path", "")
         try:
-            return np.load(io.BytesIO(self.read_bytes(name)), allow_pickle=False)
+            raw = self.read_bytes(name)
+            check_npy_size(raw, f"{self.path}: resource {resource.get('name', name)!r} ({name})")
+            return np.load(io.BytesIO(raw), allow_pickle=False)
         except DataFileError:
             raise
         except (ValueError, OSError, EOFError) as exc:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 import os
 import xml.etree.ElementTree as ET
-import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -39,8 +38,13 @@ from typing import Any
 import numpy as np
 
 from lcasolve._options import get_options
-from lcasolve.errors import DataFileError, InputError, InvalidUncertaintyError
-from lcasolve.io._files import member_names, open_zip
+from lcasolve.errors import (
+    DataFileError,
+    InputError,
+    InvalidProductionError,
+    InvalidUncertaintyError,
+)
+from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
@@ -82,10 +86,11 @@ def _files(path: Path) -> Iterator[tuple[str, bytes]]:
     with open_zip(path) as z:
         for info in z.infolist():
             if info.filename.lower().endswith(".spold"):
+                where = f"{path}:{info.filename}"
                 try:
-                    yield f"{path}:{info.filename}", z.read(info)
-                except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                    raise DataFileError(f"{path}:{info.filename}: cannot be read ({exc})") from None
+                    yield where, read_member(z, info, where)
+                except OSError as exc:
+                    raise DataFileError(f"{where}: cannot be read ({exc})") from None
 
 
 def _text(el: ET.Element | None, tag: str) -> str:
@@ -146,11 +151,22 @@ def _uncertainty(
     return None
 
 
-def _group(ex: ET.Element) -> tuple[str, int]:
+#: the groups EcoSpold2 defines for each direction
+_GROUPS = {"output": (0, 1, 2, 3, 4), "input": (1, 2, 3, 4, 5)}
+
+
+def _group(ex: ET.Element, where: str) -> tuple[str, int]:
+    """``("output" | "input", group number)``, or ``("", -1)`` when neither is given."""
     for io in ("output", "input"):
         g = ex.find(f"{_NS}{io}Group")
-        if g is not None and (g.text or "").strip():
-            return io, int(g.text)  # type: ignore[arg-type]
+        text = (g.text or "").strip() if g is not None else ""
+        if text:
+            if not text.isdigit() or int(text) not in _GROUPS[io]:
+                raise DataFileError(
+                    f"{where}: <{io}Group> is {text!r}; expected one of "
+                    f"{', '.join(map(str, _GROUPS[io]))}"
+                )
+            return io, int(text)
     return "", -1
 
 
@@ -195,7 +211,7 @@ def _parse(
             fid = ex.attrib.get("elementaryExchangeId" if elementary else "intermediateExchangeId")
             if not fid:
                 raise DataFileError(f"{ewhere}: no flow id")
-            io, group = _group(ex)
+            io, group = _group(ex, ewhere)
             if not io:
                 raise DataFileError(f"{ewhere}: neither inputGroup nor outputGroup")
             unit = _text(ex, "unitName")
@@ -208,6 +224,11 @@ def _parse(
             ref_unit, factor = known
             counts["unit conversions"] += factor != 1.0
             amount = _float(ex, "amount", ewhere) * factor
+            if (io, group) == ("output", 0) and not elementary and amount < 0:
+                raise InvalidProductionError(
+                    f"{ewhere}: the reference product (outputGroup 0) has the negative amount "
+                    f"{amount}; refusing to flip its sign"
+                )
             if elementary:
                 comp = ex.find(_NS + "compartment")
                 compartment = "/".join(

@@ -52,7 +52,7 @@ from lcasolve.errors import (
     InvalidUncertaintyError,
     MissingReferenceError,
 )
-from lcasolve.io._files import member_names, open_zip
+from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import Category, assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
@@ -102,8 +102,8 @@ def _documents(path: Path) -> Iterator[tuple[str, str, bytes]]:
                 continue
             if folder in _FOLDERS or parts[-1] == "ILCDLocations.xml":
                 try:
-                    data = z.read(info)
-                except (OSError, EOFError) as exc:
+                    data = read_member(z, info, f"{path}:{info.filename}")
+                except OSError as exc:
                     raise DataFileError(f"{path}:{info.filename}: cannot be read ({exc})") from None
                 yield folder, f"{path}:{info.filename}", data
 

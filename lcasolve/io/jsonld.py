@@ -49,10 +49,12 @@ from lcasolve._options import get_options
 from lcasolve.errors import (
     DataFileError,
     InputError,
+    InvalidProductionError,
     InvalidUncertaintyError,
     MissingReferenceError,
 )
-from lcasolve.io._files import member_names, open_zip
+from lcasolve.io._fields import field_flag, field_list, field_number, field_object, field_ref_id
+from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
@@ -115,7 +117,7 @@ def _members(
             if folder not in wanted or not name.endswith(".json"):
                 continue
             where = f"{path}:{info.filename}"
-            data = _parse(where, partial(z.read, info), problems)
+            data = _parse(where, partial(read_member, z, info, where), problems)
             if data is not None:
                 yield folder, where, data
 
@@ -134,6 +136,9 @@ def _parse(where: str, read: Callable[[], bytes], problems: Problems) -> dict[st
         data = _loads(read())
     except ValueError as exc:  # json.JSONDecodeError, orjson.JSONDecodeError, bad UTF-8
         problems.add(DataFileError(f"{where}: invalid JSON ({exc})"))
+        return None
+    except RecursionError:
+        problems.add(DataFileError(f"{where}: JSON nested too deeply to be an olca-schema file"))
         return None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         problems.add(DataFileError(f"{where}: cannot be read ({exc})"))
@@ -164,25 +169,32 @@ class _Reference:
             raise DataFileError(f"{where}: no @id")
         if folder == "unit_groups":
             ref = ""
-            for u in data.get("units", []):
+            for u in field_list(data, "units", where):
                 if not u.get("@id"):
                     raise DataFileError(f"{where}: a unit of unit group {oid} has no @id")
                 self.units[u["@id"]] = (
                     oid,
-                    float(u.get("conversionFactor", 1.0)),
+                    field_number(u, "conversionFactor", f"{where} (unit {u['@id']})", 1.0),
                     u.get("name", ""),
                 )
-                if u.get("referenceUnit") or u.get("isRefUnit"):
+                if field_flag(u, ("referenceUnit", "isRefUnit"), f"{where} (unit {u['@id']})"):
                     ref = u.get("name", "")
             self.group_unit[oid] = ref
         elif folder == "flow_properties":
-            group = (data.get("unitGroup") or {}).get("@id")
+            group = field_ref_id(data, "unitGroup", where)
             if group:
                 self.property_group[oid] = group
         elif folder == "categories":
             parent = data.get("category")
             self.categories[oid] = (data.get("name", ""), parent.get("@id") if parent else None)
         elif folder == "flows":
+            _check_flow(data, where)
+            if oid in self.flows and not _same_flow(self.flows[oid], data):
+                raise DataFileError(
+                    f"{where}: flow {oid} is defined again, differently, in "
+                    f"{self.flow_where[oid]} (flowType or a flow property's factor differs); "
+                    f"refusing to pick one"
+                )
             self.flows[oid] = data
             self.flow_where[oid] = where
 
@@ -205,9 +217,12 @@ class _Reference:
         """Flow property id -> the flow's conversion factor for it (cached per flow)."""
         got = self._factors.get(fid)
         if got is None:
+            where = self.flow_where.get(fid, fid)
             got = self._factors[fid] = {
-                (p.get("flowProperty") or {}).get("@id"): float(p.get("conversionFactor", 1.0))
-                for p in self.flows[fid].get("flowProperties", [])
+                field_ref_id(p, "flowProperty", where): field_number(
+                    p, "conversionFactor", f"{where} (flow properties)", 1.0
+                )
+                for p in field_list(self.flows[fid], "flowProperties", where)
             }
         return got
 
@@ -223,10 +238,41 @@ def _location_name(loc: Any) -> str:
     return str(loc or "")
 
 
+def _check_flow(data: dict[str, Any], where: str) -> None:
+    """A flow needs a known ``flowType`` (else CO2 could become a product) and typed fields."""
+    kind = data.get("flowType")
+    if kind not in _KIND:
+        raise DataFileError(
+            f"{where}: flow {data.get('@id')} has flowType {kind!r}; expected one of "
+            f"{', '.join(_KIND)}"
+        )
+    for p in field_list(data, "flowProperties", where):
+        field_ref_id(p, "flowProperty", where)
+        field_number(p, "conversionFactor", f"{where} (flow properties)", 1.0)
+        field_flag(p, ("referenceFlowProperty", "isRefFlowProperty"), where)
+
+
+def _same_flow(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two definitions of one flow id agree.
+
+    Same ``flowType`` and the same factor for every flow property both list (one may list
+    more properties, as the USLCI transport zips do).
+    """
+
+    def factors(d: dict[str, Any]) -> dict[Any, Any]:
+        return {
+            (p.get("flowProperty") or {}).get("@id"): p.get("conversionFactor", 1.0)
+            for p in d.get("flowProperties") or []
+        }
+
+    fa, fb = factors(a), factors(b)
+    return a.get("flowType") == b.get("flowType") and all(fa[k] == fb[k] for k in fa.keys() & fb)
+
+
 def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
     data = ref.flows[fid]
-    kind = _KIND.get(data.get("flowType", ""), "product")
-    props = data.get("flowProperties", [])
+    kind = _KIND[data["flowType"]]  # checked by _check_flow
+    props = data.get("flowProperties") or []
     refprop = next(
         (p for p in props if p.get("referenceFlowProperty") or p.get("isRefFlowProperty")),
         props[0] if props else {},
@@ -245,8 +291,8 @@ def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
 
 def _conversion(ref: _Reference, ex: dict[str, Any], fid: str, where: str) -> float:
     """Factor from the exchange's unit to the flow's reference unit."""
-    unit_id = (ex.get("unit") or {}).get("@id")
-    prop_id = (ex.get("flowProperty") or {}).get("@id")
+    unit_id = field_ref_id(ex, "unit", where)
+    prop_id = field_ref_id(ex, "flowProperty", where)
     if unit_id is None:
         return 1.0
     if unit_id not in ref.units:
@@ -370,36 +416,36 @@ def _process(
             problems.add(InvalidUncertaintyError(f"{exc}; the distribution is dropped"))
             return None
 
-    for i, ex in enumerate(data.get("exchanges", [])):
+    for i, ex in enumerate(field_list(data, "exchanges", where)):
         eid = ex.get("@id") or str(ex.get("internalId", i))
         ewhere = f"{where} (process {pid}, exchange {eid})"
 
         def one(
             ex: dict[str, Any] = ex, eid: str = eid, ewhere: str = ewhere
         ) -> tuple[ExchangeRecord, float]:
-            fid = (ex.get("flow") or {}).get("@id")
+            fid = field_ref_id(ex, "flow", ewhere)
             if fid not in ref.flows:
-                name = (ex.get("flow") or {}).get("name", "")
+                name = field_object(ex, "flow", ewhere).get("name", "")
                 label = f"{name!r} ({fid})" if name else str(fid)
                 raise MissingReferenceError(f"{ewhere}: the flow {label} is not in the data")
-            try:
-                amount = float(ex.get("amount", 0.0))
-            except (TypeError, ValueError):
-                raise DataFileError(
-                    f"{ewhere}: amount {ex.get('amount')!r} is not a number"
-                ) from None
-            if not math.isfinite(amount):
-                raise DataFileError(f"{ewhere}: amount {amount} is not finite")
+            amount = field_number(ex, "amount", ewhere, 0.0)
+            is_reference = field_flag(
+                ex, ("isQuantitativeReference", "quantitativeReference"), ewhere
+            )
+            if is_reference and amount < 0:
+                raise InvalidProductionError(
+                    f"{ewhere}: the quantitative reference has the negative amount {amount}; "
+                    f"a reference flow is given as a positive amount (an input for waste "
+                    f"treatment is marked with isInput)"
+                )
             factor = _conversion(ref, ex, fid, ewhere)
             rec = ExchangeRecord(
                 flow=fid,
                 amount=amount * factor,
-                is_input=bool(ex.get("isInput", ex.get("input", False))),
-                is_reference=bool(
-                    ex.get("isQuantitativeReference", ex.get("quantitativeReference", False))
-                ),
-                is_avoided=bool(ex.get("isAvoidedProduct", ex.get("avoidedProduct", False))),
-                provider=(ex.get("defaultProvider") or {}).get("@id"),
+                is_input=field_flag(ex, ("isInput", "input"), ewhere),
+                is_reference=is_reference,
+                is_avoided=field_flag(ex, ("isAvoidedProduct", "avoidedProduct"), ewhere),
+                provider=field_ref_id(ex, "defaultProvider", ewhere),
                 uncertainty=_checked_uncertainty(ex, amount * factor, factor, ewhere),
                 id=eid,
                 where=ewhere,
@@ -594,7 +640,7 @@ def read(
             except _SkipProcess:
                 continue
             conversions += conv
-            n_exchanges += len(data.get("exchanges", []))
+            n_exchanges += len(data.get("exchanges") or [])
             processes.append(proc)
     bar.close()
     if not processes and not problems.items:

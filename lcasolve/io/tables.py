@@ -30,7 +30,7 @@ from lcasolve.errors import (
     LinkingError,
     MissingExtraError,
 )
-from lcasolve.io._files import member_names
+from lcasolve.io._files import member_names, read_member
 from lcasolve.io.distributions import bounded, lognormal, no_distribution, normal, scaled
 from lcasolve.io.units import conversion_factor
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System, no_uncertainty
@@ -148,6 +148,26 @@ def _make_table(
     return Table(name, source, frame, data_lines, decimal)
 
 
+def _decode(raw: bytes, where: str) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM) or UTF-16 with its BOM; else an error.
+
+    Other encodings (latin-1, cp1252) are refused rather than guessed, since a wrong guess
+    silently changes names and ids.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataFileError(f"{where}: invalid UTF-16 text ({exc.reason})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(
+            f"{where}: not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); save "
+            f"the table as UTF-8 CSV"
+        ) from None
+
+
 def _read_csv_text(name: str, source: str, text: str) -> Table:
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -225,7 +245,7 @@ def read_tables(paths: Sequence[str | os.PathLike[str]]) -> dict[str, Table]:
             for name in TABLES:
                 f = p / f"{name}.csv"
                 if f.is_file():
-                    add(_read_csv_text(name, f.name, f.read_text(encoding="utf-8")))
+                    add(_read_csv_text(name, f.name, _decode(f.read_bytes(), str(f))))
         elif p.suffix.lower() in {".xlsx", ".xlsm"}:
             for table in _read_workbook(p).values():
                 add(table)
@@ -236,13 +256,14 @@ def read_tables(paths: Sequence[str | os.PathLike[str]]) -> dict[str, Table]:
                     f"{p.name}: a table file must be named one of "
                     f"{', '.join(t + '.csv' for t in TABLES)}"
                 )
-            add(_read_csv_text(name, p.name, p.read_text(encoding="utf-8")))
+            add(_read_csv_text(name, p.name, _decode(p.read_bytes(), str(p))))
         elif zipfile.is_zipfile(p):
             with zipfile.ZipFile(p) as z:
                 for member in z.namelist():
                     stem = member.rsplit("/", 1)[-1]
                     if stem.lower().endswith(".csv") and stem[:-4].lower() in TABLES:
-                        text = z.read(member).decode("utf-8")
+                        where = f"{p}:{member}"
+                        text = _decode(read_member(z, z.getinfo(member), where), where)
                         add(_read_csv_text(stem[:-4].lower(), f"{p.name}:{member}", text))
         else:
             raise DataFileError(f"{p}: not a folder, zip, .csv or .xlsx file of tables")
