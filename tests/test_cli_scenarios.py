@@ -83,3 +83,34 @@ def test_bad_scenario_files_name_the_line(model, tmp_path, text, words):  # noqa
         read_scenario_file(file, system)
     proc = _lcasolve("scenarios", model, "--scenarios", file, "--demand", "use=1")
     assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bw_processing_array_package_columns_are_scenarios(tmp_path):
+    import bw_processing as bwp
+    from fsspec.implementations.zip import ZipFileSystem
+
+    from lcasolve.io.datapackage import write
+
+    system = lcasolve.build_system(
+        technosphere=[(1, 1, 1.0), (2, 2, 1.0), (2, 1, -0.5)],
+        biosphere=[(100, 1, 1.0), (100, 2, 2.0)],
+        characterization={"GWP100": {100: 1.0}},
+    )
+    db = write(system, tmp_path / "db.zip")
+    path = tmp_path / "arrays.zip"
+    dp = bwp.create_datapackage(fs=ZipFileSystem(str(path), mode="w"), name="arrays")
+    dp.add_persistent_array(
+        matrix="technosphere_matrix",
+        data_array=np.array([[0.5, 1.0, 2.0]]),
+        indices_array=np.array([(2, 1)], dtype=bwp.INDICES_DTYPE),
+        flip_array=np.array([True]),
+        name="tech-array",
+    )
+    dp.finalize_serialization()
+    proc = _lcasolve("scenarios", db, path, "--scenarios", "arrays", "--demand", "1=1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    # score = 1 + 2 x (amount of product 2 per unit of product 1)
+    got = [r["GWP100"] for r in json.loads(proc.stdout)["scores"]]
+    assert got == pytest.approx([2.0, 3.0, 5.0], rel=1e-12)
+    proc = _lcasolve("scenarios", db, "--scenarios", "arrays", "--demand", "1=1")
+    assert proc.returncode == 1 and "no bw_processing array" in proc.stderr

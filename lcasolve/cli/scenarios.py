@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(.csv/.xlsx: 'from key', 'to key', 'flow type' and one column per scenario, as the "
         "Activity Browser and premise write them) or a JSON object {scenario: {parameter: "
         "value}}; 'product-systems' uses the parameter sets of the inputs' openLCA product "
-        "systems. Each --demand is solved as its own functional unit.",
+        "systems; 'arrays' uses the columns of the inputs' bw_processing array resources "
+        "(presamples, one scenario per column). Each --demand is solved as its own functional "
+        "unit.",
     )
     add_input_arguments(p)
     add_demand_arguments(p, top=None)
@@ -53,15 +55,18 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.cli._common import parse_demand
     from lcasolve.errors import InputError
     from lcasolve.parameters import ParameterBatch, solve_scenarios
-    from lcasolve.parameters.scenario_file import read_scenario_file
+    from lcasolve.parameters.scenario_file import array_scenarios, read_scenario_file
 
     if not args.demand:
         raise InputError("give at least one --demand ID=AMOUNT")
     demands = {item: parse_demand([item]) for item in args.demand}
     system = load_system(args)
     start = time.perf_counter()
-    if Path(args.scenarios).suffix.lower() in (".csv", ".xlsx", ".xls", ".tsv"):
-        scenarios = read_scenario_file(args.scenarios, system)
+    exchange_file = Path(args.scenarios).suffix.lower() in (".csv", ".xlsx", ".xls", ".tsv")
+    if args.scenarios == "arrays" or exchange_file:
+        scenarios = (
+            read_scenario_file(args.scenarios, system) if exchange_file else array_scenarios(system)
+        )
         categories = [str(c) for c in system.categories["name"]]
         blocks = []
         for label, demand in demands.items():

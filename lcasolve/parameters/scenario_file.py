@@ -26,7 +26,7 @@ import pandas as pd
 
 from lcasolve.errors import DataFileError
 
-__all__ = ["ExchangeScenarios", "read_scenario_file"]
+__all__ = ["ExchangeScenarios", "array_scenarios", "read_scenario_file"]
 
 _META = {
     "from activity name", "from reference product", "from location", "from categories",
@@ -173,3 +173,27 @@ def read_scenario_file(path: str | os.PathLike[str], system: Any) -> ExchangeSce
         if v
     }
     return ExchangeScenarios(names, entries)
+
+
+def array_scenarios(system: Any) -> ExchangeScenarios:
+    """One scenario per column of the system's bw_processing ``array`` resources.
+
+    The datapackage reader keeps them in ``system.metadata["arrays"]`` (matrix sign).
+
+    Raises
+    ------
+    DataFileError
+        When the inputs have no array resource.
+    """
+    arrays = system.metadata.get("arrays") or {}
+    entries = {
+        m: (np.asarray(a["entries"], dtype=np.int64), np.asarray(a["values"], dtype=np.float64))
+        for m, a in arrays.items()
+        if m in ("technosphere", "biosphere")
+    }
+    if not entries:
+        raise DataFileError(
+            "the inputs have no bw_processing array resource to take scenarios from"
+        )
+    width = max(v.shape[1] for _, v in entries.values())
+    return ExchangeScenarios([f"column {k}" for k in range(width)], entries)
