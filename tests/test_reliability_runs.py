@@ -92,3 +92,32 @@ def test_overwrite_keeps_the_finished_run_until_the_new_one_is_complete(tmp_path
         assert int(h5.attrs["seed"]) == 2 and not np.array_equal(h5["scores"][...], old)
     assert not (tmp_path / "run.h5.partial").exists()
     assert sorted(os.listdir(tmp_path)) == ["run.h5"]
+
+
+def test_outputs_honour_umask_and_stale_temps_are_removed(tmp_path):
+    out = tmp_path / "cement.h5"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".cement.h5.{dead.pid}.abc123.tmp"
+    stale.write_bytes(b"x" * 1000)
+    live = tmp_path / f".cement.h5.{os.getpid()}.def456.tmp"
+    live.write_bytes(b"y")
+    exe = shutil.which("lcasolve")
+    script = f"umask 027 && '{exe}' convert '{example_path('cement')}' '{out}'"
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (out.stat().st_mode & 0o777) == 0o640
+    assert not stale.exists() and live.exists()
+    proc = subprocess.run(
+        ["sh", "-c", f"umask 022 && '{exe}' report '{example_path('cement')}' --demand cement=1 "
+         f"--iterations 0 --html '{tmp_path / 'r.html'}'"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert ((tmp_path / "r.html").stat().st_mode & 0o777) == 0o644
+    again = subprocess.run(
+        lcasolve_cmd("report", example_path("cement"), "--demand", "cement=1", "--iterations",
+                     0, "--html", tmp_path / "r.html"),
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert again.returncode == 1 and "--overwrite" in again.stderr

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lcasolve.errors import DataFileError, InputError, OutputExistsError
+from lcasolve.io._atomic import commit_file
 
 if TYPE_CHECKING:
     from lcasolve.montecarlo._engine import ChunkResult
@@ -69,7 +70,7 @@ def _atomic_copy_edit(path: Path, source: Path | None, edit: Any) -> None:
             shutil.copyfile(source, tmp)
         with h5py.File(tmp, "r+" if source is not None else "w") as h5:
             edit(h5)
-        os.replace(tmp, path)
+        commit_file(Path(tmp), path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -235,5 +236,5 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def finish(path: Path, out: Path) -> None:
-    """Move the completed partial file to its final name."""
-    os.replace(path, out)
+    """Move the completed partial file to its final name (synced, umask mode)."""
+    commit_file(path, out)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve.errors import InputError
+from lcasolve.io._atomic import write_text_atomic
 from lcasolve.lca import LCA, contribution_table
 from lcasolve.model import System
 from lcasolve.pcf.tags import resolve_tags, upstream_values
@@ -415,18 +414,3 @@ def _natural(x: object) -> tuple[int, str]:
 
 def _f(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
