@@ -46,6 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--html", default=None, metavar="OUT.html", help="write the HTML report")
     p.add_argument(
+        "--pact",
+        default=None,
+        metavar="OUT.json",
+        help="write a WBCSD PACT v3 ProductFootprint (needs --company and --reference-year)",
+    )
+    p.add_argument(
+        "--xlsx", default=None, metavar="OUT.xlsx", help="write the tables as an Excel workbook"
+    )
+    p.add_argument("--company", default=None, metavar="NAME", help="company name for --pact")
+    p.add_argument(
         "--stages",
         default=None,
         metavar="TABLE",
@@ -82,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--iterations must be >= 0, got {args.iterations}")
     if args.out and not args.iterations:
         raise InputError("--out keeps a Monte Carlo run: give --iterations > 0")
-    _check_html_target(args)
+    _check_targets(args)
     start = time.perf_counter()
     demand = parse_demand(args.demand)
     system = load_system(args, sampling=args.iterations > 0)
@@ -122,6 +132,18 @@ def run(args: argparse.Namespace) -> int:
         report.write_html(args.html)
         payload["html"] = str(args.html)
         lines.append(f"HTML report: {args.html}")
+    if args.pact:
+        from lcasolve.pcf.pact import to_pact, write_pact
+
+        write_pact(args.pact, to_pact(report, company_name=args.company))
+        payload["pact"] = str(args.pact)
+        lines.append(f"PACT footprint: {args.pact}")
+    if args.xlsx:
+        from lcasolve.pcf.excel import write_xlsx
+
+        write_xlsx(report, args.xlsx)
+        payload["xlsx"] = str(args.xlsx)
+        lines.append(f"Excel workbook: {args.xlsx}")
     payload["seconds"] = time.perf_counter() - start
     emit(args, payload, "\n".join(lines))
     return 0
@@ -136,11 +158,17 @@ def _names(table: Any, tag: str, column: str) -> dict[str, str]:
     return out
 
 
-def _check_html_target(args: argparse.Namespace) -> None:
-    """Refuse an existing ``--html`` file unless ``--overwrite``, before any computation."""
+def _check_targets(args: argparse.Namespace) -> None:
+    """Before any computation: refuse existing outputs without --overwrite, --pact without input."""
     from pathlib import Path
 
-    from lcasolve.errors import OutputExistsError
+    from lcasolve.errors import InputError, OutputExistsError
 
-    if args.html and Path(args.html).exists() and not args.overwrite:
-        raise OutputExistsError(f"{args.html} exists; give --overwrite to replace it")
+    for option in ("html", "pact", "xlsx"):
+        target = getattr(args, option)
+        if target and Path(target).exists() and not args.overwrite:
+            raise OutputExistsError(f"{target} exists; give --overwrite to replace it")
+    if args.pact and not (args.company and args.reference_year):
+        raise InputError(
+            "--pact needs --company NAME and --reference-year YEAR (PACT requires both)"
+        )
