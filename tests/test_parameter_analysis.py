@@ -7,7 +7,7 @@ import pytest
 
 import lcasolve
 from lcasolve.errors import InputError, UnknownParameterError
-from lcasolve.model.entries import no_uncertainty
+from lcasolve.model.entries import Entries, no_uncertainty
 from lcasolve.parameters import (
     Formula,
     FormulaEntry,
@@ -148,3 +148,30 @@ def _wide(system):
     cf = FormulaEntry("characterization", 0, 0, 0, Formula.parse("1 + 0*a"), 1.0, 1)
     return dataclasses.replace(system, parameters=ParameterSet(params.parameters, (
         *params.entries, cf)))  # fmt: skip
+
+
+def test_monte_carlo_with_the_background_uncertain():
+    import dataclasses
+
+    system = _system()
+    bio = system.biosphere
+    at = int(np.flatnonzero(bio.col == 3)[0])  # CO2 of background activity 11: N(1, 0.1)
+    unc = bio.uncertainty.copy()
+    unc[at] = _record(3, loc=1.0, scale=0.1)
+    system = dataclasses.replace(system, biosphere=Entries.create(
+        bio.shape, bio.row, bio.col, bio.value, uncertainty=unc, flip=bio.flip))  # fmt: skip
+    n = 20000
+    run = parameter_monte_carlo(system, {1: 1.0}, n, seed=5, background=True)
+    h = run.scores["GWP100"].to_numpy()
+    # h = 1 + 0.5 b + 2 a + x (0.3 a + 0.1) with a ~ U(1, 3), b ~ N(5, 0.5), x ~ N(1, 0.1)
+    ea, va, ex, vx = 2.0, 1 / 3, 1.0, 0.01
+    ea2, ex2 = va + ea**2, vx + ex**2
+    mean = 1 + 2.5 + 2 * ea + ex * (0.3 * ea + 0.1)
+    ez2 = ea2 * (4 + 1.2 * ex + 0.09 * ex2) + 0.2 * ea * (2 * ex + 0.3 * ex2) + 0.01 * ex2
+    var = 0.25 * 0.25 + ez2 - (mean - 3.5) ** 2
+    assert abs(h.mean() - mean) < 4 * np.sqrt(var / n)
+    assert h.var(ddof=1) == pytest.approx(var, rel=4 * np.sqrt(2 / n) + 0.01)
+    # without the background draws the spread is smaller, and the parameter draws are the same
+    only = parameter_monte_carlo(system, {1: 1.0}, n, seed=5)
+    np.testing.assert_array_equal(only.samples.to_numpy(), run.samples.to_numpy())
+    assert only.scores["GWP100"].var() < h.var()

@@ -124,8 +124,9 @@ def parameter_monte_carlo(
     *,
     fixed: Mapping[Hashable, object] | None = None,
     method: str = "auto",
+    background: bool = False,
 ) -> ParameterMonteCarlo:
-    """Monte Carlo over the uncertain parameters (the matrices' own uncertainty is not drawn).
+    """Monte Carlo over the uncertain parameters, and with ``background`` every uncertain entry.
 
     Parameters
     ----------
@@ -140,7 +141,11 @@ def parameter_monte_carlo(
     fixed : Mapping, optional
         Parameters held at given values (e.g. a scenario); they are not drawn.
     method : {"auto", "full", "partitioned"}
-        See :class:`~lcasolve.parameters.batch.ParameterBatch`.
+        See :class:`~lcasolve.parameters.batch.ParameterBatch` (``background`` needs "full").
+    background : bool
+        Also draw every uncertain matrix entry (technosphere, biosphere, characterization) from
+        the same keyed streams as :mod:`lcasolve.montecarlo` (same seed, same draws); an entry
+        defined by a formula takes the formula's value instead.
 
     Returns
     -------
@@ -158,10 +163,48 @@ def parameter_monte_carlo(
         raise InputError("no parameter has a distribution: nothing to draw")
     values: dict[Hashable, object] = dict(draws)
     values.update(fixed_keys)
-    h = ParameterBatch(system, demand).scores(values, method)
+    batch = ParameterBatch(system, demand)
+    if background:
+        h = batch.entry_scores(_with_background(system, values, iterations, seed))
+    else:
+        h = batch.scores(values, method)
     columns = [_spelling(params._by_key[k]) for k in draws]
     samples = pd.DataFrame(np.column_stack(list(draws.values())), columns=columns)
     return ParameterMonteCarlo(samples, pd.DataFrame(h, columns=_categories(system)))
+
+
+def _with_background(
+    system: Any, values: Mapping[Hashable, object], iterations: int, seed: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Entry values per sample: uncertain entries drawn, formula entries from the parameters."""
+    from lcasolve.montecarlo._engine import entry_keys
+    from lcasolve.uncertainty import sample_records
+
+    params = system.parameters
+    formulas = params.entry_values(params.evaluate(values))
+    its = np.arange(iterations)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for matrix in ("technosphere", "biosphere", "characterization"):
+        entries = getattr(system, matrix)
+        index = np.flatnonzero(entries.uncertain)
+        drawn = np.empty((0, iterations))
+        if index.size:
+            sign = np.where(entries.flip[index], -1.0, 1.0)
+            keys = entry_keys(matrix, index)
+            drawn = sample_records(
+                entries.uncertainty[index], its, seed, entry_keys=keys, sign=sign
+            )
+        if matrix in formulas:
+            f_index, f_values = formulas[matrix]
+            f_values = np.broadcast_to(
+                f_values.reshape(len(f_index), -1), (len(f_index), iterations)
+            )
+            keep = ~np.isin(index, f_index)
+            index = np.concatenate([index[keep], f_index])
+            drawn = np.vstack([drawn[keep], f_values])
+        if index.size:
+            out[matrix] = (index, drawn)
+    return out
 
 
 def _inverse_cdf(record: np.ndarray, u: np.ndarray, name: str) -> np.ndarray:
