@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 from lcasolve.errors import DataFileError
@@ -32,11 +33,29 @@ def open_zip(path: Path) -> zipfile.ZipFile:
 def member_names(path: Path) -> list[str] | None:
     """Relative ``/``-separated names of the files in a folder or zip; None for other files.
 
+    Every reader's ``sniff`` asks for them; a zip's listing is read once per file version
+    (path, size and modification time), not once per reader.
+
     Raises
     ------
     DataFileError
         For a file named ``.zip`` that is not a readable zip.
     """
+    if path.is_file():
+        st = path.stat()
+        names = _zip_names(str(path.resolve()), st.st_size, st.st_mtime_ns)
+        return None if names is None else list(names)
+    return _listing(path)
+
+
+@lru_cache(maxsize=4)
+def _zip_names(path: str, size: int, mtime_ns: int) -> tuple[str, ...] | None:
+    del size, mtime_ns  # part of the cache key only
+    names = _listing(Path(path))
+    return None if names is None else tuple(names)
+
+
+def _listing(path: Path) -> list[str] | None:
     if path.is_dir():
         return [
             os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
