@@ -32,6 +32,7 @@ from lcasolve.errors import (
 )
 from lcasolve.io._files import member_names, read_member
 from lcasolve.io.distributions import bounded, lognormal, no_distribution, normal, scaled
+from lcasolve.io.linking import LinkOptions
 from lcasolve.io.units import conversion_factor
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System, no_uncertainty
 
@@ -449,9 +450,9 @@ def read(
         A database whose product ids (and flow ids) the exchanges may name. The result holds the
         foreground activities first, then the background's.
     **options
-        ``ambiguous``, ``unlinked``, ``allocation``, ``strict`` are accepted for a uniform
-        :func:`lcasolve.load` and have no effect: a table names each provider explicitly, so an
-        unknown provider is always an error.
+        ``ambiguous``, ``unlinked``, ``allocation``, ``strict`` are accepted (and checked) for a
+        uniform :func:`lcasolve.load` and have no effect: a table names each provider
+        explicitly, so an unknown provider is always an error.
 
     Returns
     -------
@@ -469,6 +470,7 @@ def read(
     unknown = sorted(set(options) - _OPTIONS)
     if unknown:
         raise InputError(f"unknown options for the tables reader: {unknown}")
+    LinkOptions(**{k: v for k, v in options.items() if k != "background"})  # checks the values
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     tables = read_tables(paths)
