@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ FORMATS: dict[str, str] = {
     "ilcd": "lcasolve.io.ilcd",
     "jsonld": "lcasolve.io.jsonld",
     "tables": "lcasolve.io.tables",
+    "brightway": "lcasolve.io.brightway",
 }
 
 
@@ -81,7 +83,8 @@ def load(*paths: str | os.PathLike[str], format: str | None = None, **options: A
     Parameters
     ----------
     *paths : path-like
-        Files or folders.
+        Files or folders, or one ``bw://PROJECT/DATABASE`` address of a brightway project
+        (:mod:`lcasolve.io.brightway`).
     format : str, optional
         Skip detection and use this reader (a key of :data:`FORMATS`).
     **options
@@ -93,6 +96,9 @@ def load(*paths: str | os.PathLike[str], format: str | None = None, **options: A
     """
     if not paths:
         raise InputError("no input files given")
+    if any(isinstance(p, str) and p.startswith("bw://") for p in paths):
+        # a brightway project's database, read with its dependencies
+        return _read("brightway", list(paths), options)
     fmts = {Path(p): (format or detect_format(p)) for p in paths}
     kinds = set(fmts.values())
     if len(kinds) == 2 and "tables" in kinds:
@@ -111,7 +117,7 @@ def load(*paths: str | os.PathLike[str], format: str | None = None, **options: A
     return _read(kind, list(fmts), options)
 
 
-def _read(kind: str, paths: list[Path], options: dict[str, Any]) -> System:
+def _read(kind: str, paths: Sequence[str | os.PathLike[str]], options: dict[str, Any]) -> System:
     if kind not in FORMATS:
         raise UnknownFormatError(f"unknown format {kind!r}; known: {sorted(FORMATS)}")
     reader = importlib.import_module(FORMATS[kind])

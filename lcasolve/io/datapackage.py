@@ -302,6 +302,7 @@ def read(
     paths: Sequence[str | os.PathLike[str]],
     *,
     category_names: Sequence[str] | None = None,
+    mapping: str | os.PathLike[str] | None = None,
     **_options: Any,
 ) -> System:
     """Read and combine brightway datapackages into one system.
@@ -313,6 +314,10 @@ def read(
     category_names : sequence of str, optional
         Names of the impact categories, one per package with a characterization matrix, in
         order. Default: the group's ``identifier`` (joined by " | "), else the package name.
+    mapping : path-like, optional
+        Brightway's mapping JSON (``[name, id]`` pairs) naming the activities, products and
+        flows (:func:`lcasolve.io.brightway.read_mapping`). Default: ``X_mapping.json`` beside
+        each package ``X.zip`` when there is one; without names the tables show the ids.
     **_options
         Linking options of other readers; datapackages are already linked, so they are ignored.
 
@@ -417,7 +422,28 @@ def read(
         from dataclasses import replace
 
         system = replace(system, metadata={**system.metadata, "arrays": arrays})
-    return system
+    return _named(system, [Path(p) for p in paths], mapping)
+
+
+def _named(system: System, paths: list[Path], mapping: str | os.PathLike[str] | None) -> System:
+    """The system with names from the given mapping file or those beside the packages."""
+    from lcasolve.io.brightway import apply_names, read_mapping
+
+    files = (
+        [Path(mapping)]
+        if mapping is not None
+        else [
+            f
+            for p in paths
+            if (f := p.with_name(f"{p.stem if p.suffix else p.name}_mapping.json")).is_file()
+        ]
+    )
+    if not files:
+        return system
+    names: dict[int, str] = {}
+    for f in files:
+        names.update(read_mapping(f))
+    return apply_names(system, names, source=", ".join(map(str, files)))
 
 
 def _select(g: _Group, mask: np.ndarray) -> _Group:
