@@ -64,7 +64,7 @@ def test_report_json_and_embedded_pngs(report, capsys):
     assert payload["external_cost"]["deterministic"] == pytest.approx(payload["total"] * 0.09)
     text = html.read_text()
     pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    assert len(pngs) == 4  # waterfall, stage, scope, Monte Carlo
+    assert len(pngs) == 5  # waterfall, stage, scope, supply graph (hotspots), Monte Carlo
     for data in pngs:
         img = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("L"))
         assert img.std() > 10  # drawn content, not a blank canvas
@@ -108,7 +108,7 @@ def _chromium(*args, profile):
         "--disable-sync",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        "--window-size=1000,4200",
+        "--window-size=1000,8000",  # the page with its hotspot tables
         *args,
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False)
@@ -134,7 +134,7 @@ def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
     assert found, dom[:500]
     info = json.loads(found.group(1).replace("&quot;", '"'))
     assert info["errors"] == []
-    assert info["images"] == 4 and info["decoded"] == 4
+    assert info["images"] == 5 and info["decoded"] == 5
     shown = {
         text for text, area, visibility in info["headings"] if area > 0 and visibility == "visible"
     }
@@ -142,6 +142,7 @@ def test_html_renders_in_headless_chromium(report, capsys, tmp_path):
         "Study",
         "By origin: fossil, land-use change, biogenic (ISO 14067)",
         "Disclosures: assumptions and data gaps",
+        "Supply-chain hotspots",
         "Monte Carlo",
         "Limits",
         "External cost",

@@ -12,10 +12,12 @@ All three read the all-activity scores ``λ`` of one adjoint solve and walk spar
 from lcasolve.hotspots._basis import Basis, Totals, check_settings
 from lcasolve.hotspots.graph import SupplyGraph, build_graph
 from lcasolve.hotspots.paths import StructuralPaths, structural_paths
+from lcasolve.hotspots.summary import HotspotSummary, hotspot_summary
 from lcasolve.hotspots.tree import SupplyTree, build_tree
 
 __all__ = [
     "Basis",
+    "HotspotSummary",
     "StructuralPaths",
     "SupplyGraph",
     "SupplyTree",
@@ -23,5 +25,6 @@ __all__ = [
     "build_graph",
     "build_tree",
     "check_settings",
+    "hotspot_summary",
     "structural_paths",
 ]

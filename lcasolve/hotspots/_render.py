@@ -14,7 +14,15 @@ from lcasolve.hotspots._grow import VIRTUAL
 if TYPE_CHECKING:
     from lcasolve.hotspots.tree import SupplyTree
 
-__all__ = ["frame", "jsonable", "tree_dict", "tree_html", "tree_text", "unlinked_frame"]
+__all__ = [
+    "frame",
+    "jsonable",
+    "tree_dict",
+    "tree_html",
+    "tree_table",
+    "tree_text",
+    "unlinked_frame",
+]
 
 COLUMNS = [
     "path",
@@ -260,15 +268,15 @@ def tree_text(tree: SupplyTree, *, max_rows: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def tree_html(tree: SupplyTree) -> str:
-    """An indented HTML table of the first rows of the tree."""
+def tree_table(tree: SupplyTree, max_rows: int | None = None) -> str:
+    """The tree as an indented HTML table (credits in red, rest and unlinked rows in italics)."""
     df = tree.to_frame()
     head = (
         "<tr><th style='text-align:left'>node</th><th>amount</th><th>unit</th>"
         f"<th>cumulative ({html.escape(tree.unit)})</th><th>share</th><th>direct</th></tr>"
     )
     body = []
-    for row in df.iloc[:HTML_ROWS].itertuples(index=False):
+    for row in (df if max_rows is None else df.iloc[:max_rows]).itertuples(index=False):
         name = html.escape(str(row.name))
         if row.kind == "activity" and row.location:
             name += f" <small>[{html.escape(str(row.location))}]</small>"
@@ -279,16 +287,21 @@ def tree_html(tree: SupplyTree) -> str:
         color = " style='color:#a00'" if row.kind != "unlinked" and row.cumulative < 0 else ""
         body.append(
             f"<tr{color}><td style='text-align:left;padding-left:{1.2 * row.depth:.1f}em'>"
-            f"{name}</td><td>{_num(row.amount)}</td><td>{html.escape(str(row.unit))}</td>"
-            f"<td>{_num(row.cumulative)}</td><td>{_pct(row.share)}</td>"
-            f"<td>{_num(row.direct)}</td></tr>"
+            f"{name}</td><td class='num'>{_num(row.amount)}</td>"
+            f"<td>{html.escape(str(row.unit))}</td><td class='num'>{_num(row.cumulative)}</td>"
+            f"<td class='num'>{_pct(row.share)}</td><td class='num'>{_num(row.direct)}</td></tr>"
         )
     more = (
-        f"<p>{len(df) - HTML_ROWS} more rows: use <code>to_frame()</code>.</p>"
-        if len(df) > HTML_ROWS
+        f"<p>{len(df) - max_rows} more rows: use <code>to_frame()</code>.</p>"
+        if max_rows is not None and len(df) > max_rows
         else ""
     )
+    return f"<table>{head}{''.join(body)}</table>{more}"
+
+
+def tree_html(tree: SupplyTree) -> str:
+    """A summary line and the first rows of the tree as an indented table."""
     return (
         f"<p>Upstream tree of {html.escape(repr(tree.demand))} — {html.escape(summary(tree))}</p>"
-        f"<table>{head}{''.join(body)}</table>{more}"
+        + tree_table(tree, HTML_ROWS)
     )

@@ -7,7 +7,8 @@ Public API
 - :class:`Section`: the protocol a section follows (``key``, ``title``, ``to_dict``,
   ``to_html(report)``, ``to_text(report)``); add one with ``build_report(..., sections=[...])``
 - the standard sections: :class:`MetadataSection`, :class:`GhgSection`,
-  :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`MonteCarloSection`,
+  :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`HotspotsSection`
+  (top structural paths, the upstream tree to depth 3, a Sankey), :class:`MonteCarloSection`,
   :class:`ThresholdsSection` (of :class:`Threshold` rows), :class:`RatingSection`,
   :class:`ExternalCostSection`, :class:`CutoffSection`
 - :mod:`lcasolve.pcf.report.blocks`: the HTML building blocks sections render with (tables,
@@ -17,6 +18,7 @@ Public API
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._build import build_report
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
@@ -32,6 +34,7 @@ __all__ = [
     "DisclosureSection",
     "ExternalCostSection",
     "GhgSection",
+    "HotspotsSection",
     "MetadataSection",
     "MonteCarloSection",
     "PCFReport",

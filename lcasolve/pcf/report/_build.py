@@ -20,6 +20,7 @@ from lcasolve.pcf.ghg import ghg_split
 from lcasolve.pcf.metadata import study_metadata
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
     CutoffSection,
@@ -62,6 +63,7 @@ def build_report(
     reference_year: str | int | None = None,
     versions: Mapping[str, str] | None = None,
     date: str | None = None,
+    hotspots: bool | str = True,
     sections: Sequence[Section] = (),
 ) -> PCFReport:
     """A product carbon footprint report in one call.
@@ -102,6 +104,9 @@ def build_report(
     reference_year, versions, date
         Study metadata (:func:`lcasolve.pcf.metadata.study_metadata`): the year the data
         represent, ``{data source: version}``, the report's date (default now).
+    hotspots : bool or "interactive"
+        Add the supply-chain hotspot section (top paths, the tree to depth 3, a static
+        Sankey); ``"interactive"`` also embeds the plotly Sankey (extra ``plot``).
     sections : sequence of Section
         Further sections, appended in order.
 
@@ -132,6 +137,9 @@ def build_report(
         GhgSection(ghg_split(lca, fp, convention=biogenic)),
         DisclosureSection(flow_assumptions(lca, fp), gaps),
     ]
+    if hotspots:
+        interactive = hotspots == "interactive"
+        found.append(HotspotsSection.build(lca, demand, fp.category, interactive=interactive))
     mc: MonteCarloSection | None = None
     if iterations:
         from lcasolve.montecarlo import MonteCarlo
