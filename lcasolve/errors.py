@@ -29,6 +29,7 @@ __all__ = [
     "OutputExistsError",
     "ParameterCycleError",
     "PatternChangedError",
+    "ResumeMismatchError",
     "RunLockedError",
     "ShapeMismatchError",
     "SingularSystemError",
@@ -36,6 +37,7 @@ __all__ = [
     "UnknownDemandError",
     "UnknownFormatError",
     "UnknownParameterError",
+    "UsageError",
     "format_ids",
 ]
 
@@ -254,3 +256,11 @@ class FormulaEvaluationError(FormulaError, NonFiniteValueError):
         super().__init__(text, formula, where)
         self.reason = message
         self.sample = sample
+
+
+class UsageError(InputError):
+    """A command-line option or argument is wrong (the CLI exits with status 2)."""
+
+
+class ResumeMismatchError(UsageError):
+    """A run file to resume was made with other settings than the run asked for."""

@@ -100,3 +100,89 @@ def test_ecospold2_strict_message_has_the_lenient_hint(shared_data):
     path = shared_data / "uslci" / "uslci_fy18_q1_01_olca1_5_ecospold2.zip"
     with pytest.raises(InvalidUncertaintyError, match=r"strict=False, or --lenient"):
         lcasolve.load(path)
+
+
+# --- item 4: usage errors exit 2, no tracebacks, outputs checked first -------------------------
+
+
+@pytest.fixture(scope="module")
+def basic(shared_data):
+    return shared_data / "bw2calc-fixtures" / "basic_fixture.zip"
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("calc", "{db}"), "give at least one --demand"),
+        (("calc", "{db}", "--demand", "1"), "expected ID=AMOUNT"),
+        (("calc", "{db}", "--demand", "1=abc"), "'abc' is not a number"),
+        (("calc", "{db}", "--demand", "1=1", "--top", "0"), "positive integer, got 0"),
+        (("calc", "{db}", "--demand", "1=1", "--top", "-1"), "positive integer, got -1"),
+        (("mc", "{db}", "--demand", "1=1", "--iterations", "0"), "positive integer, got 0"),
+        (("mc", "{db}", "--demand", "1=1", "--resume"), "--resume continues the run in --out"),
+        (
+            ("mc", "{db}", "--demand", "1=1", "--out", "/nonexistent/dir/x.h5"),
+            "folder /nonexistent/dir does not exist",
+        ),
+        (
+            (
+                "report",
+                "{db}",
+                "--demand",
+                "1=1",
+                "--iterations",
+                "0",
+                "--html",
+                "/nonexistent/x.html",
+            ),
+            "folder /nonexistent does not exist",
+        ),
+        (("convert", "{db}", "{tmp}", "--overwrite"), "is a folder"),
+        (("generate", "{tmp}", "--overwrite"), "is a folder"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(basic, tmp_path, argv, words):
+    code, out, err = cli(*(a.format(db=basic, tmp=tmp_path) for a in argv))
+    assert code == 2, err
+    assert words in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_outputs_are_checked_before_the_inputs_are_read(tmp_path):
+    # the input does not exist: a wrong output folder is reported first, nothing is read
+    missing = tmp_path / "absent.zip"
+    code, _, err = cli("mc", missing, "--demand", "1=1", "--out", tmp_path / "no" / "run.h5")
+    assert code == 2 and "does not exist" in err and "absent.zip" not in err
+
+
+def test_mismatched_resume_is_a_usage_error(basic, tmp_path):
+    run = tmp_path / "run.h5"
+    base = ("mc", basic, "--demand", "1=1", "--out", run, "--no-progress")
+    code, _, err = cli(*base, "--iterations", "8")
+    assert code == 0, err
+    code, _, err = cli(*base, "--iterations", "8", "--seed", "5", "--resume")
+    assert code == 2 and "cannot resume" in err and "seed" in err
+
+
+def test_ctrl_c_names_the_partial_file_and_resume(tmp_path):
+    import signal
+    import time
+
+    db = tmp_path / "g.zip"
+    assert cli("generate", db, "--processes", "3000")[0] == 0
+    run = tmp_path / "run.h5"
+    exe = shutil.which("lcasolve")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    argv = [exe, "mc", db, "--demand", "1=1", "--iterations", "1000000", "--out", run]
+    proc = subprocess.Popen(
+        [*map(str, argv), "--no-progress"], stderr=subprocess.PIPE, text=True, env=env
+    )
+    part = tmp_path / "run.h5.partial"
+    deadline = time.monotonic() + 120
+    while not part.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert str(part.name) in err and "--resume" in err

@@ -6,10 +6,11 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-from lcasolve.errors import InputError
+from lcasolve.cli._usage import demand_item, positive_int
+from lcasolve.errors import UsageError
 
 __all__ = [
     "add_demand_arguments",
@@ -111,8 +112,10 @@ def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 1
         "--demand",
         action="append",
         default=[],
+        type=demand_item,
         metavar="ID=AMOUNT",
-        help="a product and its amount; repeat for several (together one functional unit)",
+        help="a product (activity id, product flow id or exact name) and its amount; repeat "
+        "for several (together one functional unit)",
     )
     parser.add_argument(
         "--method",
@@ -123,7 +126,9 @@ def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 1
         "GWP100 by flow matching)",
     )
     if top is not None:
-        parser.add_argument("--top", type=int, default=top, metavar="N", help="top contributors")
+        parser.add_argument(
+            "--top", type=positive_int, default=top, metavar="N", help="top contributors"
+        )
 
 
 def finite_float(text: str) -> float:
@@ -144,21 +149,26 @@ def _parse_id(text: str) -> Hashable:
         return text
 
 
-def parse_demand(items: list[str]) -> dict[Hashable, float]:
-    """Parse ``ID=AMOUNT`` strings; amounts of the same id add up."""
+def parse_demand(items: Sequence[str | tuple[str, float]]) -> dict[Hashable, float]:
+    """``--demand`` values (parsed ``(id, amount)`` pairs or ``ID=AMOUNT`` strings) as a demand.
+
+    Amounts of the same id add up (one functional unit).
+
+    Raises
+    ------
+    UsageError
+        No demand, or a malformed one (exit 2).
+    """
     if not items:
-        raise InputError("give at least one --demand ID=AMOUNT")
+        raise UsageError("give at least one --demand ID=AMOUNT")
     demand: dict[Hashable, float] = {}
     for item in items:
-        key, sep, amount = item.rpartition("=")
-        if not sep or not key:
-            raise InputError(f"--demand {item!r}: expected ID=AMOUNT")
-        try:
-            value = float(amount)
-        except ValueError:
-            raise InputError(f"--demand {item!r}: {amount!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"--demand {item!r}: {amount!r} is not a finite number")
+        if isinstance(item, str):
+            try:
+                item = demand_item(item)
+            except argparse.ArgumentTypeError as exc:
+                raise UsageError(f"--demand {exc}") from None
+        key, value = item
         pid = _parse_id(key)
         demand[pid] = demand.get(pid, 0.0) + value
     return demand

@@ -10,6 +10,7 @@ from typing import Any
 
 from lcasolve.cli._common import add_input_arguments, emit, load_options
 from lcasolve.cli._problems import check_problems
+from lcasolve.cli._usage import check_output
 from lcasolve.errors import InputError
 
 __all__ = ["register", "run"]
@@ -41,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("convert needs at least one INPUT and the OUT.h5 file")
     *inputs, out_name = args.inputs
     out = Path(out_name)
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out}: already exists (pass --overwrite to replace it)")
+    check_output(out, "OUT", overwrite=args.overwrite)
     if out.suffix.lower() not in {".h5", ".hdf5"}:
         raise InputError(f"{out}: the output must be an .h5 file (lcasolve HDF5 store)")
     start = time.perf_counter()

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lcasolve.cli._common import emit
-from lcasolve.errors import InputError, OutputExistsError
+from lcasolve.cli._usage import check_output
+from lcasolve.errors import InputError
 
 if TYPE_CHECKING:
     from lcasolve.model import System
@@ -43,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.synthetic import generate
 
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise OutputExistsError(f"{out}: already exists (pass --overwrite to replace it)")
+    check_output(out, "OUT", overwrite=args.overwrite)
     if args.processes < 10:
         raise InputError(f"--processes must be at least 10, not {args.processes}")
     start = time.perf_counter()

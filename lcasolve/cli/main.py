@@ -13,7 +13,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-from lcasolve.errors import LcasolveError
+from lcasolve.errors import LcasolveError, UsageError
 
 __all__ = ["main"]
 
@@ -66,17 +66,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command])
     try:
         return int(module.run(args) or 0)
+    except UsageError as exc:
+        print(f"lcasolve {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except LcasolveError as exc:
         print(f"lcasolve {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"lcasolve {args.command}: interrupted", file=sys.stderr)
+        print(f"lcasolve {args.command}: interrupted{_resume_hint(args)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return _closed_stdout()
     except OSError as exc:  # unwritable or missing folder, full disk, unreadable input
         print(f"lcasolve {args.command}: error: {_os_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """After Ctrl-C of a run with ``--out``: where the partial run is and how to go on."""
+    out = getattr(args, "out", None)
+    if not out or not getattr(args, "iterations", None):
+        return ""
+    from pathlib import Path
+
+    from lcasolve.montecarlo._store import partial_path
+
+    part = partial_path(Path(out))
+    if not part.exists():
+        return ""
+    return f"; the finished chunks are kept in {part}: run the same command with --resume to go on"
 
 
 def _closed_stdout() -> int:

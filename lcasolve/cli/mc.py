@@ -15,6 +15,7 @@ from lcasolve.cli._common import (
     load_system,
     parse_demand,
 )
+from lcasolve.cli._usage import check_run_file, positive_int
 
 __all__ = ["register", "run"]
 
@@ -24,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("mc", help="Monte Carlo distribution of the scores")
     add_input_arguments(p)
     add_demand_arguments(p)
-    p.add_argument("--iterations", type=int, default=1000, metavar="N", help="default 1000")
+    p.add_argument(
+        "--iterations", type=positive_int, default=1000, metavar="N", help="default 1000"
+    )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
     p.add_argument("--out", default=None, metavar="RUN.h5", help="HDF5 file of the run")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.montecarlo.result import PERCENTILES
 
     demand = parse_demand(args.demand)
+    check_run_file(args)
     system = load_system(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
     # own, not inside the sampling time; later runs load them from Numba's cache

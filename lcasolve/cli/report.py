@@ -14,6 +14,7 @@ from lcasolve.cli._common import (
     load_system,
     parse_demand,
 )
+from lcasolve.cli._usage import check_output, check_run_file, non_negative_int
 
 __all__ = ["register", "run"]
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_demand_arguments(p)
     p.add_argument(
         "--iterations",
-        type=int,
+        type=non_negative_int,
         default=1000,
         metavar="N",
         help="Monte Carlo iterations (default 1000; 0 for none)",
@@ -88,8 +89,6 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.pcf import read_tag_table
     from lcasolve.pcf.report import build_report
 
-    if args.iterations < 0:
-        raise InputError(f"--iterations must be >= 0, got {args.iterations}")
     if args.out and not args.iterations:
         raise InputError("--out keeps a Monte Carlo run: give --iterations > 0")
     _check_targets(args)
@@ -172,3 +171,7 @@ def _check_targets(args: argparse.Namespace) -> None:
         raise InputError(
             "--pact needs --company NAME and --reference-year YEAR (PACT requires both)"
         )
+    for option in ("html", "pact", "xlsx"):
+        if getattr(args, option):
+            check_output(getattr(args, option), f"--{option}", overwrite=True)
+    check_run_file(args)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lcasolve.errors import DataFileError, InputError, OutputExistsError
+from lcasolve.errors import DataFileError, InputError, OutputExistsError, ResumeMismatchError
 from lcasolve.io._atomic import commit_file
 
 if TYPE_CHECKING:
@@ -155,14 +155,16 @@ def check_header(path: Path, header: RunHeader) -> None:
                 raise DataFileError(f"{path} is not an lcasolve Monte Carlo run file")
             for key in ("seed", "iterations", "batch_size", "method", "database_hash", "others"):
                 if h5.attrs[key] != header[key]:
-                    raise InputError(
+                    raise ResumeMismatchError(
                         f"cannot resume {path}: it was made with {key}={h5.attrs[key]!r}, this "
                         f"run has {header[key]!r}"
                     )
             if json.loads(h5.attrs["parameters"]) != json.loads(
                 json.dumps(header["parameters"], default=str)
             ):
-                raise InputError(f"cannot resume {path}: demands, categories or options differ")
+                raise ResumeMismatchError(
+                    f"cannot resume {path}: demands, categories or options differ"
+                )
     except OSError as exc:
         raise DataFileError(f"run file {path} cannot be read: {exc}") from None
 
