@@ -94,8 +94,9 @@ def test_report_errors_name_the_problem(tmp_path, capsys):
     )
     assert rc == 1
     assert "no_such_activity" in capsys.readouterr().err
-    rc = main(["report", str(example_path("cement")), "--demand", "cement=1", "--iterations", "-1"])
-    assert rc == 1
+    with pytest.raises(SystemExit) as info:  # a usage error: argparse exits 2
+        main(["report", str(example_path("cement")), "--demand", "cement=1", "--iterations", "-1"])
+    assert info.value.code == 2
 
 
 def test_plots_draw_something():

@@ -90,7 +90,8 @@ def test_unknown_demand_exits_1_with_one_line(capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_bad_top_exits_1(capsys):
-    code, _, err = run(capsys, "--demand", "cement=1", "--top", "0")
-    assert code == 1
-    assert "--top" in err
+def test_bad_top_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        run(capsys, "--demand", "cement=1", "--top", "0")
+    assert info.value.code == 2
+    assert "--top" in capsys.readouterr().err
