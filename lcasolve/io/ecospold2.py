@@ -12,6 +12,13 @@ Exchanges, by their group:
 An activity without an ``outputGroup`` 0 exchange has no reference product, so it cannot be a
 column of ``A``; it is left out and listed in the link report (issue ``no reference product``).
 
+ecoinvent's release: the same activity id in several files with different reference products
+(its allocated datasets) gives one column per file, with the id ``ACTIVITY_PRODUCT`` (activity
+id and product id, as ecoinvent names the files; an activity in one file only keeps its id), so
+demand either spelling where it applies; ``activityLinkId`` then links to the linked product's
+dataset. The reference exchange's ``productionVolumeAmount`` is the process's production volume
+(used by the ``split`` provider policy).
+
 Units: EcoSpold2 exports name the unit of each exchange (``unitName``) and may use different
 units for the same flow (kWh and MJ, l and m3, Bq and kBq, ...). Every amount is converted to
 the reference unit of its dimension, with the factors of openLCA's reference unit groups
@@ -282,7 +289,50 @@ def _parse(
         rec = problems.guard(one)
         if rec is not None:
             p.exchanges.append(rec)
+            volume = ex.attrib.get("productionVolumeAmount")
+            if rec.is_reference and volume and p.production_volume is None:
+                p.production_volume = _float(ex, "productionVolumeAmount", ewhere)
     return p
+
+
+def _split_datasets(processes: list[ProcessRecord], problems: Problems) -> list[ProcessRecord]:
+    """Give ecoinvent's allocated datasets distinct ids; drop repeated copies of one dataset.
+
+    ecoinvent ships one file per (activity, reference product): the same activity id in several
+    files with different reference products. Those processes get the id
+    ``ACTIVITY_PRODUCT`` (activity id, ``_``, product id, as ecoinvent names the files) and
+    every ``activityLinkId`` to that activity is read as a link to the dataset of the linked
+    product. An activity id in one dataset only keeps the activity id. A second file with the
+    same activity and reference product is a copy: an error in strict mode, else left out and
+    listed in the problems.
+    """
+    groups: dict[str, dict[str, ProcessRecord]] = {}
+    kept: list[ProcessRecord] = []
+    for p in processes:
+        ref = next(e.flow for e in p.exchanges if e.is_reference)
+        seen = groups.setdefault(p.id, {})
+        if ref in seen:
+            problems.add(
+                DataFileError(
+                    f"{p.where}: activity {p.id} with reference product {ref} is already read "
+                    f"from {seen[ref].where}"
+                    + ("" if problems.strict else "; the copy is left out")
+                )
+            )
+            continue
+        seen[ref] = p
+        kept.append(p)
+    split = {aid for aid, by_ref in groups.items() if len(by_ref) > 1}
+    if not split:
+        return kept
+    for aid in split:
+        for ref, p in groups[aid].items():
+            p.id = f"{aid}_{ref}"
+    for p in kept:
+        for e in p.exchanges:
+            if e.provider in split:
+                e.provider = f"{e.provider}_{e.flow}"
+    return kept
 
 
 def read(
@@ -339,6 +389,7 @@ def read(
             processes.append(p)
     if not processes:
         raise InputError(f"no activities with a reference product in {list(map(str, paths))}")
+    processes = _split_datasets(processes, problems)
     system = assemble(
         processes,
         flows,
