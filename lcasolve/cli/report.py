@@ -56,6 +56,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--xlsx", default=None, metavar="OUT.xlsx", help="write the tables as an Excel workbook"
     )
     p.add_argument("--company", default=None, metavar="NAME", help="company name for --pact")
+    fin = p.add_argument_group("green finance and procurement")
+    fin.add_argument(
+        "--peers", default=None, metavar="FILE", help="benchmark footprints, one number per line"
+    )
+    fin.add_argument("--loan-rate", type=float, default=None, metavar="R", help="base rate")
+    fin.add_argument(
+        "--loan-class",
+        action="append",
+        default=[],
+        metavar="NAME=BOUND:SPREAD",
+        help="a performance class: upper footprint bound and spread of the rate (repeatable)",
+    )
+    fin.add_argument(
+        "--purchase", type=float, default=None, help="purchase price (life-cycle cost)"
+    )
+    fin.add_argument("--annual-cost", type=float, default=0.0, help="running cost per year")
+    fin.add_argument("--years", type=int, default=0, help="years of use")
+    fin.add_argument("--discount", type=float, default=0.0, help="discount rate (0.03 = 3 %%)")
+    fin.add_argument("--budget", type=float, default=None, help="adds P(life-cycle cost > budget)")
     p.add_argument(
         "--stages",
         default=None,
@@ -124,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         top=args.top,
         biogenic=args.biogenic,
         reference_year=args.reference_year,
+        **_finance(args),
     )
     payload = report.to_dict()
     lines = [report.to_text()]
@@ -146,6 +166,42 @@ def run(args: argparse.Namespace) -> int:
     payload["seconds"] = time.perf_counter() - start
     emit(args, payload, "\n".join(lines))
     return 0
+
+
+def _finance(args: argparse.Namespace) -> dict[str, Any]:
+    """build_report's finance options from --peers, --loan-rate/--loan-class and --purchase."""
+    from lcasolve.errors import InputError
+
+    out: dict[str, Any] = {}
+    if args.peers:
+        from pathlib import Path
+
+        try:
+            lines = Path(args.peers).read_text(encoding="utf-8").split()
+            out["peers"] = [float(x.split(",")[0]) for x in lines if x.strip()]
+        except ValueError as exc:
+            raise InputError(f"{args.peers}: peers must be one number per line ({exc})") from None
+    if args.loan_class or args.loan_rate is not None:
+        if args.loan_rate is None or not args.loan_class:
+            raise InputError("PCF-linked pricing needs --loan-rate and at least one --loan-class")
+        classes = {}
+        for item in args.loan_class:
+            try:
+                name, rest = item.split("=", 1)
+                bound, spread = rest.split(":", 1)
+                classes[name] = (float(bound), float(spread))
+            except ValueError:
+                raise InputError(f"--loan-class {item!r}: expected NAME=BOUND:SPREAD") from None
+        out["pricing"] = {"base_rate": args.loan_rate, "classes": classes}
+    if args.purchase is not None:
+        out["procurement"] = {
+            "purchase": args.purchase,
+            "annual_cost": args.annual_cost,
+            "years": args.years,
+            "discount_rate": args.discount,
+            "budget": args.budget,
+        }
+    return out
 
 
 def _names(table: Any, tag: str, column: str) -> dict[str, str]:

@@ -10,7 +10,8 @@ Public API
   :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`HotspotsSection`
   (top structural paths, the upstream tree to depth 3, a Sankey), :class:`MonteCarloSection`,
   :class:`ThresholdsSection` (of :class:`Threshold` rows), :class:`RatingSection`,
-  :class:`ExternalCostSection`, :class:`CutoffSection`
+  :class:`ExternalCostSection`, :class:`FinanceSection` (rank among peers,
+  PCF-linked rate, life-cycle cost), :class:`CutoffSection`
 - :mod:`lcasolve.pcf.report.blocks`: the HTML building blocks sections render with (tables,
   key/value pairs, numbers, embedded figures, notes and warnings)
 """
@@ -18,6 +19,7 @@ Public API
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._build import build_report
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._finance import FinanceSection
 from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
@@ -33,6 +35,7 @@ __all__ = [
     "CutoffSection",
     "DisclosureSection",
     "ExternalCostSection",
+    "FinanceSection",
     "GhgSection",
     "HotspotsSection",
     "MetadataSection",

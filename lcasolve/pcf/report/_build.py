@@ -15,11 +15,13 @@ from lcasolve.model import System
 from lcasolve.pcf.cost import DEFAULT_CARBON_PRICE, external_cost
 from lcasolve.pcf.cutoff import cutoff_check
 from lcasolve.pcf.disclosure import data_gaps, flow_assumptions
+from lcasolve.pcf.finance import life_cycle_cost, pcf_linked_rate, rank
 from lcasolve.pcf.footprint import footprint
 from lcasolve.pcf.ghg import ghg_split
 from lcasolve.pcf.metadata import study_metadata
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._finance import FinanceSection
 from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
 from lcasolve.pcf.report._sections import (
@@ -59,6 +61,9 @@ def build_report(
     top: int = 10,
     title: str = "Product carbon footprint",
     mean_factor: float = 1.5,
+    peers: Sequence[float] | np.ndarray | None = None,
+    pricing: Mapping[str, Any] | None = None,
+    procurement: Mapping[str, Any] | None = None,
     biogenic: str = "0/0",
     reference_year: str | int | None = None,
     versions: Mapping[str, str] | None = None,
@@ -101,6 +106,15 @@ def build_report(
         warns (:func:`lcasolve.pcf.spread.check_spread`).
     biogenic : {"0/0", "-1/+1"}
         Biogenic CO2 convention of the split by origin (:func:`lcasolve.pcf.ghg_split`).
+    peers : array, optional
+        Benchmark footprints of peer products: adds the product's percentile
+        (:func:`lcasolve.pcf.finance.rank`).
+    pricing : mapping, optional
+        ``{"base_rate": r, "classes": {class: (upper bound, spread)}}``: adds the PCF-linked rate
+        (:func:`lcasolve.pcf.finance.pcf_linked_rate`).
+    procurement : mapping, optional
+        Keyword arguments of :func:`lcasolve.pcf.finance.life_cycle_cost` (``purchase``,
+        ``annual_cost``, ``years``, ``discount_rate``, ``budget``); the carbon price is ``price``.
     reference_year, versions, date
         Study metadata (:func:`lcasolve.pcf.metadata.study_metadata`): the year the data
         represent, ``{data source: version}``, the report's date (default now).
@@ -192,6 +206,25 @@ def build_report(
             else external_cost(draws, price=price, unit=unit, currency=currency),
         )
     )
+    if peers is not None or pricing is not None or procurement is not None:
+        found.append(
+            FinanceSection(
+                ranking=None if peers is None else rank(fp.total, peers, draws),
+                pricing=None
+                if pricing is None
+                else pcf_linked_rate(fp.total, samples=draws, **dict(pricing)),
+                cost=None
+                if procurement is None
+                else life_cycle_cost(
+                    fp.total,
+                    carbon_price=price,
+                    unit=unit,
+                    currency=currency,
+                    samples=draws,
+                    **dict(procurement),
+                ),
+            )
+        )
     found.append(
         CutoffSection(cutoff_check(lca, demand, fp.category, each=each, overall=overall), gaps)
     )
