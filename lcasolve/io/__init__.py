@@ -37,6 +37,7 @@ FORMATS: dict[str, str] = {
     "ecospold2": "lcasolve.io.ecospold2",
     "ilcd": "lcasolve.io.ilcd",
     "jsonld": "lcasolve.io.jsonld",
+    "simapro": "lcasolve.io.simapro",
     "tables": "lcasolve.io.tables",
     "brightway": "lcasolve.io.brightway",
 }
