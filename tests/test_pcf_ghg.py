@@ -59,13 +59,18 @@ def test_demo_shows_the_split(tmp_path):
     out = subprocess.run(
         ["lcasolve", "demo", "--json"], capture_output=True, text=True, check=True, env=os.environ
     )
-    s = json.loads(out.stdout)["ghg_split"]
+    payload = json.loads(out.stdout)
+    s = payload["ghg_split"]
+    (a,) = payload["disclosures"]["assumptions"]
+    assert a["rule"] == "non-fossil (biogenic) CO2 = 0"
+    assert a["amount_kg"] == pytest.approx(_biogenic_co2_per_t_cement_from_the_data(), rel=1e-12)
     assert s["biogenic_co2_emissions"] > 0
     assert s["fossil"] + s["land_use_change"] + s["biogenic_in_total"] == pytest.approx(
         s["total"], rel=1e-12
     )
     text = subprocess.run(["lcasolve", "demo"], capture_output=True, text=True, check=True).stdout
     assert "biogenic CO2 out" in text
+    assert "Assumptions made by flow matching:" in text and "Data gaps:" in text
 
 
 @pytest.mark.parametrize("convention", ["0/0", "-1/+1"])

@@ -74,9 +74,13 @@ def footprint(name: str = "cement", method: str = "IPCC AR6 GWP100", top: int = 
     report = system.metadata["method_match"][method]
     from lcasolve.pcf import footprint as pcf_footprint
     from lcasolve.pcf import ghg_split
+    from lcasolve.pcf.disclosure import data_gaps, flow_assumptions
+    from lcasolve.pcf.report import DisclosureSection
 
     lca = LCA(system)
-    split = ghg_split(lca, pcf_footprint(lca, fu, method)).to_dict()
+    fp = pcf_footprint(lca, fu, method)
+    split = ghg_split(lca, fp).to_dict()
+    disclosures = DisclosureSection(flow_assumptions(lca, fp), data_gaps(lca, fp))
     return {
         "example": name,
         "path": str(example_path(name)),
@@ -97,6 +101,10 @@ def footprint(name: str = "cement", method: str = "IPCC AR6 GWP100", top: int = 
         ],
         "flows_characterized": len(report["matched"]),
         "ghg_split": split,
+        "disclosures": {
+            "assumptions": [a.to_dict() for a in disclosures.assumptions],
+            "data_gaps": disclosures.gap_lines(),
+        },
         "residual": float(result.residual),
         "seconds": time.perf_counter() - start,
     }
@@ -129,13 +137,23 @@ def _text(fp: dict) -> str:
     s = fp["ghg_split"]
     lines += [
         "",
-        "By origin (ISO 14067):",
+        "By origin (ISO 14067, biogenic CO2 convention 0/0: beside the total):",
         f"  {'fossil':<36} {s['fossil']:>10,.1f}",
         f"  {'land-use change':<36} {s['land_use_change']:>10,.1f}",
         f"  {'biogenic (in the total)':<36} {s['biogenic_in_total']:>10,.1f}",
         f"  {'biogenic CO2 out, kg (not in total)':<36} {s['biogenic_co2_emissions']:>10,.1f}",
         f"  {'biogenic CO2 in, kg (not in total)':<36} {s['biogenic_co2_removals']:>10,.1f}",
+        f"  {'aircraft (within fossil)':<36} {s['aircraft']:>10,.1f}",
+        "",
+        "Assumptions made by flow matching:",
     ]
+    d = fp["disclosures"]
+    lines += [
+        f"  {a['rule']}: {a['amount_kg']:,.1f} kg"
+        + ("" if a["share"] is None else f", {a['share']:.1%} of the footprint")
+        for a in d["assumptions"]
+    ] or ["  none"]
+    lines += ["", "Data gaps:"] + [f"  {x}" for x in d["data_gaps"]]
     lines += [
         "",
         f"Scores in {unit}. Relative residual {fp['residual']:.1e}; "
