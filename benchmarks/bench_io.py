@@ -77,6 +77,20 @@ CASES: list[Case] = [
         options=LENIENT,
     ),
     Case("eco{k}k JSON-LD (lcasolve generate)", "jsonld", make=_eco_jsonld),
+    # the SimaPro and ecoinvent data here are small test files: these figures are mostly the
+    # parsers' imports (bw_simapro_csv pulls in pydantic, bw2io's dependencies, ...)
+    Case(
+        "SimaPro CSV (bw_simapro_csv's stages.csv, 7 processes)",
+        "simapro",
+        DATA / "simapro" / "stages.csv",
+    ),
+    Case(
+        "ecoinvent EcoSpold2 (brightway2-io fixture, 1 activity)",
+        "ecospold2",
+        DATA
+        / "ecospold2-ecoinvent"
+        / "00000_11111111-2222-3333-4444-555555555555_66666666-7777-8888-9999-000000000000.spold",
+    ),
 ]
 
 
