@@ -186,3 +186,60 @@ def test_ctrl_c_names_the_partial_file_and_resume(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert str(part.name) in err and "--resume" in err
+
+
+# --- item 1: find a product by name ----------------------------------------------------------
+
+CEMENT_FLOW = "277959d5-1a12-33d4-9d7f-1604f2227c09"  # its reference product flow (plain scan)
+
+
+def _cement_flow(path):
+    with zipfile.ZipFile(path) as z:
+        data = json.loads(z.read(f"processes/{CEMENT}.json"))
+    return next(e["flow"]["@id"] for e in data["exchanges"] if e.get("quantitativeReference"))
+
+
+@pytest.mark.data
+def test_system_search_ranks_portland_cement_first(uslci):
+    import lcasolve
+
+    system = lcasolve.load(uslci, strict=False)
+    found = system.search("portland cement")
+    assert list(found.columns) == [
+        "position",
+        "id",
+        "name",
+        "product",
+        "location",
+        "category",
+        "score",
+    ]
+    assert found["id"].iloc[0] == CEMENT and found["name"].iloc[0] == "Portland cement, at plant"
+    assert found["score"].is_monotonic_decreasing
+    # a location narrows electricity down; a typo still finds the cement
+    grid = system.search("electricity grid RNA", limit=5)
+    assert len(grid) == 5 and all("Electricity" in n for n in grid["name"])
+    assert system.search("portlnd cement")["id"].iloc[0] == CEMENT
+
+
+@pytest.mark.data
+def test_demand_by_name_product_flow_or_id_gives_one_score(uslci):
+    assert _cement_flow(uslci) == CEMENT_FLOW
+    scores = []
+    for key in (CEMENT, "Portland cement, at plant", CEMENT_FLOW):
+        code, out, err = cli("calc", uslci, "--demand", f"{key}=1000", "--json")
+        assert code == 0, err
+        scores.append(json.loads(out)["scores"])
+    assert scores[0] == scores[1] == scores[2]
+
+
+@pytest.mark.data
+def test_search_command_and_unknown_demand_suggests_names(uslci):
+    code, out, err = cli("search", uslci, "portland cement", "--json")
+    assert code == 0, err
+    assert json.loads(out)["matches"][0]["id"] == CEMENT
+    code, out, _ = cli("search", uslci, "portland cement")
+    assert CEMENT in out and "Portland cement, at plant" in out
+    code, _, err = cli("calc", uslci, "--demand", "portland cemnt=1")
+    assert code == 1
+    assert "closest: 'Portland cement, at plant'" in err and CEMENT in err

@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
 
     demand = parse_demand(args.demand)
     system = load_system(args)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     start = time.perf_counter()
     result = LCA(system).calculate(demand)
     seconds = time.perf_counter() - start

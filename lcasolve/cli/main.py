@@ -27,6 +27,7 @@ COMMANDS = {
     "generate": "lcasolve.cli.generate",
     "bench": "lcasolve.cli.bench",
     "demo": "lcasolve.cli.demo",
+    "search": "lcasolve.cli.search",
     "tree": "lcasolve.cli.tree",
     "paths": "lcasolve.cli.paths",
     "scenarios": "lcasolve.cli.scenarios",

@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     demand = parse_demand(args.demand)
     check_run_file(args)
     system = load_system(args, sampling=True)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     # the one-off compilation of the kernels (first run after an install) is reported on its
     # own, not inside the sampling time; later runs load them from Numba's cache
     warm = compile_kernels("exact" if args.exact else "iterative")

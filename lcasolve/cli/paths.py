@@ -38,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"--top must be >= 1, got {args.top}")
     demand = parse_demand(args.demand)
     system = load_system(args)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     start = time.perf_counter()
     paths = LCA(system).paths(
         demand,

@@ -114,6 +114,9 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     demand = parse_demand(args.demand)
     system = load_system(args, sampling=args.iterations > 0)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     tags: dict[str, Any] = {t: None for t in ("stage", "scope") if t in system.activities}
     names: dict[str, dict[str, str]] = {}
     if args.stages:

@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--top must be a positive integer, got {args.top}")
     demand = parse_demand(args.demand)
     system = load_system(args)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     if args.parameters:
         return _run_parameters(args, system, demand)
     start = time.perf_counter()

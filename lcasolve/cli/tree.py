@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
 
     demand = parse_demand(args.demand)
     system = load_system(args)
+    from lcasolve.search import resolve_demand
+
+    demand = resolve_demand(system, demand)
     start = time.perf_counter()
     tree = LCA(system).tree(
         demand,

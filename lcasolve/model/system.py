@@ -256,6 +256,25 @@ class System:
             )
         raise UnknownDemandError(f"demand id {product_id!r} is not a product of this system")
 
+    def search(self, query: str, *, limit: int | None = 20) -> pd.DataFrame:
+        """Activities ranked by how well they match ``query`` (see :func:`lcasolve.search.search`).
+
+        Parameters
+        ----------
+        query : str
+            Free text matched against name, product, location and category.
+        limit : int or None, optional
+            At most this many rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``position``, ``id``, ``name``, ``product``, ``location``, ``category``, ``score``.
+        """
+        from lcasolve.search import search
+
+        return search(self, query, limit=limit)
+
     def describe(self) -> dict[str, int]:
         """Counts: activities, flows, categories, matrix entries and nonzeros."""
         return {
