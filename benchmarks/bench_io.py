@@ -76,6 +76,12 @@ CASES: list[Case] = [
         DATA / "uslci" / "uslci_fy18_q1_01_olca1_5_ecospold2.zip",
         options=LENIENT,
     ),
+    Case(
+        "USLCI EcoSpold 1 (FY21.Q3, 639 datasets)",
+        "ecospold1",
+        DATA / "uslci" / "uslci_fy21_q3_01_olca_10_3_ecospold2.zip",
+        options=LENIENT,
+    ),
     Case("eco{k}k JSON-LD (lcasolve generate)", "jsonld", make=_eco_jsonld),
     # the SimaPro and ecoinvent data here are small test files: these figures are mostly the
     # parsers' imports (bw_simapro_csv pulls in pydantic, bw2io's dependencies, ...)

@@ -35,6 +35,7 @@ FORMATS: dict[str, str] = {
     "hdf5": "lcasolve.io.hdf5",
     "datapackage": "lcasolve.io.datapackage",
     "ecospold2": "lcasolve.io.ecospold2",
+    "ecospold1": "lcasolve.io.ecospold1",
     "ilcd": "lcasolve.io.ilcd",
     "jsonld": "lcasolve.io.jsonld",
     "simapro": "lcasolve.io.simapro",
@@ -71,7 +72,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return name
     raise UnknownFormatError(
         f"{p}: not a format lcasolve reads (brightway datapackage, openLCA JSON-LD, "
-        f"EcoSpold2, ILCD, CSV/Excel tables, lcasolve HDF5)"
+        f"EcoSpold2, EcoSpold 1, ILCD, CSV/Excel tables, lcasolve HDF5)"
     )
 
 
