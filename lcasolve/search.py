@@ -160,7 +160,7 @@ def _one(
             raise UnknownDemandError(
                 f"demand {text!r}: the {kind} of {len(hits)} activities ({shown}); give one id"
             )
-    message = f"demand id {text!r} is not a product of this system"
+    message = f"demand id {key!r} is not a product of this system"
     found = search(system, text, limit=3) if _words(text) else None
     if found is not None and len(found):
         names = "; ".join(
