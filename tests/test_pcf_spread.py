@@ -54,6 +54,11 @@ def test_a_uniform_in_the_wrong_unit_is_named(slipped):
     assert d.variance_share == pytest.approx(1.0, rel=1e-12)  # the only uncertain entry
     assert any("uniform distribution of M into making p" in w for w in mc.check.warnings)
     assert "warning: the deterministic footprint 1.01 lies outside" in report.to_text()
+    # inventory entries it depends on: the uniform input and two fixed CO2 emissions;
+    # |dh/dx x|: input 10 x 0.001, emissions 1 x 1 and (0.001 x 10) -> 0.01 / 1.02 uncertain
+    assert mc.check.coverage == pytest.approx(
+        {"uniform": 1, "none": 2, "uncertain share": 0.01 / 1.02}
+    )
 
 
 def test_agreeing_samples_give_no_warning(slipped):

@@ -14,33 +14,16 @@ a uniform range given in the wrong unit, moves the Monte Carlo mean away from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lcasolve.lca import LCA
 from lcasolve.pcf.footprint import Footprint
+from lcasolve.uncertainty import DISTRIBUTIONS
 
-__all__ = ["DISTRIBUTIONS", "Driver", "SpreadCheck", "check_spread"]
-
-#: stats_arrays distribution ids by name
-DISTRIBUTIONS = {
-    0: "undefined",
-    1: "none",
-    2: "lognormal",
-    3: "normal",
-    4: "uniform",
-    5: "triangular",
-    6: "bernoulli",
-    7: "discrete uniform",
-    8: "weibull",
-    9: "gamma",
-    10: "beta",
-    11: "generalized extreme value",
-    12: "student's t",
-    13: "beta-PERT",
-}
+__all__ = ["Driver", "SpreadCheck", "check_spread"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +98,12 @@ class SpreadCheck:
         Largest first-order variance shares first (at most ``top``).
     mean_drivers : tuple of Driver
         Largest absolute shifts of the mean first (at most ``top``).
+    coverage : dict
+        Inventory entries the footprint depends on (nonzero sensitivity; production amounts and
+        characterization factors left out), by distribution (``none`` for
+        fixed amounts), and ``"uncertain share"``: the share of ``Σ |∂h/∂x · x|`` carried by
+        entries with a distribution (pedigree scores are not kept on import, so this is the
+        data-quality summary the system allows).
     """
 
     deterministic: float
@@ -127,6 +116,7 @@ class SpreadCheck:
     mean_off: bool
     drivers: tuple[Driver, ...]
     mean_drivers: tuple[Driver, ...]
+    coverage: dict[str, float] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -171,6 +161,7 @@ class SpreadCheck:
             "warnings": self.warnings,
             "variance_drivers": [d.to_dict() for d in self.drivers],
             "mean_drivers": [d.to_dict() for d in self.mean_drivers],
+            "coverage": dict(self.coverage),
         }
 
 
@@ -230,10 +221,21 @@ def check_spread(
         )
     }
     found: list[Driver] = []
+    counts: dict[str, float] = {}
+    weight = [0.0, 0.0]  # sum |dh/dx x| of fixed and of uncertain entries
     for m in ("technosphere", "biosphere", "characterization"):
         e = getattr(fp.system, m)
         sens = ls.sensitivity(m)
         kind = np.asarray(e.uncertainty["uncertainty_type"], dtype=np.int64)
+        used = (sens != 0) & (m != "characterization")  # inventory data only
+        if m == "technosphere":  # production amounts (the diagonal) are not input data
+            used &= np.asarray(e.row) != np.asarray(e.col)
+        for t, n in zip(*np.unique(kind[used], return_counts=True), strict=True):
+            name = "none" if t <= 1 else DISTRIBUTIONS.get(int(t), str(int(t)))
+            counts[name] = counts.get(name, 0) + int(n)
+        w = np.abs(sens * e.value)
+        weight[0] += float(w[used & (kind <= 1)].sum())
+        weight[1] += float(w[used & (kind > 1)].sum())
         idx = np.flatnonzero((sens != 0) & (kind > 1))
         if not idx.size:
             continue
@@ -269,4 +271,5 @@ def check_spread(
         mean_off=bool(mean_off),
         drivers=tuple(d for d in by_var if d.variance_share > 0),
         mean_drivers=tuple(d for d in by_mean if d.mean_shift != 0),
+        coverage={**counts, "uncertain share": weight[1] / sum(weight) if sum(weight) else 0.0},
     )

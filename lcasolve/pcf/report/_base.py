@@ -21,7 +21,9 @@ class Section(Protocol):
     A section is a frozen dataclass with a class attribute ``key`` (its name in
     :meth:`PCFReport.to_dict`), a ``title`` (its HTML heading) and three renderings. To add a
     section, write such a class and pass an instance in ``build_report(..., sections=...)`` or
-    ``dataclasses.replace(report, sections=report.sections + (section,))``.
+    ``dataclasses.replace(report, sections=report.sections + (section,))``. A section may also
+    define ``to_frames() -> {sheet name: DataFrame}`` for :func:`lcasolve.pcf.excel.write_xlsx`
+    (otherwise its :meth:`to_dict` is laid out as tables).
     """
 
     key: ClassVar[str]

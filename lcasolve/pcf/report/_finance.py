@@ -71,7 +71,7 @@ class FinanceSection:
             for name, bound in p.bounds.items():
                 row = [
                     h.esc(name) + (" <b>(this product)</b>" if name == p.performance_class else ""),
-                    h.num(bound),
+                    h.num(bound) if bound != float("inf") else "no bound",
                     h.num(p.spreads[name], sign=True),
                     h.num(p.base_rate + p.spreads[name]),
                 ]

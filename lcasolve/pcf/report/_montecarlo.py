@@ -118,6 +118,17 @@ class MonteCarloSection:
         ]
         if self.out is not None:
             rows.append(("Run file", h.esc(self.out), False))
+        if check is not None and check.coverage:
+            cov = dict(check.coverage)
+            share = cov.pop("uncertain share", 0.0)
+            rows.append(
+                (
+                    "Entries the footprint depends on, by distribution",
+                    h.esc(", ".join(f"{k} {int(v)}" for k, v in sorted(cov.items()))),
+                    False,
+                )
+            )
+            rows.append(("Share of |∂footprint/∂x · x| with a distribution", h.share(share), True))
         out.append(h.pairs(rows))
         if check is not None and (check.drivers or check.mean_drivers):
             seen: dict[tuple[str, int], Driver] = {}
@@ -128,8 +139,8 @@ class MonteCarloSection:
                 ("Distribution", False),
                 ("Amount", True),
                 ("Distribution mean", True),
-                ("Share of the variance (first order)", True),
-                (h.with_unit("Shift of the mean", unit), True),
+                ("Variance share", True),
+                (h.with_unit("Mean shift", unit), True),
             ]
             body = [
                 [
@@ -145,8 +156,8 @@ class MonteCarloSection:
             out.append("<p>Entries driving the spread and the mean:</p>" + h.table(header, body))
             out.append(
                 h.note(
-                    "Share of the variance: (∂footprint/∂x · σ_x)² over the sum for all entries. "
-                    "Shift of the mean: ∂footprint/∂x · (mean of x's distribution − x's amount); "
+                    "Variance share (first order): (∂footprint/∂x · σ_x)² over the sum for all "
+                    "entries. Mean shift: ∂footprint/∂x · (mean of x's distribution − x's amount); "
                     "a distribution whose mean is far from the amount moves the Monte Carlo mean "
                     "away from the deterministic footprint."
                 )
