@@ -243,3 +243,49 @@ def test_search_command_and_unknown_demand_suggests_names(uslci):
     code, _, err = cli("calc", uslci, "--demand", "portland cemnt=1")
     assert code == 1
     assert "closest: 'Portland cement, at plant'" in err and CEMENT in err
+
+
+# --- item 5: a method that characterizes nothing ---------------------------------------------
+
+
+def test_method_matching_no_flow_is_an_error_not_a_zero(tmp_path):
+    db = tmp_path / "s.zip"
+    assert cli("generate", db, "--processes", "50")[0] == 0
+    code, out, err = cli("calc", db, "--demand", "1=1", "--method", "IPCC AR6 GWP100")
+    assert code == 1 and out == ""
+    assert "nothing is characterized" in err and "'IPCC AR6 GWP100'" in err
+    code, out, err = cli("calc", db, "--demand", "1=1")  # its own synthetic GWP100 matches
+    assert code == 0 and "characterize" not in err
+
+
+# --- item 6: calc --json names the demand, the method and the top contributions ---------------
+
+
+def test_calc_json_has_demand_names_method_and_top(shared_data):
+    fx = shared_data / "bw2calc-fixtures"
+    code, out, err = cli(
+        "calc", fx / "bw2io_example_db.zip", fx / "ipcc_simple.zip", "--demand", "1=1", "--json"
+    )
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["demand"] == [
+        {
+            "id": 1,
+            "amount": 1.0,
+            "name": "Driving an electric car",
+            "product": "Driving an electric car",
+            "unit": "",
+            "location": "",
+        }
+    ]
+    (category,) = payload["categories"]
+    total = payload["scores"][category]
+    assert total == pytest.approx(0.18248161259647164, rel=1e-12)  # test_calc_bw2io_example_db
+    top = payload["top"][category]
+    assert [r["name"] for r in top] == ["Electricity", "Steel"]
+    assert sum(r["score"] for r in top) == pytest.approx(total, rel=1e-12)
+    assert all(r["share"] == pytest.approx(r["score"] / total) for r in top)
+    code, out, _ = cli(
+        "calc", fx / "bw2io_example_db.zip", fx / "ipcc_simple.zip", "--demand", "1=1"
+    )
+    assert "92.1%" in out and "0.920" not in out  # shares as percentages in the text

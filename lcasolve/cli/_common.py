@@ -180,7 +180,7 @@ def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
     ``sampling``: the command samples the distributions (invalid ones then stop it unless
     ``--lenient``; otherwise they are a warning).
     """
-    from lcasolve.cli._problems import check_problems
+    from lcasolve.cli._problems import check_characterized, check_problems
     from lcasolve.io import load
 
     system = load(*args.inputs, **load_options(args))
@@ -192,7 +192,9 @@ def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
         from lcasolve.methods import with_methods
     except ImportError:  # pragma: no cover - methods package always ships
         return system
-    return with_methods(system, methods)
+    system = with_methods(system, methods)
+    check_characterized(system, args)
+    return system
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from lcasolve.errors import InputError, InvalidUncertaintyError
 
-__all__ = ["check_problems", "describe_distributions"]
+__all__ = ["check_characterized", "check_problems", "describe_distributions"]
 
 #: how many invalid distributions a message shows
 SHOWN = 3
@@ -67,5 +67,52 @@ def check_problems(system: Any, args: argparse.Namespace, *, sampling: bool = Fa
     command = getattr(args, "command", "") or ""
     print(
         f"lcasolve {command}: warning: {describe_distributions(invalid)}; {action}",
+        file=sys.stderr,
+    )
+
+
+def uncharacterized(system: Any) -> list[str]:
+    """Names of the categories whose factors meet none of the inputs' elementary flows."""
+    import numpy as np
+
+    c, b = system.characterization, system.biosphere
+    emitted = np.zeros(system.n_flows, dtype=bool)
+    emitted[np.asarray(b.row)[np.asarray(b.value) != 0]] = True
+    hit = np.zeros(system.n_categories, dtype=bool)
+    rows, cols = np.asarray(c.row), np.asarray(c.col)
+    used = (np.asarray(c.value) != 0) & emitted[cols]
+    hit[rows[used]] = True
+    names = system.categories["name"].tolist()
+    return [str(names[k]) for k in np.flatnonzero(~hit)]
+
+
+def check_characterized(system: Any, args: argparse.Namespace) -> None:
+    """Stop when no category characterizes any flow; warn about each category that does not.
+
+    A method that matches none of the inputs' flows would otherwise give a score of 0 and an empty
+    contribution table without a word.
+
+    Raises
+    ------
+    InputError
+        Every category (at least one) characterizes none of the flows.
+    """
+    if not system.n_categories:
+        return
+    empty = uncharacterized(system)
+    if not empty:
+        return
+    listed = ", ".join(repr(n) for n in empty[:SHOWN]) + (
+        f" and {len(empty) - SHOWN} more" if len(empty) > SHOWN else ""
+    )
+    if len(empty) == system.n_categories:
+        raise InputError(
+            f"nothing is characterized: no factor of {listed} meets any of the {system.n_flows} "
+            f"elementary flows of the inputs (every score would be 0); check --method or the "
+            f"flow names"
+        )
+    command = getattr(args, "command", "") or ""
+    print(
+        f"lcasolve {command}: warning: {listed} characterize none of the inputs' flows (score 0)",
         file=sys.stderr,
     )

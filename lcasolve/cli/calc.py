@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 from lcasolve.cli._common import (
     add_demand_arguments,
@@ -13,7 +15,21 @@ from lcasolve.cli._common import (
     parse_demand,
 )
 
-__all__ = ["register", "run"]
+__all__ = ["demand_rows", "register", "run"]
+
+
+def demand_rows(system: Any, demand: Mapping[Hashable, float]) -> list[dict[str, Any]]:
+    """The functional unit for JSON: id, amount and the activity's name, product, unit, location."""
+    acts = system.activities
+    rows = []
+    for pid, amount in demand.items():
+        j = system.product_position(pid)
+        row: dict[str, Any] = {"id": pid, "amount": float(amount)}
+        for column in ("name", "product", "unit", "location"):
+            if column in acts:
+                row[column] = str(acts[column].iloc[j])
+        rows.append(row)
+    return rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,18 +53,31 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     scores = result.scores
     units = dict(zip(system.categories["name"], system.categories["unit"], strict=True))
+    top_n = args.top or 0
+    tops = {
+        str(k): result.contributions(k, top=top_n) if top_n else None
+        for k in system.categories["name"]
+    }
     payload = {
         "scores": {k: float(v) for k, v in scores.items()},
         "unit": units,
+        "demand": demand_rows(system, demand),
+        "method": list(args.method) if args.method else None,
+        "categories": system.categories["name"].tolist(),
+        "top": {
+            k: frame.to_dict(orient="records") if frame is not None else []
+            for k, frame in tops.items()
+        },
         "residual": result.residual,
         "seconds": seconds,
     }
     lines = [f"{'category':<40} {'score':>16}  unit"]
     lines += [f"{k:<40} {v:>16.6g}  {units[k]}" for k, v in scores.items()]
-    if args.top and system.n_categories:
-        first = system.categories["name"].iloc[0]
-        top = result.contributions(first, top=args.top)
-        lines += ["", f"top {args.top} activities for {first}:", top.to_string(index=False)]
+    if top_n and system.n_categories:
+        first = str(system.categories["name"].iloc[0])
+        table = tops[first].copy()
+        table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
+        lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
     lines.append(f"\nrelative residual {result.residual:.2e}, solved in {seconds:.3f} s")
     emit(args, payload, "\n".join(lines))
     return 0
