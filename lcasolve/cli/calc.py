@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
     lines += [f"{k:<40} {v:>16.6g}  {units[k]}" for k, v in scores.items()]
     if top_n and system.n_categories:
         first = str(system.categories["name"].iloc[0])
-        table = tops[first].copy()
+        frame = tops[first]
+        assert frame is not None  # top_n > 0
+        table = frame.copy()
         table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
         lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
     lines.append(f"\nrelative residual {result.residual:.2e}, solved in {seconds:.3f} s")
