@@ -29,8 +29,10 @@ def test_tree_text_and_json(example):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "coverage 100.0%" in lines[0] and "7 nodes" in lines[0]
-    # indented two spaces per level: the root, then its inputs 5 and 2
-    assert lines[2].startswith("1 ") and lines[3].startswith("  5 ") and lines[4].startswith("  2 ")
+    # indented two spaces per level: the root, then its two largest inputs, then theirs
+    depth = [len(line) - len(line.lstrip(" ")) for line in lines[2:7]]
+    assert depth == [0, 2, 2, 4, 4]
+    assert "|  0.1825 " in lines[2] and "(+100.0%)" in lines[2]
     proc = cli("tree", *example, "--demand", "1=1", "--cutoff", "0.0001", "--json")
     payload = json.loads(proc.stdout)
     assert payload["score"] == pytest.approx(0.18248161259647164, rel=1e-12)
