@@ -137,3 +137,18 @@ def test_broken_pipe_is_quiet():
     cmd = f"'{exe}' calc '{example_path('cement')}' --demand cement=1 --top 12 | head -c 10"
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_terminal_escape_codes_in_names_are_not_printed(tmp_path):
+    folder = tmp_path / "cement"
+    shutil.copytree(example_path("cement"), folder)
+    acts = folder / "activities.csv"
+    old = "Clinker production, dry kiln"
+    assert old in acts.read_text()
+    acts.write_text(acts.read_text().replace(old, "Clinker \x1b]0;owned\x07\x1b[2J production"))
+    proc = cli("calc", folder, "--demand", "cement=1")
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert "Clinker \ufffd]0;owned\ufffd\ufffd[2J production" in proc.stdout
+    proc = cli("calc", folder, "--demand", "no\x1b[2Jsuch=1")
+    assert proc.returncode == 1 and "\x1b" not in proc.stderr

@@ -22,6 +22,7 @@ __all__ = [
     "load_system",
     "parameter_item",
     "parse_demand",
+    "printable",
 ]
 
 
@@ -202,7 +203,20 @@ def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
     if getattr(args, "json", False):
         sys.stdout.write(json_text(payload) + "\n")
     else:
-        sys.stdout.write(text.rstrip("\n") + "\n")
+        sys.stdout.write(printable(text.rstrip("\n")) + "\n")
+
+
+#: C0/C1 control characters except tab and newline: ESC starts terminal escape sequences
+_CONTROL = dict.fromkeys([*range(0, 9), *range(11, 32), 127, *range(128, 160)], "\ufffd")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as U+FFFD.
+
+    Terminal escape codes in names from the data can then not move the cursor, clear the
+    screen or set the window title; tab and newline stay.
+    """
+    return text.translate(_CONTROL)
 
 
 def json_text(payload: Any) -> str:

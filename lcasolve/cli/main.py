@@ -13,6 +13,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
+from lcasolve.cli._common import printable
 from lcasolve.errors import LcasolveError, UsageError
 
 __all__ = ["main"]
@@ -68,10 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except UsageError as exc:
-        print(f"lcasolve {args.command}: error: {exc}", file=sys.stderr)
+        print(f"lcasolve {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except LcasolveError as exc:
-        print(f"lcasolve {args.command}: error: {exc}", file=sys.stderr)
+        print(f"lcasolve {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"lcasolve {args.command}: interrupted{_resume_hint(args)}", file=sys.stderr)

@@ -146,6 +146,9 @@ def _parse(where: str, read: Callable[[], bytes], problems: Problems) -> dict[st
     if not isinstance(data, dict):
         problems.add(DataFileError(f"{where}: not a JSON object"))
         return None
+    if not isinstance(data.get("@id", ""), str):
+        problems.add(DataFileError(f"{where}: '@id' must be a string, not {data['@id']!r:.60}"))
+        return None
     return data
 
 
@@ -170,8 +173,8 @@ class _Reference:
         if folder == "unit_groups":
             ref = ""
             for u in field_list(data, "units", where):
-                if not u.get("@id"):
-                    raise DataFileError(f"{where}: a unit of unit group {oid} has no @id")
+                if not u.get("@id") or not isinstance(u["@id"], str):
+                    raise DataFileError(f"{where}: a unit of unit group {oid} has no string @id")
                 self.units[u["@id"]] = (
                     oid,
                     field_number(u, "conversionFactor", f"{where} (unit {u['@id']})", 1.0),
@@ -241,7 +244,7 @@ def _location_name(loc: Any) -> str:
 def _check_flow(data: dict[str, Any], where: str) -> None:
     """A flow needs a known ``flowType`` (else CO2 could become a product) and typed fields."""
     kind = data.get("flowType")
-    if kind not in _KIND:
+    if not isinstance(kind, str) or kind not in _KIND:
         raise DataFileError(
             f"{where}: flow {data.get('@id')} has flowType {kind!r}; expected one of "
             f"{', '.join(_KIND)}"
@@ -342,7 +345,7 @@ def _uncertainty(
     ex: dict[str, Any], amount: float, factor: float, where: str, pedigree: bool
 ) -> np.void | None:
     """stats_arrays record of the converted amount, or None (no uncertainty)."""
-    u = ex.get("uncertainty") or {}
+    u = field_object(ex, "uncertainty", where)
     kind = u.get("distributionType", "") or ""
     entry = (ex.get("pedigreeUncertainty") or ex.get("dqEntry")) if pedigree else None
     if kind in ("", "NO_DISTRIBUTION") and not entry:
