@@ -3,9 +3,11 @@
 :func:`search` ranks every activity of a system against a free-text query (each query word found
 in a field counts, and the whole query is compared with the name by :mod:`difflib`, so small typos
 still match); :func:`resolve_demand` turns the keys of a demand into activity ids, accepting an
-activity id, a product flow id (where the format has one, e.g. the openLCA product flow UUID) or
-an exact activity or product name when it names one activity, and suggests the closest names for
-an unknown key.
+activity id, a product flow id (where the format has one, e.g. the openLCA product flow UUID), a
+process id (the source's activity id: an ecoinvent activity id alone where it has one reference
+product), ``ACTIVITY_PRODUCT`` (ecoinvent's and brightway's name of a dataset) or an exact
+activity or product name when it names one activity, and suggests the closest names for an
+unknown key.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Hashable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -109,11 +111,35 @@ def _lookup(system: System) -> dict[str, dict[str, list[Hashable]]]:
     acts = system.activities
     ids = acts["id"].tolist()
     out: dict[str, dict[str, list[Hashable]]] = {}
-    for kind, column in (("product flow", "product_flow"), ("name", "name"), ("name", "product")):
-        if column not in acts:
-            continue
+    keyed: list[tuple[str, list[Any]]] = [
+        (kind, acts[column].tolist())
+        for kind, column in (
+            ("product flow", "product_flow"),
+            ("process", "process_id"),
+            ("name", "name"),
+            ("name", "product"),
+        )
+        if column in acts
+    ]
+    if "process_id" in acts and "product_flow" in acts:
+        # ecoinvent's and brightway's dataset name: activity id, "_", product id
+        pairs = zip(acts["process_id"].tolist(), acts["product_flow"].tolist(), strict=True)
+        keyed.append(("dataset", [f"{a}_{f}" if a and f else "" for a, f in pairs]))
+    if "product_flow" in acts:
+        # ... and the activity id of a dataset named that way (ecoinvent's allocated datasets)
+        pairs = zip(acts["id"].tolist(), acts["product_flow"].tolist(), strict=True)
+        keyed.append(
+            (
+                "process",
+                [
+                    i[: -len(f) - 1] if isinstance(i, str) and f and i.endswith(f"_{f}") else ""
+                    for i, f in pairs
+                ],
+            )
+        )
+    for kind, keys in keyed:
         table = out.setdefault(kind, {})
-        for key, pid in zip(acts[column].tolist(), ids, strict=True):
+        for key, pid in zip(keys, ids, strict=True):
             if isinstance(key, str) and key:
                 hits = table.setdefault(key, [])
                 if pid not in hits:
@@ -124,7 +150,8 @@ def _lookup(system: System) -> dict[str, dict[str, list[Hashable]]]:
 def resolve_demand(system: System, demand: Mapping[Hashable, float]) -> dict[Hashable, float]:
     """``demand`` with every key an activity id of ``system``.
 
-    A key is taken as it is when it is an activity id; otherwise as a product flow id, then as an
+    A key is taken as it is when it is an activity id; otherwise as a product flow id, then as
+    ``PROCESS_PRODUCT`` (process id, ``_``, product flow id), then as a process id, then as an
     exact activity or product name, when it names exactly one activity. Amounts of keys that
     resolve to the same activity add up.
 
@@ -151,7 +178,7 @@ def _one(
     system: System, key: Hashable, table: Mapping[str, Mapping[str, list[Hashable]]]
 ) -> Hashable:
     text = str(key)
-    for kind in ("product flow", "name"):
+    for kind in ("product flow", "dataset", "process", "name"):
         hits = table.get(kind, {}).get(text, [])
         if len(hits) == 1:
             return hits[0]

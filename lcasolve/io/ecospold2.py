@@ -54,6 +54,7 @@ from lcasolve.errors import (
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
+from lcasolve.io.ecospold2_master import MasterData, exchange_properties, read_master
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
 from lcasolve.io.report import Problems, strict_hint
@@ -184,6 +185,8 @@ def _parse(
     flows: dict[str, FlowRecord],
     problems: Problems,
     counts: Counter[str],
+    master: MasterData | None = None,
+    properties: list[tuple[ProcessRecord, dict[str, Any]]] | None = None,
 ) -> ProcessRecord | None:
     try:
         root = ET.fromstring(data)
@@ -197,10 +200,15 @@ def _parse(
         raise DataFileError(f"{where}: no activity id")
     aid = act.attrib["id"]
     geo = ds.find(f"{_NS}activityDescription/{_NS}geography")
+    name, location = _text(act, "activityName"), _text(geo, "shortname")
+    if master is not None:
+        name = name or master.activity_names.get(act.attrib.get("activityNameId", ""), "")
+        geo_id = geo.attrib.get("geographyId", "") if geo is not None else ""
+        location = location or master.geographies.get(geo_id, "")
     p = ProcessRecord(
         id=aid,
-        name=_text(act, "activityName"),
-        location=_text(geo, "shortname"),
+        name=name,
+        location=location,
         type="UNIT_PROCESS" if act.attrib.get("type", "1") == "1" else "LCI_RESULT",
         where=f"{where} (activity {aid})",
     )
@@ -221,7 +229,7 @@ def _parse(
             io, group = _group(ex, ewhere)
             if not io:
                 raise DataFileError(f"{ewhere}: neither inputGroup nor outputGroup")
-            unit = _text(ex, "unitName")
+            unit = _text(ex, "unitName") or _master(master, elementary, fid, "unit")
             known = reference_unit(unit)
             if known is None:
                 raise DataFileError(
@@ -240,7 +248,7 @@ def _parse(
                 comp = ex.find(_NS + "compartment")
                 compartment = "/".join(
                     t for t in (_text(comp, "compartment"), _text(comp, "subcompartment")) if t
-                )
+                ) or _master(master, True, fid, "compartment")
                 if not compartment and io == "input":
                     # this export names no compartment for most exchanges; inputGroup 4 is
                     # always a resource taken from nature
@@ -255,11 +263,11 @@ def _parse(
             if old is None or (kind == "waste" and old.kind == "product"):
                 flows[fid] = FlowRecord(
                     id=fid,
-                    name=_text(ex, "name"),
+                    name=_text(ex, "name") or _master(master, elementary, fid, "name"),
                     kind=kind,
                     unit=ref_unit,
                     compartment=compartment,
-                    cas=ex.attrib.get("casNumber", ""),
+                    cas=ex.attrib.get("casNumber", "") or _master(master, elementary, fid, "cas"),
                 )
             elif old.unit != ref_unit:
                 raise DataFileError(
@@ -292,7 +300,14 @@ def _parse(
             volume = ex.attrib.get("productionVolumeAmount")
             if rec.is_reference and volume and p.production_volume is None:
                 p.production_volume = _float(ex, "productionVolumeAmount", ewhere)
+            if properties is not None:
+                props = problems.guard(partial(exchange_properties, ex, aid, rec.flow, ewhere))
+                properties.extend((p, d) for d in props or [])
     return p
+
+
+def _master(master: MasterData | None, elementary: bool, fid: str, key: str) -> str:
+    return master.flow(elementary, fid, key) if master is not None else ""
 
 
 def _split_datasets(processes: list[ProcessRecord], problems: Problems) -> list[ProcessRecord]:
@@ -363,8 +378,12 @@ def read(
     Returns
     -------
     System
-        ``metadata["counts"]`` holds activity, exchange-group, uncertainty and unit-conversion
-        counts; ``metadata["link_report"]`` the linking choices.
+        ``metadata["counts"]`` holds activity, exchange-group, uncertainty, unit-conversion
+        and property counts; ``metadata["link_report"]`` the linking choices;
+        ``metadata["properties"]`` the exchanges' properties (one record each, see
+        :func:`lcasolve.io.ecospold2_master.exchange_properties`; ``process`` is the column id);
+        ``metadata["master_data"]`` the MasterData files used (names, units, compartments and
+        CAS numbers a dataset leaves out come from there).
     """
     del unused
     from tqdm.auto import tqdm
@@ -376,11 +395,17 @@ def read(
     processes: list[ProcessRecord] = []
     no_reference: list[ProcessRecord] = []
     show = get_options().progress if progress is None else progress
+    properties: list[tuple[ProcessRecord, dict[str, Any]]] = []
+    masters: list[str] = []
     for path in map(Path, paths):
         if not path.exists():
             raise DataFileError(f"{path}: no such file or folder")
+        master = read_master(path)
+        masters += master.files if master is not None else ()
         for where, data in tqdm(list(_files(path)), desc="activities", disable=not show):
-            p = problems.guard(partial(_parse, where, data, pedigree, flows, problems, counts))
+            p = problems.guard(
+                partial(_parse, where, data, pedigree, flows, problems, counts, master, properties)
+            )
             if p is None:
                 continue
             if not any(e.is_reference for e in p.exchanges):
@@ -390,12 +415,20 @@ def read(
     if not processes:
         raise InputError(f"no activities with a reference product in {list(map(str, paths))}")
     processes = _split_datasets(processes, problems)
+    kept = {id(p) for p in processes}
+    counts["properties"] = sum(id(p) in kept for p, _ in properties)
     system = assemble(
         processes,
         flows,
         options,
         problems=problems,
-        metadata={"format": "ecospold2", "files": [str(p) for p in paths], "counts": dict(counts)},
+        metadata={
+            "format": "ecospold2",
+            "files": [str(p) for p in paths],
+            "counts": dict(counts),
+            "master_data": masters,
+            "properties": [{**d, "process": p.id} for p, d in properties if id(p) in kept],
+        },
     )
     report = list(system.metadata["link_report"])
     report += [
