@@ -9,7 +9,7 @@ import sys
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from lcasolve.cli._usage import demand_item, positive_int
+from lcasolve.cli._usage import demand_item, demand_text, positive_int
 from lcasolve.errors import UsageError
 
 __all__ = [
@@ -113,7 +113,7 @@ def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 1
         "--demand",
         action="append",
         default=[],
-        type=demand_item,
+        type=demand_text,
         metavar="ID=AMOUNT",
         help="a product (activity id, product flow id or exact name) and its amount; repeat "
         "for several (together one functional unit)",

@@ -15,6 +15,7 @@ from lcasolve.errors import OutputExistsError, UsageError
 
 __all__ = [
     "check_output",
+    "demand_text",
     "check_run_file",
     "demand_item",
     "non_negative_int",
@@ -60,6 +61,15 @@ def demand_item(text: str) -> tuple[str, float]:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r}: {amount!r} is not a finite number")
     return key, value
+
+
+def demand_text(text: str) -> str:
+    """``argparse`` type of ``--demand``: checks ``ID=AMOUNT`` (see :func:`demand_item`).
+
+    Returns the text as given, so that commands can label a demand by what the user typed.
+    """
+    demand_item(text)
+    return text
 
 
 def check_output(path: str | Path, option: str, *, overwrite: bool = False) -> Path:
