@@ -16,10 +16,16 @@ amount's formula; this reader turns its process blocks into records for
   (name, compartment, sub-compartment, unit).
 
 Process ids are SimaPro's ``Process identifier`` (``FILE#k``, the k-th process of the file, when
-absent); flow ids of products are their names. Waste scenarios are read as treatments of their
-waste; their ``Separated waste`` and ``Remaining waste`` shares are not applied. Formulas
-are bw_simapro_csv's evaluation (amounts as evaluated; the formula text is kept with each
-exchange in ``metadata["formulas"]``). Impact methods in the file are not read as categories.
+absent); flow ids of products are their names. Waste scenarios are treatments of their waste
+that pass it on: ``Separated waste`` percentages of the waste, then ``Remaining waste``
+percentages of the rest (waste types are not matched: each separation applies to the whole
+waste). Parameters: the database, project and process input parameters (with their
+distributions) and calculated parameters, and each amount's formula, in SimaPro's own names and
+syntax, are parsed by :mod:`lcasolve.parameters` (``system.parameters``;
+``system.with_parameters({...})`` re-evaluates them); the amounts read are bw_simapro_csv's
+evaluation, and each formula is also listed in ``metadata["formulas"]``. A formula lcasolve's
+parser refuses is a problem naming file and line. Impact methods in the file are not read as
+categories.
 """
 
 from __future__ import annotations
@@ -121,6 +127,8 @@ def _process(
     fallback: str,
     flows: dict[str, FlowRecord],
     formulas: list[dict[str, Any]],
+    decimal: str = ".",
+    problems: Problems | None = None,
 ) -> ProcessRecord:
     meta = block.parsed["metadata"]
     pid = str(meta.get("Process identifier") or fallback)
@@ -180,6 +188,7 @@ def _process(
                 uncertainty=_record(row, amount),
                 id=f"line {line}",
                 where=ewhere,
+                formula=_formula_text(row),
                 **flags,
             )
         )
@@ -205,7 +214,125 @@ def _process(
     for section in _ELEMENTARY_OUTPUTS:
         for row in getattr(blocks.get(section), "parsed", []) or []:
             add(row, "elementary", False)
+    for section in ("Input parameters", "Calculated parameters"):
+        rows = getattr(blocks.get(section), "parsed", []) or []
+        p.parameters += _parameters(rows, pid, where, decimal, problems or Problems(True))
+    _scenario_shares(p, blocks, flows)
     return p
+
+
+def _formula_text(row: dict[str, Any]) -> str:
+    """SimaPro's formula of a row as written, with ``**`` (accepted by SimaPro) as ``^``."""
+    return str(row.get("original_formula") or "").strip().replace("**", "^")
+
+
+def _file_decimal(parsed: Any, declared: str) -> str:
+    """The decimal mark of a file's formulas: the header's, unless only ``.`` parses them all.
+
+    SimaPro files declaring a decimal comma may still write formulas with points (bw_simapro_csv's
+    ``waste.csv``: ``1034*0.6684*0.59*0.03`` under ``{Decimal separator: ,}``).
+    """
+    if declared == ".":
+        return declared
+    from lcasolve.errors import FormulaError
+    from lcasolve.parameters import Formula
+
+    texts: list[str] = []
+    for b in parsed.blocks:
+        rows = list(getattr(b, "parsed", []) or []) if isinstance(b.parsed, list) else []
+        for sub in getattr(b, "blocks", {}).values():
+            rows += list(getattr(sub, "parsed", []) or [])
+        texts += [t for r in rows if isinstance(r, dict) and (t := _formula_text(r))]
+
+    def parses(mark: str) -> bool:
+        try:
+            for t in texts:
+                Formula.parse(t, decimal=mark)
+        except FormulaError:
+            return False
+        return True
+
+    return "." if texts and not parses(declared) and parses(".") else declared
+
+
+#: the file-level parameter blocks (global scope)
+_GLOBAL_PARAMETERS = (
+    "DatabaseInputParameters",
+    "DatabaseCalculatedParameters",
+    "ProjectInputParameters",
+    "ProjectCalculatedParameters",
+)
+
+
+def _parameters(
+    rows: Sequence[dict[str, Any]], scope: Any, where: str, decimal: str, problems: Problems
+) -> list[Any]:
+    """Input and calculated parameters as :class:`lcasolve.parameters.Parameter`.
+
+    Names and formulas are SimaPro's own (``original_name``, ``original_formula``), parsed by
+    :class:`lcasolve.parameters.Formula` with the file's decimal mark; input parameters keep
+    their distributions. A formula that does not parse is a problem naming file and line.
+    """
+    from lcasolve.parameters import Formula, Parameter
+
+    out = []
+    for row in rows:
+        name = str(row.get("original_name") or row.get("name") or "")
+        pwhere = f"{where}:{row.get('line_no', '?')} (parameter {name!r})"
+        text = _formula_text(row)
+
+        def one(
+            row: dict[str, Any] = row, name: str = name, pw: str = pwhere, t: str = text
+        ) -> Any:
+            value = float(row.get("amount", float("nan")))
+            note = str(row.get("comment") or "")
+            if t:
+                return Parameter(
+                    name, value, Formula.parse(t, decimal=decimal, where=pw), scope, None, note
+                )
+            rec = _record(row, value)
+            return Parameter(
+                name, value, None, scope, None if rec is None else np.asarray(rec), note
+            )
+
+        got = problems.guard(one)
+        if got is not None:
+            out.append(got)
+    return out
+
+
+def _scenario_shares(
+    p: ProcessRecord, blocks: dict[str, Any], flows: dict[str, FlowRecord]
+) -> None:
+    """Send a waste scenario's waste to its treatments.
+
+    ``Separated waste`` percentages of the waste first, then ``Remaining waste`` percentages of
+    what is left (waste types are not matched: every separation applies to the whole waste).
+    """
+    scenario = getattr(blocks.get("Waste scenario"), "parsed", []) or []
+    if not scenario:
+        return
+    ref = next(e for e in p.exchanges if e.is_reference)
+    left = 1.0
+    for section in ("Separated waste", "Remaining waste"):
+        shares = []
+        for row in getattr(blocks.get(section), "parsed", []) or []:
+            share = float(row["amount"]) / 100.0 * (left if section == "Remaining waste" else 1.0)
+            shares.append(share)
+            treatment = str(row["waste_treatment"])
+            if treatment not in flows:
+                flows[treatment] = FlowRecord(treatment, treatment, "waste", flows[ref.flow].unit)
+            p.exchanges.append(
+                ExchangeRecord(
+                    flow=treatment,
+                    amount=ref.amount * share,
+                    is_input=False,
+                    id=f"line {row.get('line_no', '')}",
+                    where=f"{p.where}, line {row.get('line_no', '')} ({section})",
+                )
+            )
+        if section == "Separated waste":
+            left -= sum(shares)
 
 
 def read(
@@ -245,6 +372,8 @@ def read(
     flows: dict[str, FlowRecord] = {}
     processes: list[ProcessRecord] = []
     formulas: list[dict[str, Any]] = []
+    parameters: list[Any] = []
+    decimal = "."
     counts: Counter[str] = Counter()
     seen: dict[str, ProcessRecord] = {}
     for path in map(Path, paths):
@@ -252,13 +381,17 @@ def read(
             raise DataFileError(f"{path}: no such SimaPro CSV file")
         parsed = _parse_file(path)
         found = [b for b in parsed.blocks if type(b).__name__ == "Process"]
+        decimal = _file_decimal(parsed, str(parsed.header.get("decimal_separator") or "."))
+        for b in parsed.blocks:
+            if type(b).__name__ in _GLOBAL_PARAMETERS:
+                parameters += _parameters(b.parsed, None, str(path), decimal, problems)
         if not found:
             raise DataFileError(
                 f"{path}: no process in this SimaPro CSV file (kind "
                 f"{getattr(parsed.header.get('kind'), 'value', parsed.header.get('kind'))!r})"
             )
         for k, block in enumerate(found, start=1):
-            p = _process(block, str(path), f"{path.name}#{k}", flows, formulas)
+            p = _process(block, str(path), f"{path.name}#{k}", flows, formulas, decimal, problems)
             counts["processes"] += 1
             counts["exchanges"] += len(p.exchanges)
             if p.id in seen:
@@ -287,4 +420,6 @@ def read(
             "counts": dict(counts),
             "formulas": formulas,
         },
+        parameters=parameters,
+        decimal=decimal,
     )

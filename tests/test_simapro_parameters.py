@@ -1,0 +1,78 @@
+"""SimaPro CSV parameters and formulas through lcasolve.parameters, and waste scenario shares.
+
+Expected values come from the fixtures' own text (data README §7), computed here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lcasolve
+
+pytestmark = pytest.mark.data
+pytest.importorskip("bw_simapro_csv")
+
+
+@pytest.fixture
+def simapro(shared_data) -> Path:
+    return shared_data / "simapro"
+
+
+def _line(path: Path, number: int) -> list[str]:
+    return path.read_text(encoding="latin-1").splitlines()[number - 1].split(";")
+
+
+def test_project_parameter_drives_the_formula(simapro):
+    """Squash (abc456) takes 4.8*variable_name/((7*0.9)-3) Watermelon (abc123)."""
+    system = lcasolve.load(simapro / "project_params.csv")
+    frame = system.parameters.to_frame()
+    assert frame["name"].tolist() == ["variable_name"]
+    assert frame["value"].tolist() == [1.0]
+    ids = system.activities["id"].tolist()
+    i, j = ids.index("abc123"), ids.index("abc456")
+    for value in (1.0, 2.0, 0.25):
+        changed = system.with_parameters({"variable_name": value})
+        assert changed.A.toarray()[i, j] == pytest.approx(-4.8 * value / ((7 * 0.9) - 3), rel=1e-12)
+
+
+def test_process_and_database_parameters(simapro):
+    """process.csv: calc_param = input_param ** 2 (process scope), db and project parameters."""
+    system = lcasolve.load(simapro / "process.csv")
+    frame = system.parameters.to_frame().set_index("name")
+    assert frame.loc["input_param", "value"] == 23.4
+    assert frame.loc["calc_param", "scope"] == system.activities["id"].iloc[0]
+    values = {
+        k[-1] if isinstance(k, tuple) else k: v for k, v in system.parameters.evaluate().items()
+    }
+    assert float(values["calc_param"]) == pytest.approx(23.4**2)
+    assert float(values["db_calc_param"]) == pytest.approx(3.0 * 1.0)
+    again = system.parameters.with_values({"db_input_param": 5.0}).evaluate()
+    again = {k[-1] if isinstance(k, tuple) else k: v for k, v in again.items()}
+    assert float(again["db_calc_param"]) == pytest.approx(15.0)
+    assert float(again["proj_calc_param"]) == pytest.approx(20.0)
+
+
+def test_decimal_comma_formula(simapro):
+    """waste.csv declares a decimal comma; its treated-waste amount is 1034*0,6684*0,59*0,03."""
+    path = simapro / "waste.csv"
+    cells = _line(path, 126)
+    assert cells[2] == "1034*0,6684*0,59*0,03"
+    expected = float(np.prod([float(x.replace(",", ".")) for x in cells[2].split("*")]))
+    system = lcasolve.load(path)
+    assert system.A.diagonal().tolist() == pytest.approx([expected], rel=1e-12)
+    assert system.with_parameters({}).A.diagonal().tolist() == pytest.approx([expected], rel=1e-12)
+
+
+def test_waste_scenario_shares(simapro):
+    """The scenario sends 90 % to treatment 1 (1.5 kg CO2/kg), the rest to 2 (-0.8 kg/kg)."""
+    path = simapro / "waste_scenario.csv"
+    assert _line(path, 74)[:3] == ["test waste treatment 1", "All waste types", "90"]
+    assert _line(path, 77)[:3] == ["test waste treatment 2", "", "100"]
+    system = lcasolve.load(path)
+    ids = system.activities["id"].tolist()
+    scenario = ids[system.activities["name"].tolist().index("test waste scenario")]
+    r = lcasolve.LCA(system).calculate({scenario: 1.0})
+    assert r.inventory.tolist() == pytest.approx([0.9 * 1.5 + 0.1 * -0.8])
