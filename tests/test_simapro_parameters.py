@@ -76,3 +76,33 @@ def test_waste_scenario_shares(simapro):
     scenario = ids[system.activities["name"].tolist().index("test waste scenario")]
     r = lcasolve.LCA(system).calculate({scenario: 1.0})
     assert r.inventory.tolist() == pytest.approx([0.9 * 1.5 + 0.1 * -0.8])
+
+
+def test_method_file_gives_categories(simapro, tmp_path):
+    """A method export read with a process export: its impact categories become categories.
+
+    Built from method_end.csv with factors for process.csv's emissions (lines 108, 111): one
+    for the sub-compartment (Air, low. pop.), one '(unspecified)' for Water in g (the flow is in
+    kg: factor x 1000), and one for a compartment the process does not use.
+    """
+    lines = (simapro / "method_end.csv").read_text(encoding="latin-1").splitlines()
+    start = lines.index("Substances") + 1
+    cfs = [
+        "Air;low. pop.;(+-)-Citronellol;;2.5;kg",
+        "Water;(unspecified);(1r,4r)-(+)-Camphor;;0.003;g",
+        "Soil;(unspecified);(+-)-Citronellol;;99;kg",
+    ]
+    method = tmp_path / "method.csv"
+    method.write_text("\n".join(lines[:start] + cfs + lines[start:]), encoding="latin-1")
+    alone = simapro / "process.csv"
+    system = lcasolve.load(alone, method)
+    noise = "some method | Noise"
+    assert system.categories["name"].tolist() == [noise]
+    flows = system.flows["name"].tolist()
+    C = system.C.toarray()[0]  # noqa: N806
+    assert C[flows.index("(+-)-Citronellol")] == pytest.approx(2.5)
+    assert C[flows.index("(1r,4r)-(+)-Camphor")] == pytest.approx(3.0)
+    assert np.count_nonzero(C) == 2
+    # the method alone is no system: named
+    with pytest.raises(lcasolve.errors.DataFileError, match="method.csv: no process.*'methods'"):
+        lcasolve.load(method)

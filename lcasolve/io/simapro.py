@@ -24,8 +24,9 @@ distributions) and calculated parameters, and each amount's formula, in SimaPro'
 syntax, are parsed by :mod:`lcasolve.parameters` (``system.parameters``;
 ``system.with_parameters({...})`` re-evaluates them); the amounts read are bw_simapro_csv's
 evaluation, and each formula is also listed in ``metadata["formulas"]``. A formula lcasolve's
-parser refuses is a problem naming file and line. Impact methods in the file are not read as
-categories.
+parser refuses is a problem naming file and line. A method export given with a process export
+gives its impact and damage categories (``"METHOD | CATEGORY"``, see :func:`_categories`); a
+method export alone is an error naming it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import io
 import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +256,86 @@ def _file_decimal(parsed: Any, declared: str) -> str:
     return "." if texts and not parses(declared) and parses(".") else declared
 
 
+#: SimaPro's compartments in methods -> the process export's elementary sections
+_METHOD_COMPARTMENTS = {
+    "air": "Emissions to air",
+    "water": "Emissions to water",
+    "soil": "Emissions to soil",
+    "raw": "Resources",
+    "raw materials": "Resources",
+    "waste": "Final waste flows",
+    "non mat.": "Non material emissions",
+    "non material": "Non material emissions",
+    "social": "Social issues",
+    "economic": "Economic issues",
+}
+_UNSPECIFIED = ("", "(unspecified)", "unspecified")
+
+
+def _categories(parsed: Any, path: Path, flows: Mapping[str, FlowRecord]) -> list[Any]:
+    """The impact and damage categories of a method export, as factors per flow of ``flows``.
+
+    A factor for ``(COMPARTMENT, SUBCOMPARTMENT, NAME)`` applies to the elementary flows of that
+    name in the matching section of the process export (``Air`` -> ``Emissions to air``, ...);
+    a factor for ``(unspecified)`` applies to every sub-compartment without a factor of its own.
+    Factors are per the factor's unit and converted to the flow's unit
+    (:mod:`lcasolve.io.units`); a unit of another dimension leaves the factor out. Damage
+    categories are the weighted sums of their impact categories. Category ids and names:
+    ``"METHOD | CATEGORY"``.
+    """
+    from lcasolve.io.assembly import Category
+    from lcasolve.io.units import conversion_factor
+
+    method = next(
+        (str(b.parsed.get("Name") or "") for b in parsed.blocks if type(b).__name__ == "Method"),
+        path.stem,
+    )
+    by_key: dict[tuple[str, str, str], list[FlowRecord]] = {}
+    for f in flows.values():
+        if f.kind != "elementary":
+            continue
+        top, _, sub = f.compartment.partition("/")
+        by_key.setdefault((top.lower(), sub.lower(), f.name.lower()), []).append(f)
+    impacts: dict[str, dict[str, float]] = {}
+    out = []
+    for b in parsed.blocks:
+        kind = type(b).__name__
+        if kind not in ("ImpactCategory", "DamageCategory"):
+            continue
+        name = f"{method} | {b.parsed['name']}"
+        factors: dict[str, float] = {}
+        if kind == "ImpactCategory":
+            specific: set[tuple[str, str]] = set()
+            cfs = sorted(b.parsed["cfs"], key=lambda c: str(c["context"][1]) in _UNSPECIFIED)
+            for cf in cfs:
+                top = _METHOD_COMPARTMENTS.get(str(cf["context"][0]).strip().lower(), "").lower()
+                sub = str(cf["context"][1]).strip().lower()
+                cname = str(cf["name"]).lower()
+                if sub in _UNSPECIFIED:
+                    hits = [
+                        f
+                        for (t, s2, n), fs in by_key.items()
+                        if t == top and n == cname and (s2, n) not in specific
+                        for f in fs
+                    ]
+                else:
+                    specific.add((sub, cname))
+                    hits = by_key.get((top, sub, cname), [])
+                for f in hits:
+                    scale = conversion_factor(f.unit, str(cf["unit"]))
+                    if scale is not None and f.id not in factors:
+                        factors[f.id] = float(cf["factor"]) * scale
+            impacts[str(b.parsed["name"])] = factors
+        else:
+            for part in b.parsed["impact_categories"]:
+                for fid, v in impacts.get(str(part["name"]), {}).items():
+                    factors[fid] = factors.get(fid, 0.0) + float(part["factor"]) * v
+        out.append(
+            Category(id=name, name=name, unit=str(b.parsed.get("unit") or ""), factors=factors)
+        )
+    return out
+
+
 #: the file-level parameter blocks (global scope)
 _GLOBAL_PARAMETERS = (
     "DatabaseInputParameters",
@@ -373,6 +454,7 @@ def read(
     processes: list[ProcessRecord] = []
     formulas: list[dict[str, Any]] = []
     parameters: list[Any] = []
+    methods: list[tuple[Path, Any]] = []
     decimal = "."
     counts: Counter[str] = Counter()
     seen: dict[str, ProcessRecord] = {}
@@ -385,7 +467,12 @@ def read(
         for b in parsed.blocks:
             if type(b).__name__ in _GLOBAL_PARAMETERS:
                 parameters += _parameters(b.parsed, None, str(path), decimal, problems)
+        impacts = [b for b in parsed.blocks if type(b).__name__ == "ImpactCategory"]
+        if impacts:
+            methods.append((path, parsed))
         if not found:
+            if impacts:
+                continue
             raise DataFileError(
                 f"{path}: no process in this SimaPro CSV file (kind "
                 f"{getattr(parsed.header.get('kind'), 'value', parsed.header.get('kind'))!r})"
@@ -409,10 +496,19 @@ def read(
                 )
                 continue
             processes.append(p)
+    if not processes:
+        listing = ", ".join(str(p) for p, _ in methods)
+        raise DataFileError(
+            f"{listing}: no process in this SimaPro CSV file (kind 'methods'); give the method "
+            f"file with a process export to read its impact categories"
+        )
+    categories = [c for path, parsed in methods for c in _categories(parsed, path, flows)]
+    counts["impact categories"] = len(categories)
     return assemble(
         processes,
         flows,
         options,
+        categories=categories,
         problems=problems,
         metadata={
             "format": "simapro",
