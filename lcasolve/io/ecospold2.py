@@ -413,7 +413,10 @@ def read(
                 continue
             processes.append(p)
     if not processes:
-        raise InputError(f"no activities with a reference product in {list(map(str, paths))}")
+        # in lenient mode every dataset may have been left out: say why, with the first problem
+        left_out = [i for i in problems.items if i not in problems.distributions]
+        why = f"; {len(left_out)} left out, the first: {left_out[0]}" if left_out else ""
+        raise InputError(f"no activities with a reference product in {list(map(str, paths))}{why}")
     processes = _split_datasets(processes, problems)
     kept = {id(p) for p in processes}
     counts["properties"] = sum(id(p) in kept for p, _ in properties)
