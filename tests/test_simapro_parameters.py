@@ -106,3 +106,32 @@ def test_method_file_gives_categories(simapro, tmp_path):
     # the method alone is no system: named
     with pytest.raises(lcasolve.errors.DataFileError, match="method.csv: no process.*'methods'"):
         lcasolve.load(method)
+
+
+def test_units_of_one_product_are_converted_or_refused(simapro, tmp_path):
+    """allocation.csv has no Units block: an input in g of a product made in kg is converted
+    to kg (771 g = 0.771 kg, line 107); one in a unit of another dimension is refused where
+    the product meets it again (line 209)."""
+    text = (simapro / "allocation.csv").read_text(encoding="latin-1")
+    old = "Rice straw, at farm (WFLDB 3.0)/IN U;kg;0.771;"
+    assert old in text
+    base = lcasolve.load(simapro / "allocation.csv")
+    grams = tmp_path / "grams.csv"
+    grams.write_text(text.replace(old, old.replace(";kg;0.771;", ";g;771;")), encoding="latin-1")
+    conv = lcasolve.load(grams)
+    consumer = "ReCenter000033915300046"
+    # the activity levels of the supply chain do not depend on the unit the input was given in
+    levels = []
+    for system in (base, conv):
+        supply = lcasolve.LCA(system).calculate({consumer: 1.0}).supply
+        levels.append(dict(zip(system.activities["id"], np.asarray(supply), strict=True)))
+    assert levels[0].keys() == levels[1].keys()
+    for k, v in levels[0].items():
+        assert levels[1][k] == pytest.approx(v, rel=1e-12), k
+    assert any(v != 0 for k, v in levels[0].items() if k != consumer)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(text.replace(old, old.replace(";kg;", ";kWh;")), encoding="latin-1")
+    with pytest.raises(
+        lcasolve.errors.DataFileError, match=r"wrong.csv:209 .*'kg' here but in 'kWh' elsewhere"
+    ):
+        lcasolve.load(wrong)

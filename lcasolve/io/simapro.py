@@ -43,10 +43,11 @@ import numpy as np
 
 from lcasolve.errors import DataFileError, InputError, MissingExtraError
 from lcasolve.io.assembly import assemble
-from lcasolve.io.distributions import no_distribution
+from lcasolve.io.distributions import no_distribution, scaled
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
 from lcasolve.io.report import Problems
+from lcasolve.io.units import conversion_factor
 from lcasolve.model import System
 
 __all__ = ["read", "sniff"]
@@ -158,19 +159,27 @@ def _process(
         else:
             fid, compartment = fname, ""
         old = flows.get(fid)
+        line = row.get("line_no", "")
+        ewhere = f"{where}:{line} (process {pid})"
+        # a product met in another unit than before: converted to the first one's unit
+        known = unit if old is None else old.unit
+        factor = conversion_factor(unit, known)
+        if factor is None:
+            raise DataFileError(
+                f"{ewhere}: {fname!r} is in {unit!r} here but in {known!r} elsewhere "
+                f"(no conversion between them; lcasolve/io/data/units.csv lists the known units)"
+            )
         if old is None or (kind == "waste" and old.kind == "product"):
             flows[fid] = FlowRecord(
                 id=fid,
                 name=fname,
                 kind=kind,
-                unit=unit,
+                unit=known,
                 compartment=compartment,
                 cas=str(row.get("cas_number", "") or ""),
                 direction=("input" if is_input else "output") if kind == "elementary" else "",
             )
-        amount = float(row["amount"])
-        line = row.get("line_no", "")
-        ewhere = f"{where}:{line} (process {pid})"
+        amount = float(row["amount"]) * factor
         if row.get("formula"):
             formulas.append(
                 {
@@ -186,10 +195,12 @@ def _process(
                 flow=fid,
                 amount=amount,
                 is_input=is_input,
-                uncertainty=_record(row, amount),
+                uncertainty=scaled(_record(row, float(row["amount"])), factor),
                 id=f"line {line}",
                 where=ewhere,
                 formula=_formula_text(row),
+                # the formula gives the amount in the file's unit; bw_simapro_csv converted it
+                formula_scale=float(row.get("unit conversion factor", 1.0)) * factor,
                 **flags,
             )
         )
