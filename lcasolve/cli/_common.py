@@ -198,6 +198,21 @@ def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
     return system
 
 
+def load_with_demand(
+    args: argparse.Namespace, *, sampling: bool = False
+) -> tuple[Any, dict[Hashable, float]]:
+    """Load the inputs (:func:`load_system`) and resolve ``--demand`` against them.
+
+    A demand may name an activity id, a product flow id or an exact activity name
+    (:func:`lcasolve.search.resolve_demand`); it is parsed before the inputs are read.
+    """
+    from lcasolve.search import resolve_demand
+
+    demand = parse_demand(args.demand)
+    system = load_system(args, sampling=sampling)
+    return system, resolve_demand(system, demand)
+
+
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
     """Print JSON with ``--json``, else the human-readable text."""
     if getattr(args, "json", False):

@@ -11,8 +11,7 @@ from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
     emit,
-    load_system,
-    parse_demand,
+    load_with_demand,
 )
 
 __all__ = ["demand_rows", "register", "run"]
@@ -43,11 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Load, solve and print scores, units, residual and seconds."""
     from lcasolve.lca import LCA
 
-    demand = parse_demand(args.demand)
-    system = load_system(args)
-    from lcasolve.search import resolve_demand
-
-    demand = resolve_demand(system, demand)
+    system, demand = load_with_demand(args)
     start = time.perf_counter()
     result = LCA(system).calculate(demand)
     seconds = time.perf_counter() - start

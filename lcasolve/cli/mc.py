@@ -12,8 +12,7 @@ from lcasolve.cli._common import (
     add_input_arguments,
     emit,
     finite_float,
-    load_system,
-    parse_demand,
+    load_with_demand,
 )
 from lcasolve.cli._usage import check_run_file, positive_int
 
@@ -53,12 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.montecarlo import MonteCarlo, compile_kernels
     from lcasolve.montecarlo.result import PERCENTILES
 
-    demand = parse_demand(args.demand)
     check_run_file(args)
-    system = load_system(args, sampling=True)
-    from lcasolve.search import resolve_demand
-
-    demand = resolve_demand(system, demand)
+    system, demand = load_with_demand(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
     # own, not inside the sampling time; later runs load them from Numba's cache
     warm = compile_kernels("exact" if args.exact else "iterative")

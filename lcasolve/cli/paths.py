@@ -9,8 +9,7 @@ from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
     emit,
-    load_system,
-    parse_demand,
+    load_with_demand,
 )
 from lcasolve.cli.tree import add_hotspot_arguments, category_of
 
@@ -31,16 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Load, rank the paths and print them."""
-    from lcasolve.errors import InvalidParameterError
     from lcasolve.lca import LCA
 
-    if args.top < 1:
-        raise InvalidParameterError(f"--top must be >= 1, got {args.top}")
-    demand = parse_demand(args.demand)
-    system = load_system(args)
-    from lcasolve.search import resolve_demand
-
-    demand = resolve_demand(system, demand)
+    system, demand = load_with_demand(args)
     start = time.perf_counter()
     paths = LCA(system).paths(
         demand,

@@ -11,8 +11,7 @@ from lcasolve.cli._common import (
     add_input_arguments,
     emit,
     finite_float,
-    load_system,
-    parse_demand,
+    load_with_demand,
 )
 from lcasolve.cli._usage import check_output, check_run_file, non_negative_int
 
@@ -112,11 +111,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--out keeps a Monte Carlo run: give --iterations > 0")
     _check_targets(args)
     start = time.perf_counter()
-    demand = parse_demand(args.demand)
-    system = load_system(args, sampling=args.iterations > 0)
-    from lcasolve.search import resolve_demand
-
-    demand = resolve_demand(system, demand)
+    system, demand = load_with_demand(args, sampling=args.iterations > 0)
     tags: dict[str, Any] = {t: None for t in ("stage", "scope") if t in system.activities}
     names: dict[str, dict[str, str]] = {}
     if args.stages:

@@ -11,8 +11,7 @@ from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
     emit,
-    load_system,
-    parse_demand,
+    load_with_demand,
 )
 
 __all__ = ["register", "run"]
@@ -55,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top is not None and args.top < 1:
         raise InputError(f"--top must be a positive integer, got {args.top}")
-    demand = parse_demand(args.demand)
-    system = load_system(args)
-    from lcasolve.search import resolve_demand
-
-    demand = resolve_demand(system, demand)
+    system, demand = load_with_demand(args)
     if args.parameters:
         return _run_parameters(args, system, demand)
     start = time.perf_counter()
