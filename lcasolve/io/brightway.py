@@ -30,7 +30,7 @@ import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import pandas as pd
@@ -48,6 +48,9 @@ __all__ = [
     "read_project",
     "sniff",
 ]
+
+#: ids of a name mapping (Mapping is invariant in its key: a dict[int, str] must fit)
+_Id = TypeVar("_Id", bound=Hashable)
 
 #: the address prefix of a brightway project database in :func:`lcasolve.load`
 SCHEME = "bw://"
@@ -344,7 +347,7 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[int, str]:
     return out
 
 
-def apply_names(system: System, names: Mapping[Hashable, str], *, source: str = "") -> System:
+def apply_names(system: System, names: Mapping[_Id, str], *, source: str = "") -> System:
     """A copy of ``system`` whose activities, products and flows are named from ``names``.
 
     Ids not in ``names`` keep their current name; ``metadata["names"]`` records the source and

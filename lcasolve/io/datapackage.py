@@ -25,7 +25,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,7 +440,7 @@ def _named(system: System, paths: list[Path], mapping: str | os.PathLike[str] | 
     )
     if not files:
         return system
-    names: dict[Hashable, str] = {}
+    names: dict[int, str] = {}
     for f in files:
         names.update(read_mapping(f))
     return apply_names(system, names, source=", ".join(map(str, files)))
