@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     report = list(system.metadata.get("link_report", []) or [])
     problems = list(system.metadata.get("problems", []) or [])
+    summary = _summary(report)
     payload = {
         "output": str(out),
         "activities": system.n_activities,
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         "technosphere_entries": len(system.technosphere),
         "biosphere_entries": len(system.biosphere),
         "characterization_entries": len(system.characterization),
-        "link_report": _summary(report),
+        "link_report": summary,
         "problems": len(problems),
         "seconds": seconds,
     }
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     if report:
         lines.append(f"link report: {len(report)} entries")
-        lines += [f"  {issue}: {n}" for issue, n in payload["link_report"]["issues"].items()]
+        lines += [f"  {issue}: {n}" for issue, n in summary["issues"].items()]
     else:
         lines.append("link report: nothing to report")
     if problems:
