@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,7 @@ def execute(
     (:func:`~lcasolve.montecarlo._lock.run_lock`): a second writer gets
     :class:`~lcasolve.errors.RunLockedError` before it touches anything.
     """
-    if out is None:
-        return _execute(
-            plan,
-            iterations,
-            header,
-            design_values,
-            out=None,
-            resume=resume,
-            overwrite=overwrite,
-            progress=progress,
-            executor=executor,
-            thresholds=thresholds,
-        )
-    with run_lock(out):
+    with run_lock(out) if out is not None else nullcontext():
         return _execute(
             plan,
             iterations,
