@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import lcasolve
-from lcasolve.errors import DataFileError, InvalidProductionError
+from lcasolve.errors import DataFileError, InvalidProductionError, InvalidUncertaintyError
 from lcasolve.examples import example_path, load_example
 from lcasolve.io.jsonld_write import _uid, write_jsonld
 
@@ -132,6 +132,41 @@ def test_json_ld_missing_or_unknown_flow_type_refused(cement_zip, tmp_path, flow
 
     bad = rewrite(cement_zip, tmp_path / "bad.zip", edit)
     one_line_error(calc(bad), f"flows/{CO2}.json", "flowType", "ELEMENTARY_FLOW")
+
+
+def test_json_ld_uncertainty_and_allocation_text_refused(cement_zip, tmp_path):
+    # found by the hostile-mutation property test: a text geomMean reached float()
+    u = {"distributionType": "LOG_NORMAL_DISTRIBUTION", "geomMean": "\x1b[31m", "geomSd": 1.2}
+    bad = rewrite(cement_zip, tmp_path / "u.zip", edit_exchange(1, uncertainty=u))
+    with pytest.raises(InvalidUncertaintyError, match="numeric 'geomMean'"):
+        lcasolve.load(bad)
+    proc = calc(bad)  # a deterministic command warns and leaves the distribution out
+    assert proc.returncode == 0, proc.stderr
+    assert "geomMean" in proc.stderr and "Traceback" not in proc.stderr
+
+    def edit(name, data):
+        if name == f"processes/{CEMENT}.json":
+            data["allocationFactors"] = [
+                {"allocationType": "PHYSICAL_ALLOCATION", "product": {"@id": "x"}, "value": True}
+            ]
+        return data
+
+    bad = rewrite(cement_zip, tmp_path / "a.zip", edit)
+    one_line_error(calc(bad), "(allocation factors)", "'value'", "must be a number")
+
+
+@pytest.mark.parametrize("key", ["cas", "name"])
+def test_json_ld_flow_text_field_of_another_type_refused(cement_zip, tmp_path, key):
+    # found by the hostile-mutation property test: "cas": true reached str.strip
+    def edit(name, data):
+        if name == f"flows/{CO2}.json":
+            data[key] = True
+        return data
+
+    bad = rewrite(cement_zip, tmp_path / "bad.zip", edit)
+    with pytest.raises(DataFileError, match=f"'{key}' must be a string, not True"):
+        lcasolve.load(bad)
+    one_line_error(calc(bad), f"flows/{CO2}.json", f"'{key}' must be a string")
 
 
 def test_json_ld_conflicting_duplicate_flow_id_refused(cement_zip, tmp_path):

@@ -12,7 +12,14 @@ from typing import Any
 
 from lcasolve.errors import DataFileError
 
-__all__ = ["field_flag", "field_list", "field_number", "field_object", "field_ref_id"]
+__all__ = [
+    "field_flag",
+    "field_list",
+    "field_number",
+    "field_object",
+    "field_ref_id",
+    "field_text",
+]
 
 
 def field_number(obj: dict[str, Any], key: str, where: str, default: float | None = None) -> float:
@@ -53,6 +60,22 @@ def field_flag(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> bool:
             raise DataFileError(f"{where}: the field {key!r} must be true or false, not {value!r}")
         return value
     return False
+
+
+def field_text(obj: dict[str, Any], key: str, where: str) -> str:
+    """A JSON string, or ``""`` when absent or null.
+
+    Raises
+    ------
+    DataFileError
+        The value is another JSON type (a number, a boolean, an object).
+    """
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DataFileError(f"{where}: the field {key!r} must be a string, not {value!r:.60}")
+    return value
 
 
 def field_object(obj: dict[str, Any], key: str, where: str) -> dict[str, Any]:

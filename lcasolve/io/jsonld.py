@@ -53,7 +53,14 @@ from lcasolve.errors import (
     InvalidUncertaintyError,
     MissingReferenceError,
 )
-from lcasolve.io._fields import field_flag, field_list, field_number, field_object, field_ref_id
+from lcasolve.io._fields import (
+    field_flag,
+    field_list,
+    field_number,
+    field_object,
+    field_ref_id,
+    field_text,
+)
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
@@ -249,6 +256,8 @@ def _check_flow(data: dict[str, Any], where: str) -> None:
             f"{where}: flow {data.get('@id')} has flowType {kind!r}; expected one of "
             f"{', '.join(_KIND)}"
         )
+    for key in ("name", "cas"):
+        field_text(data, key, where)
     for p in field_list(data, "flowProperties", where):
         field_ref_id(p, "flowProperty", where)
         field_number(p, "conversionFactor", f"{where} (flow properties)", 1.0)
@@ -375,8 +384,7 @@ def _uncertainty(
             f"{where}: unknown distributionType {kind!r} (LOG_NORMAL_DISTRIBUTION, "
             f"NORMAL_DISTRIBUTION, UNIFORM_DISTRIBUTION, TRIANGLE_DISTRIBUTION)"
         )
-    geo_mean = u.get("geomMean")
-    median = abs(float(geo_mean) * factor) if geo_mean else None
+    median = abs(_num(u, "geomMean", where) * factor) if u.get("geomMean") else None
     if entry and variance is None:
         # the stated geomSd is the basic uncertainty; without one, openLCA's baseUncertainty
         # (a geometric standard deviation, 1 when not entered) gives it
@@ -470,7 +478,7 @@ def _process(
         product = (f.get("product") or {}).get("@id") or f.get("productId")  # v2 or v1
         if method is None or product is None:
             continue
-        value = float(f.get("value", 0.0))
+        value = field_number(f, "value", f"{where} (allocation factors)", 0.0)
         if method == "causal":
             flow = ((f.get("exchange") or {}).get("flow") or {}).get("@id")
             if flow:
