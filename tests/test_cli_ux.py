@@ -258,6 +258,41 @@ def test_method_matching_no_flow_is_an_error_not_a_zero(tmp_path):
     assert code == 0 and "characterize" not in err
 
 
+def test_method_matching_no_flow_beside_one_that_does_is_a_warning(tmp_path):
+    db = tmp_path / "s.zip"
+    assert cli("generate", db, "--processes", "50")[0] == 0
+    code, out, err = cli(
+        "calc",
+        db,
+        "--demand",
+        "1=1",
+        "--method",
+        "IPCC AR6 GWP100",
+        "--method",
+        "GWP100 (synthetic)",
+        "--json",
+    )
+    assert code == 0, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("lcasolve calc: warning: 'IPCC AR6 GWP100' characterizes none of")
+    assert "(score 0)" in line and "synthetic" not in line
+    payload = json.loads(out)
+    assert payload["scores"]["IPCC AR6 GWP100"] == 0.0
+    assert payload["scores"]["GWP100 (synthetic)"] > 0
+    code, out, err = cli(
+        "calc",
+        db,
+        "--demand",
+        "1=1",
+        "--method",
+        "IPCC AR6 GWP100",
+        "--method",
+        "GWP100 (synthetic)",
+    )
+    assert code == 0 and "warning: 'IPCC AR6 GWP100'" in err
+    assert "no activity contributes to IPCC AR6 GWP100" in out and "Empty DataFrame" not in out
+
+
 # --- item 6: calc --json names the demand, the method and the top contributions ---------------
 
 

@@ -119,5 +119,25 @@ def test_cli_writes_pact_and_excel(tmp_path):
     no_company[no_company.index(str(pact))] = str(tmp_path / "other.json")
     no_company[no_company.index(str(xlsx))] = str(tmp_path / "other.xlsx")
     proc = subprocess.run(no_company, capture_output=True, text=True, check=False)
-    assert proc.returncode == 1 and "--company" in proc.stderr
+    assert proc.returncode == 2 and "--company" in proc.stderr  # a usage error
     assert not (tmp_path / "other.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ((), "--company NAME and --reference-year YEAR"),
+        (("--company", "X AG"), "--reference-year YEAR"),
+        (("--reference-year", "2024"), "--company NAME"),
+    ],
+)
+def test_cli_pact_without_company_or_year_is_a_usage_error_before_reading(tmp_path, given, missing):
+    # the input does not exist: reading it would be a data error (exit 1), so exit 2 shows
+    # the options were checked first
+    argv = ["lcasolve", "report", str(tmp_path / "absent.zip"), "--demand", "x=1"]
+    argv += ["--iterations", "0", "--pact", str(tmp_path / "p.json"), *given]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"--pact needs {missing} " in line and "Traceback" not in proc.stderr
+    assert not (tmp_path / "p.json").exists()

@@ -112,7 +112,9 @@ def check_characterized(system: Any, args: argparse.Namespace) -> None:
             f"flow names"
         )
     command = getattr(args, "command", "") or ""
+    verb = "characterizes" if len(empty) == 1 else "characterize"
     print(
-        f"lcasolve {command}: warning: {listed} characterize none of the inputs' flows (score 0)",
+        f"lcasolve {command}: warning: {listed} {verb} none of the {system.n_flows} elementary "
+        f"flows of the inputs (score 0)",
         file=sys.stderr,
     )

@@ -72,9 +72,12 @@ def run(args: argparse.Namespace) -> int:
         first = str(system.categories["name"].iloc[0])
         frame = tops[first]
         assert frame is not None  # top_n > 0
-        table = frame.copy()
-        table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
-        lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
+        if frame.empty:
+            lines += ["", f"no activity contributes to {first} (score 0)"]
+        else:
+            table = frame.copy()
+            table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
+            lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
     lines.append(f"\nrelative residual {result.residual:.2e}, solved in {seconds:.3f} s")
     emit(args, payload, "\n".join(lines))
     return 0

@@ -215,16 +215,22 @@ def _check_targets(args: argparse.Namespace) -> None:
     """Before any computation: refuse existing outputs without --overwrite, --pact without input."""
     from pathlib import Path
 
-    from lcasolve.errors import InputError, OutputExistsError
+    from lcasolve.errors import OutputExistsError, UsageError
 
     for option in ("html", "pact", "xlsx"):
         target = getattr(args, option)
         if target and Path(target).exists() and not args.overwrite:
             raise OutputExistsError(f"{target} exists; give --overwrite to replace it")
     if args.pact and not (args.company and args.reference_year):
-        raise InputError(
-            "--pact needs --company NAME and --reference-year YEAR (PACT requires both)"
+        missing = " and ".join(
+            o
+            for o, v in (
+                ("--company NAME", args.company),
+                ("--reference-year YEAR", args.reference_year),
+            )
+            if not v
         )
+        raise UsageError(f"--pact needs {missing} (PACT requires --company and --reference-year)")
     for option in ("html", "pact", "xlsx"):
         if getattr(args, option):
             check_output(getattr(args, option), f"--{option}", overwrite=True)
