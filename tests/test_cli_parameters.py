@@ -56,7 +56,11 @@ def test_sensitivity_ranks_the_parameters(model):
         "--top", "3", "--rank-by", "sensitivity",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)[GWP]
+    payload = json.loads(proc.stdout)
+    assert payload["ranked"] == "parameters" and payload["rank_by"] == "sensitivity"
+    (category,) = payload["categories"]
+    assert category["name"] == GWP and category["score"] == pytest.approx(12.5, rel=1e-12)
+    rows = category["rows"]
     # h = k/2 + 2 * 3 * dist * frac: dh/dfrac = 60, dh/ddist = 1.2, dh/dk = 0.5
     assert [r["parameter"] for r in rows] == ["use/frac", "use/dist", "k"]
     assert [r["sensitivity"] for r in rows] == pytest.approx([60.0, 1.2, 0.5], rel=1e-12)

@@ -324,3 +324,44 @@ def test_calc_json_has_demand_names_method_and_top(shared_data):
         "calc", fx / "bw2io_example_db.zip", fx / "ipcc_simple.zip", "--demand", "1=1"
     )
     assert "92.1%" in out and "0.920" not in out  # shares as percentages in the text
+
+
+# --- item 6: sensitivity --json names what it ranks, by what, the score and the demand -------
+
+
+def test_sensitivity_json_names_entries_rank_key_score_and_demand():
+    from lcasolve.examples import example_path
+
+    cement = example_path("cement")
+    code, out, err = cli(
+        "sensitivity", cement, "--demand", "cement=2", "--top", "5", "--rank-by", "importance",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    payload = json.loads(out)
+    (fu,) = payload["demand"]
+    assert fu["id"] == "cement" and fu["amount"] == 2.0 and fu["unit"] == "t"
+    assert fu["name"] == "Portland cement production, grinding and blending"
+    assert payload["ranked"] == "matrix entries" and payload["rank_by"] == "importance"
+    assert "importance" in payload["rank_key"] and payload["method"] is None
+    (category,) = payload["categories"]
+    code, calc_out, _ = cli("calc", cement, "--demand", "cement=2", "--json")
+    assert category["score"] == pytest.approx(json.loads(calc_out)["scores"][category["name"]])
+    assert category["unit"] == "kg CO2-eq"
+    rows = category["rows"]
+    assert len(rows) == 5
+    imp = [r["importance"] for r in rows]
+    assert imp == sorted(imp, reverse=True) and imp[0] > 0
+    import lcasolve
+
+    system = lcasolve.load(cement)
+    flows = dict(zip(system.flows["id"], system.flows["name"], strict=True))
+    acts = dict(zip(system.activities["id"], system.activities["name"], strict=True))
+    for r in rows:
+        assert r["importance"] == pytest.approx(abs(r["sensitivity"]) * r["std"], rel=1e-12)
+        assert r["col_name"] == acts.get(r["col_id"], flows.get(r["col_id"]))
+        if r["matrix"] == "biosphere":
+            assert r["row_name"] == flows[r["row_id"]] and r["unit"] == "kg"
+        # elasticity = sensitivity * value / score
+        el = r["sensitivity"] * r["value"] / category["score"]
+        assert r["elasticity"] == pytest.approx(el, rel=1e-12)

@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from lcasolve.cli._usage import demand_item, demand_text, positive_int
@@ -15,6 +15,7 @@ from lcasolve.errors import UsageError
 __all__ = [
     "add_demand_arguments",
     "add_input_arguments",
+    "demand_rows",
     "emit",
     "finite_float",
     "json_text",
@@ -211,6 +212,20 @@ def load_with_demand(
     demand = parse_demand(args.demand)
     system = load_system(args, sampling=sampling)
     return system, resolve_demand(system, demand)
+
+
+def demand_rows(system: Any, demand: Mapping[Hashable, float]) -> list[dict[str, Any]]:
+    """The functional unit for JSON: id, amount and the activity's name, product, unit, location."""
+    acts = system.activities
+    rows = []
+    for pid, amount in demand.items():
+        j = system.product_position(pid)
+        row: dict[str, Any] = {"id": pid, "amount": float(amount)}
+        for column in ("name", "product", "unit", "location"):
+            if column in acts:
+                row[column] = str(acts[column].iloc[j])
+        rows.append(row)
+    return rows
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:

@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Hashable, Mapping
-from typing import Any
 
 from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
+    demand_rows,
     emit,
     load_with_demand,
 )
 
 __all__ = ["demand_rows", "register", "run"]
-
-
-def demand_rows(system: Any, demand: Mapping[Hashable, float]) -> list[dict[str, Any]]:
-    """The functional unit for JSON: id, amount and the activity's name, product, unit, location."""
-    acts = system.activities
-    rows = []
-    for pid, amount in demand.items():
-        j = system.product_position(pid)
-        row: dict[str, Any] = {"id": pid, "amount": float(amount)}
-        for column in ("name", "product", "unit", "location"):
-            if column in acts:
-                row[column] = str(acts[column].iloc[j])
-        rows.append(row)
-    return rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

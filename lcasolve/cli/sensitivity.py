@@ -10,6 +10,7 @@ from typing import Any
 from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
+    demand_rows,
     emit,
     load_with_demand,
 )
@@ -39,6 +40,47 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
 
 
+#: what each ``--rank-by`` sorts by, for the JSON and the text
+RANK_KEYS = {
+    "elasticity": "|elasticity| = |dh/dx * x / h|",
+    "sensitivity": "|sensitivity| = |dh/dx|",
+    "importance": "importance = |dh/dx| * std(x)",
+}
+
+#: the columns of a ranked matrix entry in the JSON
+ENTRY_COLUMNS = (
+    "matrix",
+    "row_id",
+    "col_id",
+    "row_name",
+    "col_name",
+    "unit",
+    "value",
+    "std",
+    "sensitivity",
+    "elasticity",
+    "importance",
+    "variance_share",
+)
+
+
+def _units(system: Any, top: Any) -> list[str]:
+    """Unit of each ranked entry's value: the product's, the flow's, or category per flow."""
+
+    def unit(table: Any, pos: Any) -> str:
+        return str(table["unit"].iloc[int(pos)]) if "unit" in table else ""
+
+    out = []
+    for matrix, row, col in zip(top["matrix"], top["row"], top["col"], strict=True):
+        if matrix == "technosphere":
+            out.append(unit(system.activities, row))
+        elif matrix == "biosphere":
+            out.append(unit(system.flows, row))
+        else:
+            out.append(f"{unit(system.categories, row)}/{unit(system.flows, col)}")
+    return out
+
+
 def _plain(x: Any) -> Any:
     if hasattr(x, "item"):
         x = x.item()
@@ -47,40 +89,66 @@ def _plain(x: Any) -> Any:
     return x
 
 
+def _header(args: argparse.Namespace, system: Any, demand: Any, subject: str) -> dict[str, Any]:
+    """The part of the JSON every ranking shares: demand, method, what is ranked and by what."""
+    return {
+        "demand": demand_rows(system, demand),
+        "method": list(args.method) if args.method else None,
+        "ranked": subject,
+        "rank_by": args.rank_by,
+        "rank_key": RANK_KEYS[args.rank_by],
+        "top": args.top,
+    }
+
+
+def _category(system: Any, k: int, score: float, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    cats = system.categories
+    unit = str(cats["unit"].iloc[k]) if "unit" in cats else ""
+    return {
+        "id": _plain(cats["id"].iloc[k]),
+        "name": str(cats["name"].iloc[k]),
+        "unit": unit,
+        "score": float(score),
+        "rows": rows,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, take local sensitivities and print the top ``--top`` entries per category."""
-    from lcasolve.errors import InputError
     from lcasolve.sensitivity import local_sensitivities
 
-    if args.top is not None and args.top < 1:
-        raise InputError(f"--top must be a positive integer, got {args.top}")
     system, demand = load_with_demand(args)
     if args.parameters:
         return _run_parameters(args, system, demand)
     start = time.perf_counter()
     local = local_sensitivities(system, demand)
     seconds = time.perf_counter() - start
-    payload: dict[str, list[dict[str, Any]]] = {}
+    categories: list[dict[str, Any]] = []
     lines: list[str] = []
     for q, k in enumerate(local.categories):
-        name = str(system.categories["name"].iloc[k])
+        entry = _category(system, k, local.scores[q], [])
         top = local.top(args.top, system.categories["id"].iloc[k], rank_by=args.rank_by)
-        payload[name] = [
-            {
-                "matrix": r.matrix,
-                "row": _plain(r.row_id),
-                "col": _plain(r.col_id),
-                "value": _plain(r.value),
-                "sensitivity": _plain(r.sensitivity),
-                "elasticity": _plain(r.elasticity),
-            }
-            for r in top.itertuples()
+        top["unit"] = _units(system, top)
+        entry["rows"] = [
+            {c: _plain(getattr(r, c)) for c in ENTRY_COLUMNS} for r in top.itertuples()
         ]
-        lines.append(f"{name}: score {local.scores[q]:.6g}; top {len(top)} by |{args.rank_by}|")
+        categories.append(entry)
+        lines.append(
+            f"{entry['name']}: score {entry['score']:.6g} {entry['unit']}".rstrip()
+            + f"; top {len(top)} entries by {RANK_KEYS[args.rank_by]}"
+        )
         show = top[["matrix", "row_name", "col_name", "value", "sensitivity", "elasticity"]]
+        if args.rank_by == "importance":
+            show = top[["matrix", "row_name", "col_name", "value", "std", "importance"]]
         lines.append(show.to_string(index=False))
         lines.append("")
     lines.append(f"relative residual {local.residual:.2e}, computed in {seconds:.3f} s")
+    payload = {
+        **_header(args, system, demand, "matrix entries"),
+        "categories": categories,
+        "residual": local.residual,
+        "seconds": seconds,
+    }
     emit(args, payload, "\n".join(lines))
     return 0
 
@@ -92,17 +160,29 @@ def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
     start = time.perf_counter()
     result = parameter_sensitivities(system, demand)
     seconds = time.perf_counter() - start
-    payload: dict[str, list[dict[str, Any]]] = {}
+    categories: list[dict[str, Any]] = []
     lines: list[str] = []
-    columns = ["parameter", "value", "sensitivity", "elasticity", "importance"]
+    columns = ["parameter", "scope", "name", "value", "std", "sensitivity", "elasticity"]
+    columns.append("importance")
+    names = system.categories["name"].astype(str).tolist()
     for q, name in enumerate(result.categories):
         top = result.top(args.top, name, rank_by=args.rank_by)
-        payload[name] = [{c: _plain(row[c]) for c in columns} for _, row in top.iterrows()]
+        rows = [{c: _plain(row[c]) for c in columns} for _, row in top.iterrows()]
+        entry = _category(system, names.index(name), result.scores[q], rows)
+        categories.append(entry)
         lines.append(
-            f"{name}: score {result.scores[q]:.6g}; top {len(top)} parameters by |{args.rank_by}|"
+            f"{name}: score {entry['score']:.6g} {entry['unit']}".rstrip()
+            + f"; top {len(top)} parameters by {RANK_KEYS[args.rank_by]}"
         )
-        lines.append(top[columns].to_string(index=False))
+        shown = ["parameter", "value", "sensitivity", "elasticity", "importance"]
+        lines.append(top[shown].to_string(index=False))
         lines.append("")
     lines.append(f"relative residual {result.residual:.2e}, computed in {seconds:.3f} s")
+    payload = {
+        **_header(args, system, demand, "parameters"),
+        "categories": categories,
+        "residual": result.residual,
+        "seconds": seconds,
+    }
     emit(args, payload, "\n".join(lines))
     return 0
