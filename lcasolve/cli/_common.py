@@ -182,10 +182,11 @@ def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
     ``sampling``: the command samples the distributions (invalid ones then stop it unless
     ``--lenient``; otherwise they are a warning).
     """
-    from lcasolve.cli._problems import check_characterized, check_problems
+    from lcasolve.cli._problems import check_characterized, check_problems, note_folders
     from lcasolve.io import load
 
     system = load(*args.inputs, **load_options(args))
+    note_folders(system, args)
     check_problems(system, args, sampling=sampling)
     if getattr(args, "param", None):
         system = system.with_parameters(dict(args.param))

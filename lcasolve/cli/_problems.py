@@ -17,7 +17,13 @@ from typing import Any
 
 from lcasolve.errors import InputError, InvalidUncertaintyError
 
-__all__ = ["check_characterized", "check_problems", "describe_distributions"]
+__all__ = [
+    "check_characterized",
+    "check_problems",
+    "describe_distributions",
+    "describe_folder",
+    "note_folders",
+]
 
 #: how many invalid distributions a message shows
 SHOWN = 3
@@ -118,3 +124,25 @@ def check_characterized(system: Any, args: argparse.Namespace) -> None:
         f"flows of the inputs (score 0)",
         file=sys.stderr,
     )
+
+
+def describe_folder(summary: Any) -> str:
+    """One line on what a folder input contributed (``metadata["input_files"]`` item)."""
+    parts = ", ".join(
+        f"{'its own' if d == '.' else d + '/'} {n}" for d, n in summary["folders"].items()
+    )
+    files = summary["files"]
+    line = f"read {summary['path']} as {summary['format']}: {files} file{'s' * (files != 1)}"
+    line += f" ({parts})" if parts else ""
+    left = summary.get("left_out") or {}
+    if left:
+        shown = ", ".join(f"{d}/ ({n} file{'s' * (n != 1)})" for d, n in left.items())
+        line += f"; subfolders not read: {shown}"
+    return line
+
+
+def note_folders(system: Any, args: argparse.Namespace) -> None:
+    """A stderr note per folder input: the files read, and the subfolders left out."""
+    command = getattr(args, "command", "") or ""
+    for summary in system.metadata.get("input_files") or ():
+        print(f"lcasolve {command}: note: {describe_folder(summary)}", file=sys.stderr)

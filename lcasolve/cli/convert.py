@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lcasolve.cli._common import add_input_arguments, emit, load_options
-from lcasolve.cli._problems import check_problems
+from lcasolve.cli._problems import check_problems, note_folders
 from lcasolve.cli._usage import check_output
 from lcasolve.errors import InputError
 
@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: the output must be an .h5 file (lcasolve HDF5 store)")
     start = time.perf_counter()
     system = load(*inputs, **load_options(args))
+    note_folders(system, args)
     check_problems(system, args)
     save(system, out)
     seconds = time.perf_counter() - start
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         "characterization_entries": len(system.characterization),
         "link_report": summary,
         "problems": len(problems),
+        "input_files": [dict(x) for x in system.metadata.get("input_files") or ()],
         "seconds": seconds,
     }
     lines = [

@@ -102,6 +102,28 @@ def load(*paths: str | os.PathLike[str], format: str | None = None, **options: A
         # a brightway project's database, read with its dependencies
         return _read("brightway", list(paths), options)
     fmts = {Path(p): (format or detect_format(p)) for p in paths}
+    return _with_folders(_load(fmts, options), fmts)
+
+
+def _with_folders(system: System, fmts: dict[Path, str]) -> System:
+    """Record in ``metadata["input_files"]`` what each folder input contributed.
+
+    A folder is read at its own level and in its format's layout subfolders only
+    (:data:`lcasolve.io._files.LAYOUT_FOLDERS`); the record says which subfolders were read
+    (with their file counts) and which were left out.
+    """
+    import dataclasses
+
+    from lcasolve.io._files import folder_summary
+
+    folders = [{**folder_summary(p), "format": f} for p, f in fmts.items() if p.is_dir()]
+    if not folders:
+        return system
+    metadata = {**system.metadata, "input_files": folders}
+    return dataclasses.replace(system, metadata=metadata)
+
+
+def _load(fmts: dict[Path, str], options: dict[str, Any]) -> System:
     kinds = set(fmts.values())
     if len(kinds) == 2 and "tables" in kinds:
         # A foreground model in tables linked to a background database of another format.

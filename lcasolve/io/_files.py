@@ -1,4 +1,10 @@
-"""Opening input archives with errors that name the file; member listings for ``sniff``."""
+"""Opening input archives with errors that name the file; member listings for ``sniff``.
+
+A folder given as input is read at its own level: its files, and the subfolders that are part of
+a format's layout (:data:`LAYOUT_FOLDERS`, read whole), never any other subfolder, so a stray
+``.spold`` in a test folder below it is not taken. :func:`folder_summary` says what was read and
+what was left out.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,56 @@ from pathlib import Path
 
 from lcasolve.errors import DataFileError
 
-__all__ = ["MEMBER_RATIO", "MEMBER_SMALL", "member_names", "open_zip", "read_member"]
+__all__ = [
+    "LAYOUT_FOLDERS",
+    "MEMBER_RATIO",
+    "MEMBER_SMALL",
+    "folder_summary",
+    "member_names",
+    "open_zip",
+    "read_member",
+]
+
+#: subfolders (lower case) that belong to a format's folder layout; a folder input's other
+#: subfolders are not read. openLCA JSON-LD: one folder per type; ILCD: ``ILCD/`` or the type
+#: folders directly; ecoinvent EcoSpold2: ``datasets/`` and ``MasterData/``; EcoSpold 1:
+#: ``EcoSpold01/``
+LAYOUT_FOLDERS = frozenset(
+    {
+        # openLCA JSON-LD (olca-schema v1 and v2)
+        "actors",
+        "categories",
+        "currencies",
+        "dq_systems",
+        "epds",
+        "flow_properties",
+        "flows",
+        "lcia_categories",
+        "lcia_methods",
+        "locations",
+        "parameters",
+        "processes",
+        "product_systems",
+        "projects",
+        "results",
+        "social_indicators",
+        "sources",
+        "unit_groups",
+        "bin",
+        # ILCD
+        "ilcd",
+        "contacts",
+        "external_docs",
+        "flowproperties",
+        "lciamethods",
+        "lifecyclemodels",
+        "unitgroups",
+        # EcoSpold2 (ecoinvent release layout) and EcoSpold 1 (openLCA export)
+        "datasets",
+        "masterdata",
+        "ecospold01",
+    }
+)
 
 #: members inflating to at most this many bytes are read whatever their compression ratio
 MEMBER_SMALL = 64 * 2**20
@@ -55,13 +110,53 @@ def _zip_names(path: str, size: int, mtime_ns: int) -> tuple[str, ...] | None:
     return None if names is None else tuple(names)
 
 
+def _walk(path: Path) -> tuple[list[str], list[str]]:
+    """Files a folder input contributes (its own and its layout subfolders'), and the others.
+
+    Returns ``(files, left_out)``: relative ``/``-separated file names, and the names of the
+    top-level subfolders that are not read.
+    """
+    files: list[str] = []
+    left_out: list[str] = []
+    for root, dirs, names in os.walk(path):
+        if Path(root) == path:
+            left_out = sorted(d for d in dirs if d.lower() not in LAYOUT_FOLDERS)
+            dirs[:] = sorted(d for d in dirs if d.lower() in LAYOUT_FOLDERS)
+        else:
+            dirs.sort()
+        rel = os.path.relpath(root, path)
+        files += [
+            (f if rel == "." else os.path.join(rel, f)).replace(os.sep, "/") for f in sorted(names)
+        ]
+    return files, left_out
+
+
+def folder_summary(path: Path) -> dict[str, object]:
+    """What a folder input contributes, for the import report and the CLI's note.
+
+    Returns
+    -------
+    dict
+        ``path``; ``files`` (number read); ``folders`` (``{subfolder: number of files}``, ``.``
+        for the folder's own files); ``left_out`` (``{subfolder: number of files}`` of the
+        subfolders not read).
+    """
+    files, left_out = _walk(path)
+    folders: dict[str, int] = {}
+    for f in files:
+        top = f.split("/", 1)[0] if "/" in f else "."
+        folders[top] = folders.get(top, 0) + 1
+    return {
+        "path": str(path),
+        "files": len(files),
+        "folders": folders,
+        "left_out": {d: sum(len(n) for _, _, n in os.walk(path / d)) for d in left_out},
+    }
+
+
 def _listing(path: Path) -> list[str] | None:
     if path.is_dir():
-        return [
-            os.path.relpath(os.path.join(root, f), path).replace(os.sep, "/")
-            for root, _, files in os.walk(path)
-            for f in files
-        ]
+        return _walk(path)[0]
     if zipfile.is_zipfile(path):
         with open_zip(path) as z:
             return z.namelist()

@@ -85,8 +85,9 @@ def sniff(path: Path) -> bool:
 def _files(path: Path) -> Iterator[tuple[str, bytes]]:
     """``(location, bytes)`` of each ``.spold`` file of a zip, folder or single file."""
     if path.is_dir():
-        for f in sorted(path.rglob("*.spold")):
-            yield str(f), f.read_bytes()
+        for n in member_names(path) or ():
+            if n.lower().endswith(".spold"):
+                yield str(path / n), (path / n).read_bytes()
         return
     if path.suffix.lower() == ".spold":
         yield str(path), path.read_bytes()

@@ -89,7 +89,10 @@ def sniff(path: Path) -> bool:
 def _documents(path: Path) -> Iterator[tuple[str, str, bytes]]:
     """``(folder, location, bytes)`` of every data set (and the locations file) of an archive."""
     if path.is_dir():
-        for f in sorted(path.rglob("*.xml")):
+        for n in member_names(path) or ():
+            f = path / n
+            if f.suffix != ".xml":
+                continue
             folder = f.parent.name
             if folder in _FOLDERS or f.name == "ILCDLocations.xml":
                 yield folder, str(f), f.read_bytes()

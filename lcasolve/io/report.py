@@ -190,6 +190,9 @@ class ImportReport:
         The link report (keys :data:`ENTRY_COLUMNS`).
     problems : tuple of str
         Problems skipped with ``strict=False``, each naming the file, process and exchange.
+    inputs : tuple of dict
+        For each folder given as input, what was read (:func:`lcasolve.io._files.folder_summary`:
+        ``path``, ``format``, ``files``, ``folders``, ``left_out``).
     """
 
     format: str = ""
@@ -198,6 +201,7 @@ class ImportReport:
     links: Mapping[str, int] = field(default_factory=dict)
     entries: tuple[Mapping[str, Any], ...] = ()
     problems: tuple[str, ...] = ()
+    inputs: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any]) -> ImportReport:
@@ -210,6 +214,7 @@ class ImportReport:
             links=dict(metadata.get("link_counts") or head.get("links") or {}),
             entries=tuple(dict(e) for e in metadata.get("link_report") or ()),
             problems=tuple(str(x) for x in metadata.get("problems") or ()),
+            inputs=tuple(dict(x) for x in metadata.get("input_files") or ()),
         )
 
     @classmethod
@@ -259,6 +264,7 @@ class ImportReport:
             "issues": self.issues,
             "entries": [dict(e) for e in self.entries],
             "problems": list(self.problems),
+            "inputs": [dict(x) for x in self.inputs],
         }
 
     def to_frame(self) -> pd.DataFrame:
