@@ -17,6 +17,7 @@ from lcasolve._options import Options, get_options, set_options
 from lcasolve.errors import LcasolveError
 
 if TYPE_CHECKING:
+    from lcasolve.comparison import ComparisonResult, compare
     from lcasolve.io import detect_format, load, save
     from lcasolve.lca import LCA, ActivityScores, LCAResult, MultiLCAResult
     from lcasolve.model import Entries, IdEntries, System, build_system
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LCA",
     "ActivityScores",
+    "ComparisonResult",
     "Entries",
     "Factorization",
     "IdEntries",
@@ -39,6 +41,7 @@ __all__ = [
     "__version__",
     "available_backends",
     "build_system",
+    "compare",
     "detect_format",
     "factorize",
     "get_options",
@@ -54,6 +57,8 @@ _LAZY_NAMES = {
     "ActivityScores": "lcasolve.lca",
     "LCAResult": "lcasolve.lca",
     "MultiLCAResult": "lcasolve.lca",
+    "ComparisonResult": "lcasolve.comparison",
+    "compare": "lcasolve.comparison",
     "Entries": "lcasolve.model",
     "IdEntries": "lcasolve.model",
     "System": "lcasolve.model",

@@ -108,8 +108,15 @@ def load_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 10) -> None:
-    """``--demand``, ``--method`` and ``--top`` (its default; left out when ``top`` is None)."""
+def add_demand_arguments(
+    parser: argparse.ArgumentParser, *, top: int | None = 10, each: bool = False
+) -> None:
+    """``--demand``, ``--method`` and ``--top`` (its default; left out when ``top`` is None).
+
+    ``each``: every ``--demand`` is its own functional unit (``compare``, ``scenarios``), not a
+    part of one.
+    """
+    together = "each its own functional unit" if each else "together one functional unit"
     parser.add_argument(
         "--demand",
         action="append",
@@ -117,7 +124,7 @@ def add_demand_arguments(parser: argparse.ArgumentParser, *, top: int | None = 1
         type=demand_text,
         metavar="ID=AMOUNT",
         help="a product (activity id, product flow id or exact name) and its amount; repeat "
-        "for several (together one functional unit)",
+        f"for several ({together})",
     )
     parser.add_argument(
         "--method",

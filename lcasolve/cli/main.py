@@ -32,6 +32,7 @@ COMMANDS = {
     "tree": "lcasolve.cli.tree",
     "paths": "lcasolve.cli.paths",
     "scenarios": "lcasolve.cli.scenarios",
+    "compare": "lcasolve.cli.compare",
 }
 
 

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "unit.",
     )
     add_input_arguments(p)
-    add_demand_arguments(p, top=None)
+    add_demand_arguments(p, top=None, each=True)
     p.add_argument("--scenarios", required=True, metavar="FILE", help="the scenarios")
 
 
