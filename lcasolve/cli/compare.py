@@ -10,6 +10,7 @@ from typing import Any
 from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
+    demand_rows,
     emit,
     load_system,
     parse_demand,
@@ -51,7 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Check the alternatives, load, compare and print per category."""
-    from lcasolve.cli.calc import demand_rows
     from lcasolve.comparison import compare
 
     if len(args.demand) < 2:
