@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Score each --demand as its own alternative and compare every one with the "
         "first (or every pair with --pairs all): the deterministic difference B - A and ratio "
         "B / A per category, and with --iterations N a paired Monte Carlo (every alternative on "
-        "the same draws): mean difference, its 95%% interval and P(A < B).",
+        "the same draws): mean difference, its 95% interval and P(A < B).",
     )
     add_input_arguments(p)
     add_demand_arguments(p, top=None, each=True)
