@@ -39,7 +39,10 @@ def inventory(B: sp.spmatrix, s: np.ndarray) -> np.ndarray:  # noqa: N803
 
 
 def scores(C: sp.spmatrix, g: np.ndarray) -> np.ndarray:  # noqa: N803
-    """Scores ``h = C g``, one per impact category (row of ``C``)."""
+    """Scores ``h = C g``, one per impact category (row of ``C``).
+
+    Also ``h = (C B) s`` with ``C B`` in place of ``C`` and the supply in place of ``g``.
+    """
     return np.asarray(C @ g)
 
 

@@ -73,11 +73,20 @@ class LCA:
             with self._lock:
                 if self._factorization is None:
                     self._factorization = factorize(
-                        self.system.A,
-                        self.backend,
-                        labels=self.system.activities["id"].tolist(),
+                        self.system.A, self.backend, labels=self._labels
                     )
         return self._factorization
+
+    @cached_property
+    def _labels(self) -> list[Hashable]:
+        """Activity ids by position (for error messages), listed once."""
+        return self.system.activities["id"].tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def _names(self) -> list[Hashable] | None:
+        """Activity names by position (for error messages), listed once."""
+        acts = self.system.activities
+        return acts["name"].tolist() if "name" in acts.columns else None
 
     def calculate(self, demand: Demand) -> LCAResult:
         """Supply, inventory and scores for one functional unit.
@@ -95,7 +104,7 @@ class LCA:
         sol = equations.supply(self.factorization, f)
         self._check_productive(f, sol.x)
         result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
-        _check_finite_scores(self.system, result.scores.to_numpy(), sol.x)
+        _check_finite_scores(self.system, result.score_array, sol.x)
         return result
 
     def calculate_many(self, demands: Mapping[str, Demand] | Sequence[Demand]) -> MultiLCAResult:
@@ -131,9 +140,7 @@ class LCA:
             return
         from lcasolve.solve.productivity import check_productive
 
-        acts = self.system.activities
-        names = acts["name"].tolist() if "name" in acts.columns else None
-        check_productive(self.system.A, f, s, acts["id"].tolist(), names)
+        check_productive(self.system.A, f, s, self._labels, self._names)
 
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.
@@ -284,11 +291,19 @@ class LCAResult:
             return equations.inventory(self.system.B, self.supply)
 
     @cached_property
+    def score_array(self) -> np.ndarray:
+        """Score per impact category as an array, in the order of ``system.categories``.
+
+        ``h = C g = (C B) s``: computed from the supply with ``C B`` (one row per category),
+        which does not need the inventory of every flow.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate
+            return equations.scores(self.system.CB, self.supply)
+
+    @cached_property
     def scores(self) -> pd.Series:
         """Score per impact category, indexed by category name."""
-        with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate
-            h = equations.scores(self.system.C, self.inventory)
-        return pd.Series(h, index=pd.Index(self.system.categories["name"], name="category"))
+        return pd.Series(self.score_array, index=self.system.category_names)
 
     def score(self, category: Hashable | None = None) -> float:
         """Score of one category (id or name; the only one if omitted)."""
@@ -408,7 +423,7 @@ class MultiLCAResult:
     def scores(self) -> pd.DataFrame:
         """Scores, one row per functional unit and one column per category."""
         with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate_many
-            h = np.asarray(self.system.C @ self.inventory)
+            h = equations.scores(self.system.CB, self.supply)  # (C B) S = C G
         return pd.DataFrame(
             h.T, index=pd.Index(self.names, name="demand"), columns=self.system.categories["name"]
         )

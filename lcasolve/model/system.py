@@ -161,7 +161,23 @@ class System:
     @cached_property
     def CB(self) -> sp.csr_matrix:  # noqa: N802
         """``C B``: direct impact of one unit of each activity, per category (CSR, k x n)."""
-        return (self.C.tocsr() @ self.B.tocsc()).tocsr()
+        C = self.C  # noqa: N806
+        bio = self.biosphere
+        if "matrix" in bio.__dict__:  # B already assembled
+            return (C.tocsr() @ self.B).tocsr()
+        # only the flows with a factor enter C B: assemble those rows of B (a method that
+        # characterizes a few of thousands of flows need not wait for all of B)
+        used = np.diff(C.indptr) > 0
+        keep = used[bio.row]
+        rows_of_B = sp.csc_matrix(  # noqa: N806 - duplicates summed as in B
+            (bio.value[keep], (bio.row[keep], bio.col[keep])), shape=bio.shape
+        )
+        return (C.tocsr() @ rows_of_B).tocsr()
+
+    @cached_property
+    def category_names(self) -> pd.Index:
+        """Category names as an index named ``category`` (of score series and tables)."""
+        return pd.Index(self.categories["name"], name="category")
 
     @property
     def n_activities(self) -> int:

@@ -77,6 +77,7 @@ class Factorization(ABC):
         self.shape: tuple[int, int] = (int(self.A.shape[0]), int(self.A.shape[1]))
         self.labels = list(labels) if labels is not None else list(range(self.shape[1]))
         self._AT: sp.csc_matrix | None = None
+        self._A_csr: sp.csr_matrix | None = None
         self._norms: dict[bool, float] = {}
 
     @property
@@ -85,6 +86,18 @@ class Factorization(ABC):
         if self._AT is None:
             self._AT = self.A.T.tocsc()
         return self._AT
+
+    def _residual_matrix(self, transposed: bool) -> sp.csr_matrix:
+        """``A`` or ``Aᵀ`` as CSR for the residual's product (a row-wise product is faster).
+
+        ``Aᵀ`` in CSR is ``A``'s CSC arrays read the other way (no copy); ``A`` in CSR is built
+        once.
+        """
+        if transposed:
+            return self.A.T  # type: ignore[no-any-return]
+        if self._A_csr is None:
+            self._A_csr = self.A.tocsr()
+        return self._A_csr
 
     def refactorize(self, values: np.ndarray | sp.spmatrix) -> Factorization:
         """A new factorization of a matrix with the same sparsity pattern and new values.
@@ -187,7 +200,7 @@ class Factorization(ABC):
             check_finite_solution(b, self.labels, "right-hand side")
         if not check:
             return SolveResult(x, float("nan"))
-        M = self.AT if transposed else self.A  # noqa: N806
+        M = self._residual_matrix(transposed)  # noqa: N806
         tol = get_options().residual_tolerance
         norm = self._norms.get(transposed)
         if norm is None:

@@ -48,19 +48,22 @@ def relative_residual(
     """
     if norm_m is None:
         norm_m = float(np.asarray(abs(sp.csr_matrix(M)).sum(axis=1)).max(initial=0.0))
-    x2 = x.reshape(x.shape[0], -1)
-    b2 = b.reshape(b.shape[0], -1)
-    if not (np.isfinite(x2).all() and np.isfinite(norm_m)):
+    if not np.isfinite(norm_m):
         return float("inf")
     with np.errstate(over="ignore", invalid="ignore"):
-        scale = np.maximum(np.abs(x2).max(axis=0, initial=0.0), np.abs(b2).max(axis=0, initial=0.0))
+        x_max = np.abs(x.reshape(x.shape[0], -1)).max(axis=0, initial=0.0)  # NaN, inf propagate
+        if not np.isfinite(x_max).all():
+            return float("inf")
+        b_max = np.abs(b.reshape(b.shape[0], -1)).max(axis=0, initial=0.0)
+        scale = np.maximum(x_max, b_max)
         scale = np.where(scale > 0, scale, 1.0)
-        xs, bs = x2 / scale, b2 / scale
-        r = M @ xs - bs
-        num = np.abs(r).max(axis=0, initial=0.0)
-        denom = norm_m * np.abs(xs).max(axis=0, initial=0.0) + np.abs(bs).max(axis=0, initial=0.0)
-    if not np.isfinite(num).all():
-        return float("inf")
+        num = np.abs((M @ x - b).reshape(x.shape[0], -1)).max(axis=0, initial=0.0) / scale
+        if not np.isfinite(num).all():  # M x overflowed: the product of the scaled vectors
+            r = M @ (x.reshape(x.shape[0], -1) / scale) - b.reshape(b.shape[0], -1) / scale
+            num = np.abs(r).max(axis=0, initial=0.0)
+            if not np.isfinite(num).all():
+                return float("inf")
+        denom = norm_m * (x_max / scale) + b_max / scale
     ratio = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
     return float(ratio.max(initial=0.0))
 

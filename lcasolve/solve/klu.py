@@ -8,13 +8,15 @@ with new values on the same pattern runs only the numeric phase again, and both 
 ``Aᵀ x = b`` are solved from one factorization.
 
 Chosen by measurement (``benchmarks/bench_solvers.py``, eco20k, ``results/solvers.json``): KLU
-of the whole ``A`` (symbolic 0.13 s, numeric 0.06–0.10 s, refactorization 0.06–0.08 s, a solve
-2–3 ms) against KLU of ``Aᵀ`` (numeric 0.08–0.11 s, refactorization 0.10–0.14 s, same fill-in),
-UMFPACK from the same wheel (on ``A`` 1.2 s with 3.4× the fill-in; on ``Aᵀ`` 0.07–0.10 s but
-8–13 ms a solve) and lcasolve's own block-triangular order with KLU, SuperLU or UMFPACK on the
-cyclic blocks (KLU there saves a little numeric time but needs the Numba kernels of the
-substitution, whose load costs more on a first solve). kvxopt offers no choice of ordering: AMD
-on each block.
+of the whole matrix (same fill-in, 0.96 M entries, in either orientation) against UMFPACK from
+the same wheel (on ``A`` 1.2 s with 3.4× the fill-in; on ``Aᵀ`` 0.07–0.10 s but 8–13 ms a
+solve) and lcasolve's own block-triangular order with KLU, SuperLU or UMFPACK on the cyclic
+blocks (KLU there saves a little numeric time but needs the Numba kernels of the substitution,
+whose load costs more on a first solve). Orientation: KLU of ``Aᵀ``, whose solves in both
+directions are 25–45 % faster than those of KLU of ``A`` (eco20k: 1.5 vs 2.8 ms unloaded, 2.3
+vs 3.1 ms loaded), at the price of a slower numeric phase (0.08 vs 0.06 s unloaded): a further
+demand is all solve, and what the target of 2 ms needs. kvxopt offers no choice of ordering
+(AMD on each block) and no ``klu_refactor``.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def kvxopt_matrix(A: sp.csc_matrix) -> Any:  # noqa: N803
 
 
 class KLUFactorization(Factorization):
-    """KLU of ``A``; transposed solves use KLU's ``Aᵀ`` solve on the same factors.
+    """KLU of ``Aᵀ``; ``A x = b`` is KLU's transposed solve, ``Aᵀ x = b`` its plain one.
 
     Parameters
     ----------
@@ -95,7 +97,9 @@ class KLUFactorization(Factorization):
         kvxopt, klu = _kvxopt()
         self._kvx = kvxopt
         self._klu = klu
-        self._K = kvxopt_matrix(self.A)
+        # KLU of Aᵀ (built as the transpose of A's kvxopt matrix: kvxopt's triplet constructor
+        # is slow on Aᵀ's long columns, the popular suppliers' rows); A x = b is its 'T' solve
+        self._K = kvxopt_matrix(self.A).T
         try:
             self._symbolic = klu.symbolic(self._K) if _symbolic is None else _symbolic
             self._numeric = klu.numeric(self._K, self._symbolic)
@@ -124,6 +128,7 @@ class KLUFactorization(Factorization):
     def _solve(self, b: np.ndarray, transposed: bool) -> np.ndarray:
         B = self._kvx.matrix(np.asfortranarray(b, dtype=np.float64))  # noqa: N806 - a copy
         with self._lock:
-            self._klu.solve(self._K, self._symbolic, self._numeric, B, "T" if transposed else "N")
+            # the factors are those of Aᵀ: A x = b is KLU's transposed solve
+            self._klu.solve(self._K, self._symbolic, self._numeric, B, "N" if transposed else "T")
         x = np.asarray(B)
         return x.reshape(b.shape)
