@@ -368,12 +368,13 @@ def test_sankey_plots(chain, monkeypatch):
         (graph.link_value[keep] < 0).sum()
     )
     assert fig.layout.width == 600
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    before = plt.get_fignums()
     assert isinstance(graph.plot_static(), Figure)
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+    # not left open in pyplot (a report drawing it in Jupyter showed it as a stray figure)
+    assert plt.get_fignums() == before
     monkeypatch.setitem(__import__("sys").modules, "plotly.graph_objects", None)
     with pytest.raises(lcasolve.errors.MissingExtraError, match=r"lcasolve\[plot\]"):
         graph.plot()

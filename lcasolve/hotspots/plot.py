@@ -131,7 +131,8 @@ def static_figure(graph: SupplyGraph, ax: Any = None) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.patches import PathPatch, Rectangle
     from matplotlib.path import Path
 
@@ -140,7 +141,11 @@ def static_figure(graph: SupplyGraph, ax: Any = None) -> Any:
     depth = int(layer.max()) if n else 0
     per_layer = np.bincount(layer, minlength=depth + 1) if n else np.zeros(1, dtype=np.int64)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(3.2 * (depth + 1) + 2, max(4.0, 0.45 * per_layer.max())))
+        # not registered with pyplot: a report that draws it leaves no open figure behind (which
+        # Jupyter's inline backend would show at the end of the cell)
+        fig = Figure(figsize=(3.2 * (depth + 1) + 2, max(4.0, 0.45 * per_layer.max())))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
     else:
         fig = ax.figure
     scale = abs(graph.totals.gross) or 1.0
