@@ -9,6 +9,7 @@ import lcasolve
 from lcasolve.errors import InputError, UnknownParameterError
 from lcasolve.model.entries import Entries, no_uncertainty
 from lcasolve.parameters import (
+    BACKGROUND,
     Formula,
     FormulaEntry,
     Parameter,
@@ -175,3 +176,63 @@ def test_monte_carlo_with_the_background_uncertain():
     only = parameter_monte_carlo(system, {1: 1.0}, n, seed=5)
     np.testing.assert_array_equal(only.samples.to_numpy(), run.samples.to_numpy())
     assert only.scores["GWP100"].var() < h.var()
+
+
+def _with_uncertain(system, matrix, at, record):
+    """The system with entry ``at`` of ``matrix`` given the distribution ``record``."""
+    import dataclasses
+
+    entries = getattr(system, matrix)
+    unc = entries.uncertainty.copy()
+    unc[at] = record
+    replaced = Entries.create(
+        entries.shape, entries.row, entries.col, entries.value, uncertainty=unc, flip=entries.flip
+    )
+    return dataclasses.replace(system, **{matrix: replaced})
+
+
+def test_sobol_with_the_background_as_a_grouped_factor():
+    # h = x + 0.1 + 2.3 a + 0.5 b with x the CO2 of activity 1 ~ N(1, 1) (supply 1, whatever
+    # a and b): additive, so each factor's S1 = ST = its variance share
+    system = _system()
+    at = int(np.flatnonzero(system.biosphere.col == 0)[0])
+    system = _with_uncertain(system, "biosphere", at, _record(3, loc=1.0, scale=1.0))
+    indices = parameter_sobol(system, {1: 1.0}, n=2048, seed=2, background=True)
+    va, vb, vx = 2.3**2 / 3, 0.5**2 * 0.5**2, 1.0
+    total = va + vb + vx
+    shares = {"1/a": va / total, "2/b": vb / total, "unused": 0.0, BACKGROUND: vx / total}
+    assert list(indices.index) == ["1/a", "2/b", "unused", BACKGROUND]
+    for name, share in shares.items():
+        for column in ("S1", "ST"):
+            conf = indices.loc[name, f"{column}_conf"]
+            assert abs(indices.loc[name, column] - share) <= max(3 * conf, 0.02), (name, column)
+    # without the background the parameters share all the variance among themselves
+    alone = parameter_sobol(system, {1: 1.0}, n=1024, seed=2)
+    assert BACKGROUND not in alone.index
+    assert alone.loc["1/a", "S1"] == pytest.approx(va / (va + vb), abs=0.03)
+    with pytest.raises(InputError, match="partitioned"):
+        parameter_sobol(system, {1: 1.0}, n=64, background=True, method="partitioned")
+    with pytest.raises(InputError, match="no matrix entry has a distribution"):
+        parameter_sobol(_system(), {1: 1.0}, n=64, background=True)
+
+
+def test_background_draws_are_the_monte_carlo_draws_in_chunks(monkeypatch):
+    # the draws of a background entry are those of lcasolve.montecarlo (same seed, same
+    # iteration), and solving in chunks changes nothing
+    import dataclasses
+
+    from lcasolve.montecarlo import MonteCarlo
+    from lcasolve.parameters import analysis
+
+    system = _system()
+    at = int(np.flatnonzero(system.biosphere.col == 0)[0])
+    system = _with_uncertain(system, "biosphere", at, _record(3, loc=1.0, scale=1.0))
+    whole = parameter_monte_carlo(system, {1: 1.0}, 50, seed=4, background=True)
+    monkeypatch.setattr(analysis, "_CHUNK_VALUES", 1)  # chunks of 16 samples
+    chunked = parameter_monte_carlo(system, {1: 1.0}, 50, seed=4, background=True)
+    np.testing.assert_array_equal(chunked.scores.to_numpy(), whole.scores.to_numpy())
+    fixed = system.with_parameters({"1/a": 2.0, "2/b": 5.0})
+    fixed = dataclasses.replace(fixed, parameters=None)
+    mc = MonteCarlo(fixed, {1: 1.0}).run(50, seed=4, progress=False)
+    x = whole.scores["GWP100"].to_numpy() - _h(whole.samples["1/a"], whole.samples["2/b"]) + 1
+    np.testing.assert_allclose(x, mc.values() - _h(2.0, 5.0) + 1, rtol=1e-9)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from lcasolve.parameters._graph import dependency_order
 from lcasolve.parameters.analysis import (
+    BACKGROUND,
     ParameterMonteCarlo,
     ScenarioResult,
     beats,
@@ -51,6 +52,7 @@ from lcasolve.parameters.parameter_set import (
 )
 
 __all__ = [
+    "BACKGROUND",
     "DATABASE",
     "ParameterBatch",
     "ParameterMonteCarlo",

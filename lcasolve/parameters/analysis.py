@@ -21,6 +21,7 @@ from lcasolve.parameters.batch import ParameterBatch
 from lcasolve.parameters.parameter_set import DATABASE, Key, Parameter, ParameterSet
 
 __all__ = [
+    "BACKGROUND",
     "ParameterMonteCarlo",
     "ScenarioResult",
     "beats",
@@ -159,35 +160,83 @@ def parameter_monte_carlo(
     fixed_keys = {params.resolve(k): v for k, v in (fixed or {}).items()}
     draws = {k: v for k, v in draw_parameters(params, iterations, seed).items()
              if k not in fixed_keys}  # fmt: skip
-    if not draws:
+    if not draws and not background:
         raise InputError("no parameter has a distribution: nothing to draw")
     values: dict[Hashable, object] = dict(draws)
     values.update(fixed_keys)
-    batch = ParameterBatch(system, demand)
-    if background:
-        h = batch.entry_scores(_with_background(system, values, iterations, seed))
-    else:
-        h = batch.scores(values, method)
+    h = _sample_scores(
+        system, ParameterBatch(system, demand), values, np.arange(iterations), seed,
+        background=background, method=method,
+    )  # fmt: skip
     columns = [_spelling(params._by_key[k]) for k in draws]
-    samples = pd.DataFrame(np.column_stack(list(draws.values())), columns=columns)
+    samples = pd.DataFrame(
+        np.column_stack(list(draws.values())) if draws else np.empty((iterations, 0)),
+        columns=columns,
+    )
     return ParameterMonteCarlo(samples, pd.DataFrame(h, columns=_categories(system)))
 
 
+#: matrix values held at once when the background is drawn (entries x samples of a chunk)
+_CHUNK_VALUES = 2**23
+
+
+def _sample_scores(
+    system: Any,
+    batch: ParameterBatch,
+    values: Mapping[Hashable, object],
+    its: np.ndarray,
+    seed: int,
+    *,
+    background: bool,
+    method: str,
+) -> np.ndarray:
+    """Scores ``(K, categories)`` of K parameter samples, with the background drawn or not.
+
+    ``values`` maps parameters to K samples (or numbers); with ``background`` sample ``k`` also
+    takes every uncertain matrix entry's draw number ``its[k]`` of the keyed streams, and the
+    samples are solved in chunks so that at most about :data:`_CHUNK_VALUES` matrix values are
+    held at once.
+    """
+    if not background:
+        return batch.scores(values, method)
+    if method == "partitioned":
+        raise InputError(
+            "the partitioned method solves the background once: it cannot draw the background"
+        )
+    if not any(getattr(system, m).uncertain.any() for m in _MATRICES):
+        raise InputError("no matrix entry has a distribution: there is no background to draw")
+    k = len(its)
+    width = int(np.clip(_CHUNK_VALUES // max(system.technosphere.value.size, 1), 16, 4096))
+    blocks = []
+    for start in range(0, k, width):
+        part = slice(start, min(k, start + width))
+        chunk = {key: v[part] if np.ndim(v) else v for key, v in values.items()}  # type: ignore[index]
+        blocks.append(batch.entry_scores(_with_background(system, chunk, its[part], seed)))
+    return np.vstack(blocks)
+
+
+_MATRICES = ("technosphere", "biosphere", "characterization")
+
+
 def _with_background(
-    system: Any, values: Mapping[Hashable, object], iterations: int, seed: int
+    system: Any, values: Mapping[Hashable, object], its: np.ndarray, seed: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Entry values per sample: uncertain entries drawn, formula entries from the parameters."""
+    """Entry values per sample: uncertain entries drawn, formula entries from the parameters.
+
+    Sample ``k`` takes draw number ``its[k]`` of every uncertain entry, from the same keyed
+    streams as :mod:`lcasolve.montecarlo` (same seed and iteration, same value).
+    """
     from lcasolve.montecarlo._engine import entry_keys
     from lcasolve.uncertainty import sample_records
 
     params = system.parameters
     formulas = params.entry_values(params.evaluate(values))
-    its = np.arange(iterations)
+    width = len(its)
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for matrix in ("technosphere", "biosphere", "characterization"):
+    for matrix in _MATRICES:
         entries = getattr(system, matrix)
         index = np.flatnonzero(entries.uncertain)
-        drawn = np.empty((0, iterations))
+        drawn = np.empty((0, width))
         if index.size:
             sign = np.where(entries.flip[index], -1.0, 1.0)
             keys = entry_keys(matrix, index)
@@ -196,9 +245,7 @@ def _with_background(
             )
         if matrix in formulas:
             f_index, f_values = formulas[matrix]
-            f_values = np.broadcast_to(
-                f_values.reshape(len(f_index), -1), (len(f_index), iterations)
-            )
+            f_values = np.broadcast_to(f_values.reshape(len(f_index), -1), (len(f_index), width))
             keep = ~np.isin(index, f_index)
             index = np.concatenate([index[keep], f_index])
             drawn = np.vstack([drawn[keep], f_values])
@@ -229,6 +276,10 @@ def _inverse_cdf(record: np.ndarray, u: np.ndarray, name: str) -> np.ndarray:
     )
 
 
+#: the factor name of the uncertain matrix entries in :func:`parameter_sobol` with ``background``
+BACKGROUND = "background"
+
+
 def parameter_sobol(
     system: Any,
     demand: Mapping[Hashable, float],
@@ -237,16 +288,46 @@ def parameter_sobol(
     *,
     category: Hashable | None = None,
     method: str = "auto",
+    background: bool = False,
 ) -> pd.DataFrame:
     """Sobol first-order and total indices of the uncertain parameters (SALib).
 
     A Saltelli design on the unit cube is mapped to each parameter's distribution by its
     inverse CDF; all ``n (p + 2)`` model runs are solved as one batch.
 
+    With ``background`` every uncertain matrix entry (technosphere, biosphere,
+    characterization; an entry defined by a formula takes the formula's value) varies too,
+    as **one grouped factor** named :data:`BACKGROUND`: its indices are those of all
+    uncertain entries together. The design gets one more column for that factor; its two
+    base samples (Saltelli's ``A`` and ``B``) for base point ``i`` are two independent draws
+    of every entry from the keyed streams of :mod:`lcasolve.montecarlo` (draw numbers
+    ``0 .. 2n-1``, any distribution of the stats_arrays family), and every design row that
+    takes the background from ``A`` (or ``B``) sees the same draws. The design's
+    ``n (p + 3)`` runs are solved in chunks of the batched engine.
+
+    Parameters
+    ----------
+    system : System
+        A system with parameters.
+    demand : Mapping
+        ``{product id: amount}``.
+    n : int
+        Base sample size (a power of 2).
+    seed : int
+        Seed of the design, of the background draws and of SALib's bootstrap.
+    category : name, optional
+        Which impact category (default the first).
+    method : {"auto", "full", "partitioned"}
+        See :class:`~lcasolve.parameters.batch.ParameterBatch` (``background`` needs a full
+        batch: "auto" or "full").
+    background : bool
+        Also vary the uncertain matrix entries, as the grouped factor ``"background"``.
+
     Returns
     -------
     pandas.DataFrame
-        Index the parameters; columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
+        Index the parameters (and ``"background"``); columns ``S1``, ``S1_conf``, ``ST``,
+        ``ST_conf``.
     """
     from lcasolve.sensitivity.gsa import sobol, sobol_design
 
@@ -255,12 +336,18 @@ def parameter_sobol(
         raise InputError("no parameter has a distribution: no Sobol indices")
     uncertain = params.uncertain
     names = [_spelling(p) for p in uncertain]
-    design, problem = sobol_design([(0.0, 1.0)] * len(uncertain), n, names=names, seed=seed)
-    values = {
+    factors = [*names, BACKGROUND] if background else names
+    if background and BACKGROUND in names:
+        raise InputError(f"a parameter is named {BACKGROUND!r}, the name of the background factor")
+    design, problem = sobol_design([(0.0, 1.0)] * len(factors), n, names=factors, seed=seed)
+    values: dict[Hashable, object] = {
         p.key: _inverse_cdf(np.asarray(p.uncertainty), design[:, i], names[i])
         for i, p in enumerate(uncertain)
     }
-    h = ParameterBatch(system, demand).scores(values, method)
+    # the background column only says which rows share a draw: equal value, same draw number
+    its = np.unique(design[:, -1], return_inverse=True)[1] if background else np.zeros(0)
+    batch = ParameterBatch(system, demand)
+    h = _sample_scores(system, batch, values, its, seed, background=background, method=method)
     q = 0 if category is None else _categories(system).index(str(category))
     return sobol(problem, h[:, q], seed=seed)
 
