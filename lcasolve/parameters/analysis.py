@@ -210,12 +210,17 @@ def _sample_scores(
     blocks = []
     for start in range(0, k, width):
         part = slice(start, min(k, start + width))
-        chunk = {key: v[part] if np.ndim(v) else v for key, v in values.items()}  # type: ignore[index]
+        chunk = {key: _rows(v, part) for key, v in values.items()}
         blocks.append(batch.entry_scores(_with_background(system, chunk, its[part], seed)))
     return np.vstack(blocks)
 
 
 _MATRICES = ("technosphere", "biosphere", "characterization")
+
+
+def _rows(value: object, part: slice) -> object:
+    """Samples ``part`` of a parameter's values (a number stays a number)."""
+    return np.asarray(value)[part] if np.ndim(value) else value  # type: ignore[arg-type]
 
 
 def _with_background(
