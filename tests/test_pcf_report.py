@@ -40,6 +40,7 @@ def test_report_in_one_call_matches_the_cli(cement, capsys):
         "metadata",
         "ghg_split",
         "disclosures",
+        "data_quality",
         "hotspots",
         "monte_carlo",
         "thresholds",

@@ -115,7 +115,7 @@ def assemble(
         p = c.process
         # production on the diagonal: the reference amount of this column's product
         ref_unc = c.product.uncertainty if c.product.amount > 0 else None
-        tech.add(c.id, c.id, abs(c.product.amount), 1.0, ref_unc)
+        tech.add(c.id, c.id, abs(c.product.amount), 1.0, ref_unc, c.product.pedigree)
         if c.product.formula:
             sign = 1.0 if c.product.amount >= 0 else -1.0
             tech.formula(c.product, sign * c.product.formula_scale, p.id)
@@ -142,7 +142,8 @@ def assemble(
                 # positive in the flow's own direction, negative against it (see module doc)
                 own = ex.is_input == takes_in[ex.flow]
                 row = ex.flow if own or ex.flow not in split_rows else _other_row(ex.flow, takes_in)
-                bio.add(row, c.id, amount, 1.0 if own or row != ex.flow else -1.0, unc)
+                sign = 1.0 if own or row != ex.flow else -1.0
+                bio.add(row, c.id, amount, sign, unc, ex.pedigree)
                 if ex.formula:
                     bio.formula(ex, bio.sign[-1] * share * ex.formula_scale, p.id)
                 counts["elementary"] += 1
@@ -165,6 +166,7 @@ def assemble(
                     amount * part,
                     1.0 if ex.is_avoided else -1.0,
                     scaled(unc, part),
+                    ex.pedigree,
                 )
                 if ex.formula:
                     tech.formula(ex, tech.sign[-1] * share * part * ex.formula_scale, p.id)
@@ -173,6 +175,8 @@ def assemble(
     meta["problems"] = list(problems.items)
     meta["invalid_distributions"] = list(problems.distributions)
     meta["link_counts"] = dict(counts)
+    if tech.pedigree or bio.pedigree:
+        meta["pedigree"] = _pedigree_table({"technosphere": tech, "biosphere": bio})
     meta["import_report"] = {
         "format": meta.get("format", ""),
         "policies": {**options.to_dict(), "strict": problems.strict},
@@ -341,11 +345,25 @@ class _Triplets:
         self.sign: list[float] = []
         self.records: list[tuple[int, np.void]] = []
         self.sources: list[tuple[int, ExchangeRecord, float, str]] = []
+        self.pedigree: list[tuple[int, tuple[int, ...]]] = []
 
-    def add(self, row: str, col: str, amount: float, sign: float, rec: np.void | None) -> None:
-        """One entry ``sign × amount`` (``amount`` in the source sign, ``rec`` its record)."""
+    def add(
+        self,
+        row: str,
+        col: str,
+        amount: float,
+        sign: float,
+        rec: np.void | None,
+        pedigree: tuple[int, ...] | None = None,
+    ) -> None:
+        """One entry ``sign × amount`` (``amount`` in the source sign, ``rec`` its record).
+
+        ``pedigree``: the exchange's five data-quality scores, kept beside the entry.
+        """
         if rec is not None:
             self.records.append((len(self.amount), rec))
+        if pedigree is not None:
+            self.pedigree.append((len(self.amount), pedigree))
         self.row.append(row)
         self.col.append(col)
         self.amount.append(amount)
@@ -364,6 +382,26 @@ class _Triplets:
             at = np.fromiter((i for i, _ in self.records), dtype=np.int64, count=len(self.records))
             unc[at] = np.array([r for _, r in self.records], dtype=UNCERTAINTY_DTYPE)
         return IdEntries(_obj(self.row), _obj(self.col), sign * amount, unc, sign < 0)
+
+
+def _pedigree_table(triplets: Mapping[str, _Triplets]) -> dict[str, list[Any]]:
+    """``metadata["pedigree"]``: one row per exchange with data-quality scores.
+
+    Columns ``matrix`` (``technosphere`` or ``biosphere``), ``row`` and ``col`` (the entry's
+    product or flow id and activity id, as in the system's tables), ``value`` (the exchange's
+    signed entry, before duplicates are summed) and ``scores`` (five integers 1-5:
+    reliability, completeness, temporal, geographical, technological; see
+    :data:`lcasolve.pcf.quality.INDICATORS`).
+    """
+    out: dict[str, list[Any]] = {"matrix": [], "row": [], "col": [], "value": [], "scores": []}
+    for matrix, t in triplets.items():
+        for i, scores in t.pedigree:
+            out["matrix"].append(matrix)
+            out["row"].append(t.row[i])
+            out["col"].append(t.col[i])
+            out["value"].append(t.sign[i] * t.amount[i])
+            out["scores"].append([int(s) for s in scores])
+    return out
 
 
 def _obj(ids: Sequence[Hashable]) -> np.ndarray:

@@ -26,7 +26,15 @@ from lcasolve.errors import InvalidUncertaintyError
 from lcasolve.model import no_uncertainty
 from lcasolve.uncertainty.pedigree import parse_pedigree, pedigree_variance
 
-__all__ = ["bounded", "lognormal", "no_distribution", "normal", "pedigree_scores", "scaled"]
+__all__ = [
+    "bounded",
+    "lognormal",
+    "no_distribution",
+    "normal",
+    "pedigree_or_none",
+    "pedigree_scores",
+    "scaled",
+]
 
 _EMPTY = no_uncertainty(np.zeros(1))[0]
 
@@ -53,6 +61,25 @@ def pedigree_scores(entry: str | tuple[int, ...], where: str = "") -> tuple[int,
             f"{_prefix(where)}pedigree scores {scores} must be five scores 1-5"
         )
     return scores
+
+
+def pedigree_or_none(entry: object) -> tuple[int, ...] | None:
+    """The five scores of a pedigree entry kept for the data-quality summary, or None.
+
+    Unlike :func:`pedigree_scores` an unreadable or missing entry is None, not an error: the
+    scores are kept as information (the exchange then counts as without pedigree data), and an
+    entry used for uncertainty is checked by :func:`lognormal` as before.
+    """
+    if entry is None or entry == "" or isinstance(entry, bool):
+        return None
+    try:
+        if isinstance(entry, str):
+            return pedigree_scores(entry)
+        if isinstance(entry, list | tuple):
+            return pedigree_scores(tuple(int(s) for s in entry))
+    except (InvalidUncertaintyError, TypeError, ValueError):
+        return None
+    return None
 
 
 def lognormal(

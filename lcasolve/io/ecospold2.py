@@ -53,7 +53,7 @@ from lcasolve.errors import (
 )
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
-from lcasolve.io.distributions import bounded, lognormal, normal
+from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_none
 from lcasolve.io.ecospold2_master import MasterData, exchange_properties, read_master
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
@@ -100,6 +100,14 @@ def _files(path: Path) -> Iterator[tuple[str, bytes]]:
                     yield where, read_member(z, info, where)
                 except OSError as exc:
                     raise DataFileError(f"{where}: cannot be read ({exc})") from None
+
+
+def _pedigree(ex: ET.Element) -> tuple[int, ...] | None:
+    """The five ``pedigreeMatrix`` scores of an exchange's uncertainty, or None."""
+    pm = ex.find(f"{_NS}uncertainty/{_NS}pedigreeMatrix")
+    if pm is None:
+        return None
+    return pedigree_or_none([pm.attrib.get(k, "") for k in _PEDIGREE_KEYS])
 
 
 def _text(el: ET.Element | None, tag: str) -> str:
@@ -293,6 +301,7 @@ def _parse(
                 uncertainty=rec,
                 id=eid,
                 where=ewhere,
+                pedigree=_pedigree(ex),
             )
 
         rec = problems.guard(one)

@@ -63,7 +63,7 @@ from lcasolve.io._fields import (
 )
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
-from lcasolve.io.distributions import bounded, lognormal, normal
+from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_none
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
 from lcasolve.io.report import Problems, strict_hint
@@ -462,6 +462,7 @@ def _process(
                 where=ewhere,
                 formula=str(ex.get("amountFormula") or "").strip(),
                 formula_scale=factor,
+                pedigree=pedigree_or_none(ex.get("pedigreeUncertainty") or ex.get("dqEntry")),
             )
             return rec, factor
 

@@ -47,6 +47,9 @@ class ExchangeRecord:
     provider's process id when the data give one; ``where`` locates it for messages (file,
     process, exchange). ``formula`` is the amount's formula in the source (openLCA's
     ``amountFormula``), in the source unit: ``amount = formula_scale × value of the formula``.
+    ``pedigree`` holds the exchange's five data-quality scores (1-5: reliability,
+    completeness, temporal, geographical, technological) where the format has them, whether or
+    not they widen the uncertainty; the assembly keeps them in ``metadata["pedigree"]``.
     """
 
     flow: str
@@ -60,6 +63,7 @@ class ExchangeRecord:
     where: str = ""
     formula: str = ""
     formula_scale: float = 1.0
+    pedigree: tuple[int, ...] | None = None
 
 
 @dataclass

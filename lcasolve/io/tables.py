@@ -45,7 +45,7 @@ from lcasolve.io._table_files import (
 )
 from lcasolve.io._table_parameters import Formulas, parameters
 from lcasolve.io.assembly import assemble, compartment_direction
-from lcasolve.io.distributions import scaled
+from lcasolve.io.distributions import pedigree_or_none, scaled
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System
@@ -288,6 +288,7 @@ class _Build:
                             uncertainty=scaled(rec, f),
                             formula=text,
                             formula_scale=f,
+                            pedigree=pedigree_or_none(row.get("pedigree")),
                         )
                     )
                     continue
@@ -352,6 +353,7 @@ class _Build:
                     uncertainty=scaled(rec, f),
                     formula=text,
                     formula_scale=f,
+                    pedigree=pedigree_or_none(row.get("pedigree")),
                 )
             )
         return processes, flows
@@ -479,6 +481,9 @@ class _Build:
         for key in ("link_report", "problems", "invalid_distributions"):
             meta[key] = [*own.get(key, []), *self.bg.metadata.get(key, [])]
         meta["foreground_import_report"] = own.get("import_report", {})
+        if "pedigree" in own:  # the foreground's scores beside the background's
+            old = self.bg.metadata.get("pedigree") or {k: [] for k in own["pedigree"]}
+            meta["pedigree"] = {k: [*own["pedigree"][k], *old[k]] for k in own["pedigree"]}
         return meta
 
     def _characterization(self, m: int, entry_cls: Any) -> tuple[pd.DataFrame, Entries, list[Any]]:

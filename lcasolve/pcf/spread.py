@@ -102,8 +102,8 @@ class SpreadCheck:
         Inventory entries the footprint depends on (nonzero sensitivity; production amounts and
         characterization factors left out), by distribution (``none`` for
         fixed amounts), and ``"uncertain share"``: the share of ``Σ |∂h/∂x · x|`` carried by
-        entries with a distribution (pedigree scores are not kept on import, so this is the
-        data-quality summary the system allows).
+        entries with a distribution (the pedigree scores themselves, where the data have
+        them, are summarized by :func:`lcasolve.pcf.quality.data_quality`).
     """
 
     deterministic: float

@@ -7,7 +7,8 @@ Public API
 - :class:`Section`: the protocol a section follows (``key``, ``title``, ``to_dict``,
   ``to_html(report)``, ``to_text(report)``); add one with ``build_report(..., sections=[...])``
 - the standard sections: :class:`MetadataSection`, :class:`GhgSection`,
-  :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`HotspotsSection`
+  :class:`DisclosureSection` (flow-matching assumptions, data gaps), :class:`DataQualitySection`
+  (contribution-weighted pedigree scores), :class:`HotspotsSection`
   (top structural paths, the upstream tree to depth 3, a Sankey), :class:`MonteCarloSection`,
   :class:`ThresholdsSection` (of :class:`Threshold` rows), :class:`RatingSection`,
   :class:`ExternalCostSection`, :class:`FinanceSection` (rank among peers,
@@ -18,7 +19,11 @@ Public API
 
 from lcasolve.pcf.report._base import PCFReport, Section
 from lcasolve.pcf.report._build import build_report
-from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._disclosure import (
+    DataQualitySection,
+    DisclosureSection,
+    MetadataSection,
+)
 from lcasolve.pcf.report._finance import FinanceSection
 from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
@@ -33,6 +38,7 @@ from lcasolve.pcf.report._sections import (
 
 __all__ = [
     "CutoffSection",
+    "DataQualitySection",
     "DisclosureSection",
     "ExternalCostSection",
     "FinanceSection",

@@ -19,8 +19,13 @@ from lcasolve.pcf.finance import life_cycle_cost, pcf_linked_rate, rank
 from lcasolve.pcf.footprint import footprint
 from lcasolve.pcf.ghg import ghg_split
 from lcasolve.pcf.metadata import study_metadata
+from lcasolve.pcf.quality import data_quality
 from lcasolve.pcf.report._base import PCFReport, Section
-from lcasolve.pcf.report._disclosure import DisclosureSection, MetadataSection
+from lcasolve.pcf.report._disclosure import (
+    DataQualitySection,
+    DisclosureSection,
+    MetadataSection,
+)
 from lcasolve.pcf.report._finance import FinanceSection
 from lcasolve.pcf.report._hotspots import HotspotsSection
 from lcasolve.pcf.report._montecarlo import MonteCarloSection
@@ -150,6 +155,7 @@ def build_report(
         ),
         GhgSection(ghg_split(lca, fp, convention=biogenic)),
         DisclosureSection(flow_assumptions(lca, fp), gaps),
+        DataQualitySection(data_quality(lca, fp)),
     ]
     if hotspots:
         interactive = hotspots == "interactive"

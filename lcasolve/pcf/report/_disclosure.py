@@ -1,18 +1,20 @@
-"""Report sections of the study's metadata and of its disclosures (assumptions, data gaps)."""
+"""Report sections of the study's metadata, its disclosures and its data quality (pedigree)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lcasolve.pcf.disclosure import Assumption, DataGaps
 from lcasolve.pcf.metadata import StudyMetadata
+from lcasolve.pcf.quality import DataQuality
 from lcasolve.pcf.report import blocks as h
 
 if TYPE_CHECKING:
     from lcasolve.pcf.report._base import PCFReport
 
-__all__ = ["DisclosureSection", "MetadataSection"]
+__all__ = ["DataQualitySection", "DisclosureSection", "MetadataSection"]
 
 #: gaps listed one by one in the HTML page (all are in the JSON)
 _LISTED = 40
@@ -164,3 +166,62 @@ class DisclosureSection:
         out.append("data gaps:")
         out += [f"  {x}" for x in self.gap_lines()]
         return out
+
+
+@dataclass(frozen=True)
+class DataQualitySection:
+    """Pedigree scores of the footprint's supply chain (:mod:`lcasolve.pcf.quality`)."""
+
+    key: ClassVar[str] = "data_quality"
+    title: ClassVar[str] = "Data quality (pedigree)"
+
+    quality: DataQuality
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`DataQuality.to_dict`."""
+        return self.quality.to_dict()
+
+    def lines(self) -> list[str]:
+        """What the scores cover, in a few sentences (text and HTML)."""
+        q = self.quality
+        if not q.recorded:
+            return ["The data record no pedigree (data-quality) scores: none can be summarized."]
+        if not q.exchanges:
+            out = ["No elementary exchange of the supply chain has pedigree scores"]
+            if q.technosphere:
+                out[0] += f" ({q.technosphere} technosphere inputs have, not weighted)"
+            return [out[0] + ": 100 % of the footprint has no pedigree data."]
+        out = [
+            f"{q.exchanges} elementary exchanges with pedigree scores make "
+            f"{1.0 - q.share_without:.1%} of the footprint; {q.share_without:.1%} has no "
+            f"pedigree data.",
+            "Mean scores weighted by each exchange's absolute contribution, 1 (best) to 5.",
+        ]
+        if q.technosphere:
+            out.append(
+                f"{q.technosphere} technosphere inputs of the processes reached also have "
+                f"pedigree scores (not weighted: they score an input amount, not an emission)."
+            )
+        return out
+
+    def to_html(self, report: PCFReport) -> str:
+        """Indicator table and what it covers; a warning when most of the footprint has none."""
+        q = self.quality
+        text = " ".join(h.esc(x) for x in self.lines())
+        uncovered = not math.isfinite(q.share_without) or q.share_without > 0.5
+        out = [h.warning(text) if uncovered else f"<p>{text}</p>"]
+        if q.exchanges:
+            header = [("Indicator", False), ("Mean score (1-5)", True)]
+            rows = [[h.esc(k), h.num(v)] for k, v in q.indicators.items()]
+            out.append(h.table(header, rows))
+        return "".join(out)
+
+    def to_text(self, report: PCFReport) -> list[str]:
+        """The coverage, then one line of the five mean scores."""
+        out = [f"  {x}" for x in self.lines()]
+        q = self.quality
+        if q.exchanges:
+            out.append(
+                "  mean scores: " + ", ".join(f"{k} {v:.2f}" for k, v in q.indicators.items())
+            )
+        return ["data quality (pedigree):", *out]
