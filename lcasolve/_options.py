@@ -32,12 +32,17 @@ class Options:
         Largest accepted relative residual of a solve before refinement / error.
     progress : bool or None
         Show tqdm progress bars; ``None`` means only when stderr is a terminal.
+    error_bound_warning, error_bound_limit : float
+        A result whose forward-error bound (:mod:`lcasolve.solve.conditioning`) is above
+        ``error_bound_warning`` warns; above ``error_bound_limit`` it is refused.
     """
 
     backend: str = "auto"
     block_solver: str = "auto"
     residual_tolerance: float = 1e-10
     progress: bool | None = None
+    error_bound_warning: float = 1e-6
+    error_bound_limit: float = 1e-2
 
 
 _OPTIONS: contextvars.ContextVar[Options] = contextvars.ContextVar(

@@ -16,11 +16,13 @@ __all__ = [
     "FormulaEvaluationError",
     "FormulaSyntaxError",
     "IllConditionedError",
+    "IllConditionedWarning",
     "InputError",
     "InvalidParameterError",
     "InvalidProductionError",
     "InvalidUncertaintyError",
     "LcasolveError",
+    "LcasolveWarning",
     "LinkingError",
     "MissingExtraError",
     "MissingReferenceError",
@@ -175,11 +177,46 @@ class PatternChangedError(InputError):
 
 
 class IllConditionedError(LcasolveError, ArithmeticError):
-    """A solve did not reach the required relative residual, even after refinement."""
+    """A solution cannot be trusted: its residual or its forward-error bound is too large.
 
-    def __init__(self, message: str, residual: float = float("nan")) -> None:
+    Raised when a solve does not reach the required relative residual even after refinement,
+    or when the technosphere's condition makes the bound of the solution's relative error
+    exceed the limit (see :mod:`lcasolve.solve.conditioning`).
+
+    Attributes
+    ----------
+    residual : float
+        The relative residual (NaN when the residual was fine).
+    condition : float
+        Skeel's condition estimate (NaN when not computed).
+    error_bound : float
+        Bound of the relative forward error (NaN when not computed).
+    activities : list
+        Ids of the activities most involved (empty when unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        residual: float = float("nan"),
+        *,
+        condition: float = float("nan"),
+        error_bound: float = float("nan"),
+        activities: Iterable[object] = (),
+    ) -> None:
         super().__init__(message)
         self.residual = residual
+        self.condition = condition
+        self.error_bound = error_bound
+        self.activities = list(activities)
+
+
+class LcasolveWarning(UserWarning):
+    """Base class of the warnings lcasolve issues."""
+
+
+class IllConditionedWarning(LcasolveWarning, RuntimeWarning):
+    """A result's forward-error bound is above the warning level (but below the limit)."""
 
 
 class MissingExtraError(LcasolveError, ImportError):

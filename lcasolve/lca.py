@@ -42,6 +42,11 @@ class LCA:
         default :class:`~lcasolve.errors.NotProductiveError`, see
         :mod:`lcasolve.solve.productivity`). Negative supplies caused by avoided products or
         credits are always allowed.
+    allow_ill_conditioned : bool, optional
+        Return a result whose forward-error bound is above the limit (by default
+        :class:`~lcasolve.errors.IllConditionedError`; see
+        :mod:`lcasolve.solve.conditioning`) with an
+        :class:`~lcasolve.errors.IllConditionedWarning` instead.
 
     Examples
     --------
@@ -57,11 +62,17 @@ class LCA:
     """
 
     def __init__(
-        self, system: System, *, backend: str | None = None, allow_unproductive: bool = False
+        self,
+        system: System,
+        *,
+        backend: str | None = None,
+        allow_unproductive: bool = False,
+        allow_ill_conditioned: bool = False,
     ) -> None:
         self.system = system
         self.backend = backend
         self.allow_unproductive = allow_unproductive
+        self.allow_ill_conditioned = allow_ill_conditioned
         self._lock = threading.Lock()
         self._factorization: Factorization | None = None
         self._basis: Basis | None = None
@@ -103,7 +114,8 @@ class LCA:
         f = self.system.demand_vector(demand)
         sol = equations.supply(self.factorization, f)
         self._check_productive(f, sol.x)
-        result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual)
+        condition, bound = self._accuracy(f, sol.x)
+        result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual, condition, bound)
         _check_finite_scores(self.system, result.score_array, sol.x)
         return result
 
@@ -130,7 +142,8 @@ class LCA:
         F = np.column_stack([self.system.demand_vector(d) for d in items])  # noqa: N806
         sol = equations.supply(self.factorization, F)
         self._check_productive(F, sol.x)
-        result = MultiLCAResult(self.system, names, F, sol.x, sol.residual)
+        condition, bound = self._accuracy(F, sol.x)
+        result = MultiLCAResult(self.system, names, F, sol.x, sol.residual, condition, bound)
         _check_finite_scores(self.system, result.scores.to_numpy().T, sol.x)
         return result
 
@@ -141,6 +154,16 @@ class LCA:
         from lcasolve.solve.productivity import check_productive
 
         check_productive(self.system.A, f, s, self._labels, self._names)
+
+    def _accuracy(self, f: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+        """Condition and forward-error bound of a supply; warn or refuse when it is large."""
+        from lcasolve.solve.conditioning import check_accuracy
+
+        fact = self.factorization
+        cond = fact.conditioning
+        bound = fact.error_bound(s, f)
+        check_accuracy(cond, fact.A, bound, fact.labels, allow=self.allow_ill_conditioned)
+        return cond.condition, bound
 
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.
@@ -276,6 +299,11 @@ class LCAResult:
         Final demand and supply ``s`` (per activity).
     residual : float
         Relative residual of ``A s = f``.
+    condition : float
+        Skeel's condition ``‖ |A⁻¹| |A| ‖∞`` of the technosphere (estimate; NaN if not
+        computed), see :mod:`lcasolve.solve.conditioning`.
+    error_bound : float
+        Bound of the relative error ``‖ŝ − s‖∞ / ‖ŝ‖∞`` of the supply (NaN if not computed).
     """
 
     system: System
@@ -283,6 +311,8 @@ class LCAResult:
     f: np.ndarray
     supply: np.ndarray
     residual: float
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     @cached_property
     def inventory(self) -> np.ndarray:
@@ -405,6 +435,10 @@ class MultiLCAResult:
         ``(n, d)`` demands and supplies, one column per functional unit.
     residual : float
         Worst relative residual over the functional units.
+    condition : float
+        Skeel's condition of the technosphere (estimate; NaN if not computed).
+    error_bound : float
+        Worst bound of the relative error of a supply (NaN if not computed).
     """
 
     system: System
@@ -412,6 +446,8 @@ class MultiLCAResult:
     F: np.ndarray
     supply: np.ndarray
     residual: float
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     @cached_property
     def inventory(self) -> np.ndarray:

@@ -140,6 +140,16 @@ def add_demand_arguments(
         )
 
 
+def add_accuracy_argument(parser: argparse.ArgumentParser) -> None:
+    """``--allow-ill-conditioned``: warn instead of refusing a result with a large error bound."""
+    parser.add_argument(
+        "--allow-ill-conditioned",
+        action="store_true",
+        help="compute even when the technosphere is so ill-conditioned that the bound of the "
+        "result's relative error is above 1e-2 (a warning instead of an error)",
+    )
+
+
 def finite_float(text: str) -> float:
     """``argparse`` type: a finite number (``nan`` and ``inf`` are usage errors, exit 2)."""
     try:

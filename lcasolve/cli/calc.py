@@ -6,6 +6,7 @@ import argparse
 import time
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     demand_rows,
@@ -21,15 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("calc", help="scores of one functional unit")
     add_input_arguments(p)
     add_demand_arguments(p)
+    add_accuracy_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load, solve and print scores, units, residual and seconds."""
+    """Load, solve and print scores, units, residual, condition, error bound and seconds."""
     from lcasolve.lca import LCA
 
     system, demand = load_with_demand(args)
     start = time.perf_counter()
-    result = LCA(system).calculate(demand)
+    result = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     seconds = time.perf_counter() - start
     scores = result.scores
     units = dict(zip(system.categories["name"], system.categories["unit"], strict=True))
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
             for k, frame in tops.items()
         },
         "residual": result.residual,
+        "condition": result.condition,
+        "error_bound": result.error_bound,
         "seconds": seconds,
     }
     lines = [f"{'category':<40} {'score':>16}  unit"]
@@ -63,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
             table = frame.copy()
             table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
             lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
-    lines.append(f"\nrelative residual {result.residual:.2e}, solved in {seconds:.3f} s")
+    lines.append(
+        f"\nrelative residual {result.residual:.2e}, condition {result.condition:.2e}, "
+        f"error bound {result.error_bound:.2e}, solved in {seconds:.3f} s"
+    )
     emit(args, payload, "\n".join(lines))
     return 0

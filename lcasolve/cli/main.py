@@ -11,10 +11,12 @@ import argparse
 import importlib
 import importlib.util
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from lcasolve.cli._common import printable
-from lcasolve.errors import LcasolveError, UsageError
+from lcasolve.errors import LcasolveError, LcasolveWarning, UsageError
 
 __all__ = ["main"]
 
@@ -68,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     module = importlib.import_module(COMMANDS[args.command])
     try:
-        return int(module.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command, warnings.showwarning)
+            return int(module.run(args) or 0)
     except UsageError as exc:
         print(f"lcasolve {args.command}: error: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -83,6 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # unwritable or missing folder, full disk, unreadable input
         print(f"lcasolve {args.command}: error: {_os_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _warning_printer(command: str, default: Any) -> Any:
+    """``showwarning`` that prints lcasolve's own warnings as one line, others as usual."""
+
+    def show(message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
+        if issubclass(category, LcasolveWarning):
+            print(f"lcasolve {command}: warning: {printable(str(message))}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, *rest)
+
+    return show
 
 
 def _resume_hint(args: argparse.Namespace) -> str:

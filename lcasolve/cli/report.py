@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     emit,
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="product carbon footprint report")
     add_input_arguments(p)
     add_demand_arguments(p)
+    add_accuracy_argument(p)
     p.add_argument(
         "--iterations",
         type=non_negative_int,
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
                 continue  # display names of the tag values (e.g. stage_name), not a tag
             tags[t] = table
     report = build_report(
-        LCA(system),
+        LCA(system, allow_ill_conditioned=args.allow_ill_conditioned),
         demand,
         args.method[0] if args.method else None,
         tags=tags,

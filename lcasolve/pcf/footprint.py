@@ -86,6 +86,9 @@ class Footprint:
         ``"cradle-to-gate"``, ``"cradle-to-grave"`` or ``"gate-to-gate"``.
     residual : float
         Relative residual of the solve.
+    condition, error_bound : float
+        Skeel's condition of the technosphere and the bound of the supply's relative error
+        (:attr:`lcasolve.LCAResult.condition`, :attr:`~lcasolve.LCAResult.error_bound`).
     tag_names : dict
         ``{tag name: {tag value: display name}}`` given explicitly (e.g. from a tag table's
         ``stage_name`` column); see :meth:`labels`.
@@ -106,6 +109,8 @@ class Footprint:
     tags: dict[str, np.ndarray] = field(default_factory=dict)
     boundary: str = "cradle-to-gate"
     residual: float = 0.0
+    condition: float = float("nan")
+    error_bound: float = float("nan")
     tag_names: dict[str, dict[str, str]] = field(default_factory=dict)
     tag_values: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -214,6 +219,8 @@ class Footprint:
             "boundary": self.boundary,
             "total": float(self.total),
             "residual": float(self.residual),
+            "condition": float(self.condition),
+            "error_bound": float(self.error_bound),
         }
         for tag in self.tags:
             df = self.by_tag(tag)
@@ -345,6 +352,8 @@ def footprint(
         tags=resolved,
         boundary=boundary,
         residual=float(res.residual),
+        condition=float(res.condition),
+        error_bound=float(res.error_bound),
         tag_names={
             str(t): {str(k): str(v) for k, v in names.items()}
             for t, names in (tag_names or {}).items()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,10 @@ class StudyMetadata:
         ``lcasolve <version>``.
     date : str
         ISO 8601 date and time (UTC) the report was made.
+    residual, condition, error_bound : float
+        Numerical accuracy of the footprint's solve: the relative residual, Skeel's condition
+        of the technosphere and the bound of the supply's relative error
+        (:mod:`lcasolve.solve.conditioning`; NaN when not computed).
     """
 
     functional_unit: str
@@ -83,6 +88,9 @@ class StudyMetadata:
     method_version: str
     software: str
     date: str
+    residual: float = float("nan")
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready metadata."""
@@ -104,7 +112,17 @@ class StudyMetadata:
             ("Method version", self.method_version),
             ("Software", self.software),
             ("Date", self.date),
+            ("Numerical accuracy", self.accuracy_text()),
         ]
+
+    def accuracy_text(self) -> str:
+        """The error bound, condition and residual in one phrase."""
+        if not math.isfinite(self.condition):
+            return f"relative residual {self.residual:.1e} (condition not computed)"
+        return (
+            f"relative error of the supply at most {self.error_bound:.1e} (condition "
+            f"{self.condition:.1e}, relative residual {self.residual:.1e})"
+        )
 
 
 def study_metadata(
@@ -169,6 +187,9 @@ def study_metadata(
         method_version=_method_version(fp),
         software=f"lcasolve {__version__}",
         date=date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        residual=float(fp.residual),
+        condition=float(fp.condition),
+        error_bound=float(fp.error_bound),
     )
 
 

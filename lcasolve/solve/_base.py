@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +17,9 @@ from lcasolve.errors import (
     format_ids,
 )
 from lcasolve.solve._checks import check_finite_solution, relative_residual
+
+if TYPE_CHECKING:
+    from lcasolve.solve.conditioning import Conditioning
 
 __all__ = ["Factorization", "SolveResult", "canonical_csc", "inf_norm", "relative_residual"]
 
@@ -79,6 +82,8 @@ class Factorization(ABC):
         self._AT: sp.csc_matrix | None = None
         self._A_csr: sp.csr_matrix | None = None
         self._norms: dict[bool, float] = {}
+        self._conditioning: Conditioning | None = None
+        self._abs: tuple[sp.csr_matrix, np.ndarray] | None = None
 
     @property
     def AT(self) -> sp.csc_matrix:  # noqa: N802
@@ -98,6 +103,44 @@ class Factorization(ABC):
         if self._A_csr is None:
             self._A_csr = self.A.tocsr()
         return self._A_csr
+
+    @property
+    def conditioning(self) -> Conditioning:
+        """Skeel's condition of ``A`` and the activities most involved, estimated once.
+
+        Two solves on first use when ``A⁻¹ ≥ 0``, a few more otherwise
+        (:func:`lcasolve.solve.conditioning.skeel_condition`); cached for the life of the
+        factorization.
+        """
+        if self._conditioning is None:
+            from lcasolve.solve.conditioning import skeel_condition
+
+            self._conditioning = skeel_condition(
+                self.A,
+                lambda b, transposed: self._solve(np.ascontiguousarray(b), transposed),
+                self._absolute()[1],
+            )
+        return self._conditioning
+
+    def _absolute(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """``|A|`` (CSR, for row-wise products) and its row sums ``|A| e``, built once."""
+        if self._abs is None:
+            csr = self._residual_matrix(False)
+            absolute = sp.csr_matrix((np.abs(csr.data), csr.indices, csr.indptr), self.shape)
+            rows = np.bincount(self.A.indices, weights=np.abs(self.A.data), minlength=self.shape[0])
+            self._abs = (absolute, rows)
+        return self._abs
+
+    def error_bound(self, x: np.ndarray, b: np.ndarray) -> float:
+        """Bound of the relative forward error of a solution of ``A x = b`` (worst column).
+
+        Skeel's condition (:attr:`conditioning`) times
+        :func:`lcasolve.solve.conditioning.residual_ratio`.
+        """
+        from lcasolve.solve.conditioning import forward_error_bound, residual_ratio
+
+        ratio = residual_ratio(self._residual_matrix(False), x, b, *self._absolute())
+        return forward_error_bound(self.conditioning.condition, ratio)
 
     def refactorize(self, values: np.ndarray | sp.spmatrix) -> Factorization:
         """A new factorization of a matrix with the same sparsity pattern and new values.
