@@ -11,7 +11,7 @@ import pytest
 
 import lcasolve
 from lcasolve.io import jsonld
-from lcasolve.io.report import ImportReport
+from lcasolve.io.report import ImportReport, LinkReport
 
 pytestmark = pytest.mark.data
 
@@ -60,6 +60,31 @@ def test_uslci_counts_equal_the_readme(uslci_readme_rules):
     assert len(unlinked_other) == 114
     assert unlinked_other["Gasoline, at refinery"] == 80
     assert unlinked_other["Sodium hydroxide, production mix, at plant"] == 25
+
+
+def test_uslci_link_report_prints_as_counts_and_keeps_every_entry(uslci_readme_rules, tmp_path):
+    """3,220 entries (the data README's counts) shown as counts, not as 3,220 dicts."""
+    report = uslci_readme_rules.metadata["link_report"]
+    assert isinstance(report, LinkReport) and len(report) == 2829 + 135 + 256
+    text = repr(report)
+    assert len(text) < 200 and "process_name" not in text
+    for words in ("3220 entries", "2829 unlinked", "135 ambiguous", "256 co-product cut off"):
+        assert words in text
+    # the metadata as printed, and as IPython displays it, hold the counts, not the entries
+    assert "process_name" not in repr(uslci_readme_rules.metadata)
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert "3220 entries" in pretty.pretty(uslci_readme_rules.metadata)
+    html = report._repr_html_()
+    assert "<td>unlinked</td><td>cut off</td>" in html and "process_name" not in html
+    # the full data: a list of dicts, a table, JSON
+    assert report.issues == {"unlinked": 2829, "ambiguous": 135, "co-product cut off": 256}
+    assert sum(report.actions.values()) == len(report)
+    assert report.to_frame().shape == (len(report), 9)
+    assert json.loads(json.dumps(report)) == list(report)
+    # the same after a round trip through the store
+    back = lcasolve.load(lcasolve.save(uslci_readme_rules, tmp_path / "uslci.h5"))
+    assert isinstance(back.metadata["link_report"], LinkReport)
+    assert repr(back.metadata["link_report"]) == text
 
 
 def test_uslci_matrices_equal_the_readme(uslci_readme_rules):

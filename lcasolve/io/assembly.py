@@ -37,7 +37,7 @@ from lcasolve.io.allocation import columns
 from lcasolve.io.distributions import scaled
 from lcasolve.io.linking import Linker, LinkOptions, needs_provider
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems
+from lcasolve.io.report import LinkReport, Problems
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system, no_uncertainty
 
 __all__ = ["Category", "assemble", "compartment_direction"]
@@ -171,7 +171,7 @@ def assemble(
                 if ex.formula:
                     tech.formula(ex, tech.sign[-1] * share * part * ex.formula_scale, p.id)
     meta = dict(metadata or {})
-    meta["link_report"] = report
+    meta["link_report"] = LinkReport(report)
     meta["problems"] = list(problems.items)
     meta["invalid_distributions"] = list(problems.distributions)
     meta["link_counts"] = dict(counts)

@@ -57,7 +57,7 @@ from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_no
 from lcasolve.io.ecospold2_master import MasterData, exchange_properties, read_master
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems, strict_hint
+from lcasolve.io.report import LinkReport, Problems, strict_hint
 from lcasolve.io.units import reference_unit
 from lcasolve.model import System
 
@@ -459,7 +459,7 @@ def read(
         for p in no_reference
     ]
     meta = dict(system.metadata)
-    meta["link_report"] = report
+    meta["link_report"] = LinkReport(report)
     from dataclasses import replace
 
     return replace(system, metadata=meta)

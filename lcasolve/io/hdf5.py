@@ -31,6 +31,7 @@ import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.io._atomic import atomic_path
+from lcasolve.io.report import LinkReport
 from lcasolve.model import System
 from lcasolve.model.entries import UNCERTAINTY_DTYPE, Entries, MatrixPattern
 
@@ -213,6 +214,8 @@ def read(
                 tables[name] = _read_table(f["tables"][name])
             where = "/metadata"
             metadata = json.loads(f["metadata"].attrs["json"])
+            if isinstance(metadata.get("link_report"), list):
+                metadata["link_report"] = LinkReport(metadata["link_report"])
             if "arrays" in f:
                 where = "/arrays"
                 metadata["arrays"] = {

@@ -3,7 +3,8 @@
 Readers collect problems with :class:`Problems` (raise the first when ``strict``, else list it and
 leave the offending exchange or process out); the assembly writes the link report, one entry per
 ambiguous, unlinked, split or cut-off exchange and per allocated product (:func:`entry`), into
-``system.metadata["link_report"]``. :class:`ImportReport` reads it back from any system, also
+``system.metadata["link_report"]`` as a :class:`LinkReport` (a list that prints as its counts).
+:class:`ImportReport` reads it back from any system, also
 after a round trip through the HDF5 store, and :meth:`ImportReport.summary` condenses it into an
 :class:`ImportSummary` (counts per issue and action) instead of thousands of entries.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "ENTRY_COLUMNS",
     "ImportReport",
     "ImportSummary",
+    "LinkReport",
     "Problems",
     "entry",
     "strict_hint",
@@ -103,6 +105,64 @@ def entry(
         "amount": exchange.amount if exchange is not None else float("nan"),
         "detail": detail,
     }
+
+
+def _action_counts(entries: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """Entries per ``(issue, action)``, actions naming a provider folded into ``linked``."""
+    actions: Counter[tuple[str, str]] = Counter()
+    for e in entries:
+        action = str(e.get("action", ""))
+        folded = "linked" if action.startswith("linked to") else action
+        actions[(str(e.get("issue", "")), folded)] += 1
+    return dict(actions)
+
+
+class LinkReport(list[Mapping[str, Any]]):
+    """The link report of an import: a list of entries that prints as its counts.
+
+    ``system.metadata["link_report"]`` holds one entry (a dict with the keys
+    :data:`ENTRY_COLUMNS`) per ambiguous, unlinked, split or cut-off exchange and per allocated
+    product, thousands for a real database. It is a plain list of them for code (iterate, index,
+    ``len``, JSON); its ``repr``, and its display in Jupyter, give the number of entries per issue
+    and action instead of the entries. :meth:`to_frame` gives the table, and
+    :meth:`ImportReport.from_system` the whole import with the reader's counts and problems.
+    """
+
+    @property
+    def issues(self) -> dict[str, int]:
+        """Number of entries per issue."""
+        return dict(Counter(str(e.get("issue", "")) for e in self))
+
+    @property
+    def actions(self) -> dict[tuple[str, str], int]:
+        """Number of entries per ``(issue, action)`` (actions naming a provider: ``linked``)."""
+        return _action_counts(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The entries as a table, one row per entry (columns :data:`ENTRY_COLUMNS`)."""
+        rows = [{k: e.get(k, "") for k in ENTRY_COLUMNS} for e in self]
+        return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS))
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {issue}" for issue, n in sorted(self.issues.items()))
+        return (
+            f"LinkReport({len(self)} entries{': ' + counts if counts else ''}; "
+            "to_frame() for the table)"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(issue)}</td><td>{html.escape(action)}</td>"
+            f"<td style='text-align:right'>{n}</td></tr>"
+            for (issue, action), n in sorted(self.actions.items())
+        )
+        return (
+            f"<p>LinkReport: {len(self)} entries (<code>to_frame()</code> for the table)</p>"
+            f"<table><tr><th>issue</th><th>action</th><th>entries</th></tr>{rows}</table>"
+        )
 
 
 @dataclass(frozen=True)
@@ -225,7 +285,7 @@ class ImportReport:
     @property
     def issues(self) -> dict[str, int]:
         """Number of link-report entries per issue."""
-        return dict(Counter(str(e.get("issue", "")) for e in self.entries))
+        return LinkReport(self.entries).issues
 
     def select(self, issue: str) -> list[Mapping[str, Any]]:
         """The link-report entries of one issue (e.g. ``"ambiguous"``, ``"unlinked"``)."""
@@ -238,18 +298,13 @@ class ImportReport:
 
     def summary(self) -> ImportSummary:
         """Counts per issue and action instead of the entries (``str()`` gives readable lines)."""
-        actions: Counter[tuple[str, str]] = Counter()
-        for e in self.entries:
-            action = str(e.get("action", ""))
-            folded = "linked" if action.startswith("linked to") else action
-            actions[(str(e.get("issue", "")), folded)] += 1
         return ImportSummary(
             format=self.format,
             policies=dict(self.policies),
             counts=dict(self.counts),
             links=dict(self.links),
             issues=self.issues,
-            actions=dict(actions),
+            actions=_action_counts(self.entries),
             problems=len(self.problems),
             first_problem=self.problems[0] if self.problems else "",
         )
@@ -269,8 +324,7 @@ class ImportReport:
 
     def to_frame(self) -> pd.DataFrame:
         """The link report as a table, one row per entry."""
-        rows = [{k: e.get(k, "") for k in ENTRY_COLUMNS} for e in self.entries]
-        return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS))
+        return LinkReport(self.entries).to_frame()
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
