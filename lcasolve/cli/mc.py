@@ -15,6 +15,7 @@ from lcasolve.cli._common import (
     load_with_demand,
 )
 from lcasolve.cli._usage import check_run_file, positive_int
+from lcasolve.errors import UsageError
 
 __all__ = ["register", "run"]
 
@@ -45,6 +46,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--exact", action="store_true", help="refactorize every sample (slow; for checks)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--parameters",
+        action="store_true",
+        help="also draw the input parameters that have a distribution (keyed by parameter and "
+        "iteration; --param values stay fixed), together with the uncertain exchanges, which "
+        "take the same draws as without --parameters",
+    )
+    p.add_argument(
+        "--fixed-background",
+        action="store_true",
+        help="with --parameters: hold the exchanges at their values, draw the parameters only",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     from lcasolve.montecarlo import MonteCarlo, compile_kernels
     from lcasolve.montecarlo.result import PERCENTILES
 
+    if args.parameters:
+        return _run_parameters(args)
+    if args.fixed_background:
+        raise UsageError("--fixed-background needs --parameters")
     check_run_file(args)
     system, demand = load_with_demand(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
@@ -105,5 +122,73 @@ def run(args: argparse.Namespace) -> int:
         for k in names
         for x in args.threshold
     )
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _run_parameters(args: argparse.Namespace) -> int:
+    """Monte Carlo over the input parameters, with (default) or without the exchanges drawn.
+
+    Every sample is solved by :func:`lcasolve.parameters.parameter_monte_carlo`; the
+    statistics have the keys of the plain run, plus the drawn parameters' names.
+    """
+    import numpy as np
+
+    from lcasolve.lca import LCA
+    from lcasolve.montecarlo.result import PERCENTILES
+    from lcasolve.parameters import parameter_monte_carlo
+
+    for flag, given in (("--out", args.out), ("--resume", args.resume), ("--exact", args.exact)):
+        if given:
+            raise UsageError(f"{flag} is not available with --parameters")
+    system, demand = load_with_demand(args, sampling=True)
+    background = not args.fixed_background
+    start = time.perf_counter()
+    run = parameter_monte_carlo(
+        system,
+        demand,
+        args.iterations,
+        args.seed,
+        fixed=dict(args.param or ()),
+        background=background,
+    )
+    seconds = time.perf_counter() - start
+    scores = run.scores
+    names = [str(c) for c in scores.columns]
+    det = LCA(system).calculate(demand)
+    units = dict(zip(system.categories["name"].astype(str), system.categories["unit"], strict=True))
+    values = {k: scores[k].to_numpy() for k in names}
+    payload: dict[str, Any] = {
+        "iterations": args.iterations,
+        "parameters": list(run.samples.columns),
+        "background": background,
+        "deterministic": {k: det.score(k) for k in names},
+        "mean": {k: float(v.mean()) for k, v in values.items()},
+        "std": {k: float(v.std(ddof=1)) if v.size > 1 else float("nan") for k, v in values.items()},
+        "percentiles": {
+            k: {"50": float(np.median(v))}
+            | {f"{p:g}": float(np.percentile(v, p)) for p in PERCENTILES}
+            for k, v in values.items()
+        },
+        "p_exceed": {
+            k: {f"{x:g}": float(np.mean(v > x)) for x in args.threshold} for k, v in values.items()
+        },
+        "seconds": seconds,
+    }
+    drawn = ", ".join(payload["parameters"]) or "none"
+    lines = [
+        f"{args.iterations} iterations, seed {args.seed}, {seconds:.2f} s; parameters drawn: "
+        f"{drawn}; exchanges " + ("drawn" if background else "fixed"),
+    ]
+    for k in names:
+        q = payload["percentiles"][k]
+        lines.append(
+            f"{k}: deterministic {payload['deterministic'][k]:.6g}, mean {payload['mean'][k]:.6g}"
+            f", std {payload['std'][k]:.6g}, median {q['50']:.6g}, "
+            f"95% [{q['2.5']:.6g}, {q['97.5']:.6g}] {units.get(k, '')}".rstrip()
+        )
+        lines.extend(
+            f"P({k} > {x:g}) = {payload['p_exceed'][k][f'{x:g}']:.4f}" for x in args.threshold
+        )
     emit(args, payload, "\n".join(lines))
     return 0

@@ -1,0 +1,76 @@
+"""``lcasolve mc --parameters``: Monte Carlo over parameters and exchanges, via the console script.
+
+The model (tests.test_jsonld_parameters._files): one unit of 'use' takes ``Q = dist*frac*3`` kg
+of 'make' (x kg CO2 each, stored 2) and emits ``k/2`` kg CO2, so with dist = 10, k = 1:
+``h = 0.5 + 30 frac x``, linear in the parameter ``frac ~ U(0.1, 0.3)``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_cli_parameters import GWP, _lcasolve
+from tests.test_jsonld import _write_zip
+from tests.test_jsonld_parameters import _files
+
+N = 4000
+
+
+@pytest.fixture
+def model(tmp_path):
+    files = _files()
+    make = files["processes/make.json"]
+    co2 = next(e for e in make["exchanges"] if e["flow"]["@id"] == "CO2")
+    co2["uncertainty"] = {"distributionType": "NORMAL_DISTRIBUTION", "mean": 2.0, "sd": 0.2}
+    return _write_zip(tmp_path / "model.zip", files)
+
+
+def _mc(model, *extra):
+    proc = _lcasolve(
+        "mc", model, "--demand", "use=1", "--method", GWP, "--json", "--no-progress",
+        "--iterations", N, "--seed", "7", *extra,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _close(out, mean, var):
+    """Sample mean within 4 standard errors; sample variance within 4 of its standard errors."""
+    assert abs(out["mean"][GWP] - mean) < 4 * (var / N) ** 0.5
+    assert out["std"][GWP] ** 2 == pytest.approx(var, rel=4 * (2 / N) ** 0.5)
+
+
+def test_parameters_only_mean_and_variance_are_analytic(model):
+    out = _mc(model, "--parameters", "--fixed-background")
+    assert out["parameters"] == ["use/frac"] and out["background"] is False
+    assert out["deterministic"][GWP] == pytest.approx(12.5, rel=1e-12)
+    # h = 0.5 + 60 frac: mean 0.5 + 60 * 0.2, variance 60^2 * 0.2^2 / 12
+    _close(out, 12.5, 3600 * 0.04 / 12)
+    assert out["percentiles"][GWP]["2.5"] >= 0.5 + 60 * 0.1
+    assert out["percentiles"][GWP]["97.5"] <= 0.5 + 60 * 0.3
+
+
+def test_parameters_with_the_exchanges_drawn_paired_and_reproducible(model):
+    out = _mc(model, "--parameters", "--threshold", "15")
+    assert out["background"] is True
+    # h = 0.5 + 30 frac x, frac ~ U(0.1, 0.3), x ~ N(2, 0.2) independent
+    ef2, ex2 = 0.04 + 0.04 / 12, 4.0 + 0.04
+    _close(out, 12.5, 900 * (ef2 * ex2 - (0.2 * 2.0) ** 2))
+    assert _mc(model, "--parameters", "--threshold", "15") | {"seconds": 0} == out | {
+        "seconds": 0
+    }
+    # frac held by --param: the exchanges take exactly the draws of the plain run
+    held = _mc(model, "--parameters", "--param", "use/frac=0.2")
+    plain = _mc(model)
+    assert held["parameters"] == []
+    assert held["mean"][GWP] == pytest.approx(plain["mean"][GWP], rel=1e-12)
+    assert held["std"][GWP] == pytest.approx(plain["std"][GWP], rel=1e-9)
+
+
+def test_usage_errors(model):
+    for extra in (["--fixed-background"], ["--parameters", "--exact"]):
+        proc = _lcasolve("mc", model, "--demand", "use=1", "--method", GWP, *extra)
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and extra[-1] in proc.stderr
