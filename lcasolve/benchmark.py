@@ -29,8 +29,10 @@ Figures per tool and size:
     the datapackage, factorize, solve one functional unit and print its score. lcasolve:
     ``lcasolve calc PATH --demand ID=1 --json`` (the console script); bw2calc: a script that
     loads the same datapackage into ``bw2calc.LCA`` and runs ``lci()`` and ``lcia()`` with the
-    tool's solver. Wall-clock time of the child process, once per tool; its score is checked
-    against the in-process one.
+    tool's solver. Wall-clock time of the child process, the fastest of
+    :data:`PROCESS_REPEAT` runs per tool; its score is checked against the in-process one.
+    lcasolve's modules are byte-compiled first (as ``pip install`` does; the peers' are), so
+    that an environment with ``PYTHONDONTWRITEBYTECODE`` does not time lcasolve's compilation.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ from typing import Any
 import numpy as np
 
 __all__ = ["PEERS", "TOOLS", "machine", "measure", "run", "to_markdown"]
+
+#: whole-process runs per tool and size; the fastest counts (the machine may be shared)
+PROCESS_REPEAT = 3
 
 #: tools measured by :func:`measure`
 TOOLS = ("lcasolve", "bw2calc-superlu", "bw2calc-umfpack", "bw2calc-pardiso")
@@ -204,16 +209,47 @@ print("@@", repr(float(lca.score)))
 """
 
 
+def byte_compile_lcasolve() -> None:
+    """Write the bytecode of the lcasolve package the child processes import (as an install).
+
+    Child processes inherit this process's environment, so they import the same package.
+    """
+    import compileall
+
+    import lcasolve
+
+    compileall.compile_dir(str(Path(lcasolve.__file__).parent), quiet=2)
+
+
 def whole_process(
-    tool: str, path: str | os.PathLike[str], demand: int, *, timeout: float = 1800
+    tool: str,
+    path: str | os.PathLike[str],
+    demand: int,
+    *,
+    timeout: float = 1800,
+    repeat: int = PROCESS_REPEAT,
 ) -> dict[str, Any]:
     """Time one calculation as a whole process (see ``process_s`` in the module docstring).
 
     Returns
     -------
     dict
-        ``{"process_s": seconds, "process_score": score}`` or ``{"process_error": message}``.
+        ``{"process_s": fastest seconds, "process_runs_s": all, "process_score": score}`` or
+        ``{"process_error": message}``.
     """
+    runs: list[float] = []
+    out: dict[str, Any] = {}
+    for _ in range(max(1, repeat)):
+        out = _one_process(tool, path, demand, timeout=timeout)
+        if "process_error" in out:
+            return out
+        runs.append(out["process_s"])
+    return {**out, "process_s": min(runs), "process_runs_s": runs}
+
+
+def _one_process(
+    tool: str, path: str | os.PathLike[str], demand: int, *, timeout: float
+) -> dict[str, Any]:
     import shutil
 
     if tool == "lcasolve":
@@ -373,6 +409,7 @@ def run(
         t for t in ("lcasolve", *PEERS[peer]) if t != "bw2calc-umfpack" or umfpack_available()
     )
     results: list[dict[str, Any]] = []
+    byte_compile_lcasolve()
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         for n in sizes:
             t = time.perf_counter()

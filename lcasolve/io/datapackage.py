@@ -68,11 +68,12 @@ class _Group:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_npy_size(raw: bytes, where: str) -> None:
-    """Refuse a ``.npy`` whose header declares more data than the file holds.
+def npy_array(raw: bytes, where: str) -> np.ndarray:
+    """The array of a ``.npy`` file's bytes, read in place (read-only, no copy).
 
-    ``numpy.load`` allocates the declared shape before reading, so a 128-byte header asking
-    for terabytes would exhaust memory; the declared size is checked against the real bytes.
+    A header that declares more data than the file holds is refused before anything is
+    allocated (``numpy.load`` allocates the declared shape first, so a 128-byte header asking
+    for terabytes would exhaust memory), and so are arrays of Python objects.
     """
     buf = io.BytesIO(raw)
     try:
@@ -82,18 +83,23 @@ def check_npy_size(raw: bytes, where: str) -> None:
             if version == (1, 0)
             else np.lib.format.read_array_header_2_0
         )
-        shape, _, dtype = read_header(buf)
+        shape, fortran_order, dtype = read_header(buf)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise DataFileError(f"{where} is not a valid numpy array ({exc})") from None
     if dtype.hasobject:
         raise DataFileError(f"{where} holds Python objects; only numeric arrays are read")
-    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    count = int(np.prod(shape, dtype=object))
+    declared = count * dtype.itemsize
     available = len(raw) - buf.tell()
     if declared > available:
         raise DataFileError(
             f"{where}: the header declares shape {shape} ({declared} bytes) but the file holds "
             f"{available} bytes of data (truncated, or a forged header)"
         )
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=buf.tell())
+    if fortran_order:
+        return flat.reshape(shape[::-1]).transpose()
+    return flat.reshape(shape)
 
 
 class _Package:
@@ -160,8 +166,7 @@ class _Package:
         name = resource.get("path", "")
         try:
             raw = self.read_bytes(name)
-            check_npy_size(raw, f"{self.path}: resource {resource.get('name', name)!r} ({name})")
-            return np.load(io.BytesIO(raw), allow_pickle=False)
+            return npy_array(raw, f"{self.path}: resource {resource.get('name', name)!r} ({name})")
         except DataFileError:
             raise
         except (ValueError, OSError, EOFError) as exc:

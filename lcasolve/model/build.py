@@ -117,6 +117,13 @@ def _positions(ids: np.ndarray, index: Mapping[Hashable, int], what: str) -> np.
 
 def _sorted_unique(ids: np.ndarray) -> list[Hashable]:
     ids = np.asarray(ids)
+    if ids.dtype.kind == "i" and ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo < 4 * ids.size:  # dense ids (1..n): mark them instead of sorting
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            seen[ids - lo] = True
+            marked: list[Hashable] = [*(np.flatnonzero(seen) + lo).tolist()]
+            return marked
     if ids.dtype.kind in "iu":
         return np.unique(ids).tolist()
     uniq = list(dict.fromkeys(ids.tolist()))
