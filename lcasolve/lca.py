@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve import equations
-from lcasolve.errors import InputError, NonFiniteValueError, format_ids
+from lcasolve.errors import InputError, LcasolveError, NonFiniteValueError, format_ids
 from lcasolve.model import System
 from lcasolve.solve import Factorization, factorize
 
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from lcasolve.hotspots import Basis, StructuralPaths, SupplyGraph, SupplyTree
 
 __all__ = ["LCA", "ActivityScores", "LCAResult", "MultiLCAResult"]
+
+#: categories listed one by one in ``repr(LCAResult)``
+_REPR_CATEGORIES = 5
 
 Demand = Mapping[Hashable, float]
 
@@ -397,15 +401,52 @@ class LCAResult:
             index=self.scores.index,
         )
 
+    def _demand_label(self) -> str:
+        """``'id' (name) = amount`` per demanded product, names from the activity table."""
+        acts = self.system.activities
+        parts = []
+        for pid, amount in self.demand.items():
+            try:
+                name = str(acts["name"].iloc[self.system.product_position(pid)])
+            except LcasolveError:
+                name = ""
+            unit = ""
+            if "unit" in acts:
+                unit = str(acts["unit"].iloc[self.system.product_position(pid)]).strip()
+            shown = f"{pid!r}" + (f" ({name})" if name and name != str(pid) else "")
+            parts.append(f"{shown} = {amount:g}" + (f" {unit}" if unit else ""))
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        """One line per category (the first 5), the demand and the residual; no arrays."""
+        scores = self.scores
+        units = self.system.categories["unit"].astype(str).tolist()
+        lines = [f"LCAResult: {self._demand_label()}"]
+        lines += [
+            f"  {name}: {value:.6g} {units[k]}".rstrip()
+            for k, (name, value) in enumerate(scores.iloc[:_REPR_CATEGORIES].items())
+        ]
+        if len(scores) > _REPR_CATEGORIES:
+            lines.append(f"  ... and {len(scores) - _REPR_CATEGORIES} more categories")
+        lines.append(
+            f"  {self.system.n_activities} activities, {self.system.n_flows} flows; "
+            f"relative residual {self.residual:.2e}"
+        )
+        return "\n".join(lines)
+
     def _repr_html_(self) -> str:
         return (
-            f"<p>LCA result for {self.demand!r} (relative residual {self.residual:.2e})</p>"
-            + self.to_frame().to_html()
+            f"<p>LCA result for {html.escape(self._demand_label())} "
+            f"(relative residual {self.residual:.2e})</p>" + self.to_frame().to_html()
         )
 
 
 def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None) -> pd.DataFrame:
-    """Rank nonzero ``values`` by magnitude with ids and names from ``table``; add a rest row."""
+    """Rank nonzero ``values`` by magnitude with ids and names from ``table``; add a rest row.
+
+    A flow table's names carry their compartment, ``"Carbon dioxide, fossil (air/urban)"``, so
+    that a flow emitted to several compartments is told apart.
+    """
     total = float(values.sum())
     nz = np.flatnonzero(values)
     order = nz[np.argsort(-np.abs(values[nz]), kind="stable")]
@@ -413,7 +454,7 @@ def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None)
     out = pd.DataFrame(
         {
             "id": table["id"].to_numpy()[keep],
-            "name": table["name"].to_numpy()[keep],
+            "name": _row_labels(table)[keep],
             "score": values[keep],
         }
     )
@@ -421,6 +462,18 @@ def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None)
         rest = float(values[order[top:]].sum())
         out.loc[len(out)] = ["(rest)", f"{order.size - top} others", rest]
     out["share"] = out["score"] / total if total != 0 else np.nan
+    return out
+
+
+def _row_labels(table: pd.DataFrame) -> np.ndarray:
+    """Names, with ``(compartment)`` appended where a table has a nonempty compartment."""
+    names = table["name"].to_numpy(dtype=object)
+    if "compartment" not in table.columns:
+        return names
+    out = np.empty(len(names), dtype=object)
+    for i, (name, comp) in enumerate(zip(names, table["compartment"].tolist(), strict=True)):
+        text = "" if comp is None or (isinstance(comp, float) and comp != comp) else str(comp)
+        out[i] = f"{str(name).strip()} ({text.strip()})" if text.strip() else name
     return out
 
 

@@ -365,3 +365,99 @@ def test_sensitivity_json_names_entries_rank_key_score_and_demand():
         # elasticity = sensitivity * value / score
         el = r["sensitivity"] * r["value"] / category["score"]
         assert r["elasticity"] == pytest.approx(el, rel=1e-12)
+
+
+# --- item 7: readable plots, repr, flow names with compartments, no floating noise -----------
+
+
+@pytest.mark.data
+def test_sensitivity_plots_of_uslci_keep_their_plot_area(uslci):
+    import warnings
+
+    import lcasolve
+    from lcasolve.methods import with_methods
+    from lcasolve.sensitivity import local_sensitivities
+    from lcasolve.sensitivity.plots import ranked_bar, tornado
+
+    system = with_methods(lcasolve.load(uslci, strict=False))
+    local = local_sensitivities(system, {CEMENT: 1.0})
+    for draw in (lambda: tornado(local, 10), lambda: ranked_bar(local, "elasticity", 15)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # constrained_layout's "axes sizes collapsed" too
+            ax = draw()
+            fig = ax.figure
+            fig.canvas.draw()
+        width, height = fig.get_size_inches()
+        box = ax.get_position()
+        # the bars keep at least 4 in and more than half of the figure's width
+        assert box.width * width >= 4.0 and box.width > 0.5 and box.height > 0.6
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert all(len(line) <= 40 for t in labels for line in t.split("\n"))
+        assert all(t.count("\n") <= 1 for t in labels)
+        assert any("…" in t for t in labels)  # the long USLCI names are cut, not squeezed
+
+
+def test_lca_result_repr_is_a_short_summary(shared_data):
+    import lcasolve
+
+    fx = shared_data / "bw2calc-fixtures"
+    system = lcasolve.load(fx / "bw2io_example_db.zip", fx / "ipcc_simple.zip")
+    result = lcasolve.LCA(system).calculate({1: 1.0})
+    text = repr(result)
+    lines = text.splitlines()
+    assert lines[0] == "LCAResult: 1 (Driving an electric car) = 1"
+    (category,) = system.categories["name"]
+    assert lines[1].startswith(f"  {category}: 0.182482")  # test_calc_bw2io_example_db
+    assert "relative residual" in lines[-1] and len(lines) == 3
+    assert "array" not in text and "[" not in text
+    assert "Driving an electric car" in result._repr_html_()
+
+
+def test_flow_contributions_name_the_compartment():
+    import pandas as pd
+
+    import lcasolve
+    from lcasolve.model import build_system
+
+    flows = pd.DataFrame(
+        {
+            "id": ["co2_air", "co2_urban", "ch4"],
+            "name": ["Carbon dioxide, fossil", "Carbon dioxide, fossil", "Methane"],
+            "compartment": ["air/rural", "air/urban", ""],
+            "unit": "kg",
+        }
+    )
+    system = build_system(
+        [("p", "p", 1.0)],
+        [("co2_air", "p", 2.0), ("co2_urban", "p", 1.0), ("ch4", "p", 0.1)],
+        {"GWP": {"co2_air": 1.0, "co2_urban": 1.0, "ch4": 30.0}},
+        flows=flows,
+    )
+    table = lcasolve.LCA(system).calculate({"p": 1.0}).contributions(by="flow", top=None)
+    assert table["name"].tolist() == [
+        "Methane",  # 3.0, no compartment given
+        "Carbon dioxide, fossil (air/rural)",
+        "Carbon dioxide, fossil (air/urban)",
+    ]
+    assert table["score"].tolist() == pytest.approx([3.0, 2.0, 1.0], rel=1e-12)
+
+
+def test_rounding_noise_of_a_fixed_quantity_is_a_zero_std():
+    import numpy as np
+
+    from lcasolve.montecarlo.noise import sample_std
+    from lcasolve.pcf.report import MonteCarloSection
+
+    # a footprint no uncertain entry reaches: equal up to a few ulps in every iteration
+    fixed = 1374.36 * (1 + np.array([0, 1, -1, 2, 0, -2, 1, 0]) * np.finfo(float).eps)
+    assert np.std(fixed, ddof=1) > 0  # what numpy says
+    assert float(sample_std(fixed)) == 0.0
+    assert MonteCarloSection.from_samples(fixed).std == 0.0
+    # a real spread, however small, is kept exactly
+    real = np.array([1.0, 1.0 + 1e-9, 1.0 - 1e-9])
+    assert float(sample_std(real)) == pytest.approx(np.std(real, ddof=1), rel=1e-12)
+    assert float(sample_std(np.array([1.0, 2.0, 3.0]))) == 1.0
+    # per column, each against its own mean; a zero mean keeps an exact zero only
+    both = np.column_stack([fixed, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]])
+    std = sample_std(both, axis=0)
+    assert std[0] == 0.0 and std[1] == pytest.approx(np.std(both[:, 1], ddof=1))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve.errors import InputError, UnknownCategoryError, UnknownDemandError, format_ids
+from lcasolve.montecarlo.noise import denoised, sample_std
 
 __all__ = ["PERCENTILES", "Comparison", "MonteCarloResult", "StreamingStatistics"]
 
@@ -50,7 +51,7 @@ class Comparison:
             v = v[np.isfinite(v)]
             rows[name] = {
                 "mean": v.mean() if v.size else np.nan,
-                "std": v.std(ddof=1) if v.size > 1 else np.nan,
+                "std": float(sample_std(v)) if v.size > 1 else np.nan,
                 "median": np.median(v) if v.size else np.nan,
                 "2.5%": np.percentile(v, 2.5) if v.size else np.nan,
                 "97.5%": np.percentile(v, 97.5) if v.size else np.nan,
@@ -207,7 +208,7 @@ class MonteCarloResult:
         data = {
             "deterministic": self.deterministic.ravel(),
             "mean": s.mean(axis=0).ravel(),
-            "std": s.std(axis=0, ddof=1).ravel() if s.shape[0] > 1 else np.full(s[0].size, np.nan),
+            "std": sample_std(s, axis=0).ravel() if s.shape[0] > 1 else np.full(s[0].size, np.nan),
             "median": q[0].ravel(),
         }
         for p, v in zip(PERCENTILES, q[1:], strict=True):
@@ -310,7 +311,7 @@ class MonteCarloResult:
         out = pd.DataFrame(
             {
                 "mean": mean,
-                "std": np.sqrt(np.maximum(var, 0.0)),
+                "std": denoised(np.sqrt(np.maximum(var, 0.0)), mean),
                 "share": mean / score if score != 0 else np.nan,
             },
             index=pd.Index(self.contribution_activities, name="activity"),

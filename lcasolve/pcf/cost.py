@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from lcasolve.errors import InputError
+from lcasolve.montecarlo.noise import sample_std
 
 __all__ = ["DEFAULT_CARBON_PRICE", "external_cost"]
 
@@ -55,7 +56,7 @@ def external_cost(
         out.update(
             cost=float(np.mean(cost)),
             mean=float(np.mean(cost)),
-            std=float(np.std(cost, ddof=1)) if cost.size > 1 else None,
+            std=float(sample_std(cost)) if cost.size > 1 else None,
             **{"2.5%": float(np.percentile(cost, 2.5)), "97.5%": float(np.percentile(cost, 97.5))},
         )
     return out

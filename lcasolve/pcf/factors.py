@@ -12,6 +12,7 @@ import pandas as pd
 from lcasolve.errors import InputError, UnknownDemandError
 from lcasolve.lca import LCA
 from lcasolve.model import System
+from lcasolve.montecarlo.noise import sample_std
 from lcasolve.pcf.footprint import _category
 
 __all__ = ["FactorFootprint", "factor_footprint"]
@@ -65,7 +66,7 @@ class FactorFootprint:
             out["uncertainty"] = {
                 "iterations": int(s.size),
                 "mean": float(s.mean()),
-                "std": float(s.std(ddof=1)) if s.size > 1 else None,
+                "std": float(sample_std(s)) if s.size > 1 else None,
                 "2.5%": float(np.percentile(s, 2.5)),
                 "97.5%": float(np.percentile(s, 97.5)),
             }

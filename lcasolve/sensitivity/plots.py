@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -10,23 +11,47 @@ import pandas as pd
 __all__ = ["ranked_bar", "tornado"]
 
 
-def _axes(ax: Any) -> Any:
+#: label lines: characters per line, lines per label, font size (points)
+_LABEL_WIDTH, _LABEL_LINES, _LABEL_SIZE = 38, 2, 8
+
+
+def _wrap(text: str) -> str:
+    """A label on at most two lines of 38 characters, cut with "…" beyond."""
+    lines = textwrap.wrap(
+        text, _LABEL_WIDTH, max_lines=_LABEL_LINES, placeholder=" …", break_long_words=True
+    )
+    return "\n".join(lines) or text
+
+
+def _axes(ax: Any, labels: list[str]) -> Any:
+    """``ax``, or a new constrained-layout figure sized to the (wrapped) labels and bars.
+
+    The width adds the labels' width to a 4.5 in plot area, the height 0.17 in per label line,
+    so long names never squeeze the bars.
+    """
     if ax is not None:
         return ax
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(7, 4.5), layout="constrained").add_subplot()
+    chars = max((len(line) for t in labels for line in t.split("\n")), default=0)
+    lines = sum(t.count("\n") + 1 for t in labels)
+    label_width = 0.6 * _LABEL_SIZE / 72 * chars  # average glyph ~0.6 em
+    size = (4.5 + label_width + 0.3, max(3.0, 0.17 * lines + 0.12 * len(labels) + 1.2))
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig.add_subplot()
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
     if {"row_name", "col_name"} <= set(frame.columns):
         return [
-            f"{m[:4]}: {r} → {c}"
+            _wrap(f"{m[:4]}: {r} → {c}")
             for m, r, c in zip(frame["matrix"], frame["row_name"], frame["col_name"], strict=True)
         ]
     if "matrix" in frame.columns and "entry" in frame.columns:
         return [f"{m} #{e}" for m, e in zip(frame["matrix"], frame["entry"], strict=True)]
-    return [str(i) for i in frame.index]
+    return [_wrap(str(i)) for i in frame.index]
 
 
 def _frame(result: Any, n: int, column: str) -> pd.DataFrame:
@@ -65,13 +90,14 @@ def tornado(
     matplotlib.axes.Axes
     """
     frame = _frame(result, n, "elasticity")
-    ax = _axes(ax)
+    labels = _labels(frame)
+    ax = _axes(ax, labels)
     el = frame["elasticity"].to_numpy(dtype=float) * spread * 100
     y = np.arange(len(frame))[::-1]
     ax.barh(y, el, color="tab:red", label=f"+{spread:.0%}")
     ax.barh(y, -el, color="tab:blue", label=f"-{spread:.0%}")
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, _labels(frame))
+    ax.set_yticks(y, labels, fontsize=_LABEL_SIZE)
     ax.set_xlabel("change of score (%)")
     ax.legend(loc="lower right")
     ax.set_title(title or f"parameter ±{spread:.0%}")
@@ -98,12 +124,13 @@ def ranked_bar(
     matplotlib.axes.Axes
     """
     frame = _frame(result, n, column)
-    ax = _axes(ax)
+    labels = _labels(frame)
+    ax = _axes(ax, labels)
     vals = frame[column].to_numpy(dtype=float)
     y = np.arange(len(frame))[::-1]
     ax.barh(y, vals, color=np.where(vals >= 0, "tab:red", "tab:blue"))
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, _labels(frame))
+    ax.set_yticks(y, labels, fontsize=_LABEL_SIZE)
     ax.set_xlabel(column)
     if title:
         ax.set_title(title)

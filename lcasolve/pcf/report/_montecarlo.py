@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lcasolve.montecarlo.noise import sample_std
 from lcasolve.pcf.report import blocks as h
 from lcasolve.pcf.report._sections import ThresholdsSection
 from lcasolve.pcf.spread import Driver, SpreadCheck
@@ -60,7 +61,7 @@ class MonteCarloSection:
             iterations=int(s.size),
             seed=seed,
             mean=float(np.mean(s)),
-            std=float(np.std(s, ddof=1)) if s.size > 1 else None,
+            std=float(sample_std(s)) if s.size > 1 else None,
             lo=float(np.percentile(s, 2.5)),
             hi=float(np.percentile(s, 97.5)),
             samples=s,
