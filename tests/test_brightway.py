@@ -215,3 +215,38 @@ def test_missing_bw2data_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "bw2data", None)
     with pytest.raises(MissingExtraError, match=r"lcasolve\[brightway\]"):
         brightway.read_project(PROJECT, DATABASE)
+
+
+def test_pedigree_dicts_of_exchanges_are_kept(project):
+    """Exchanges' ``pedigree`` dicts (bw2io's keys) reach ``metadata['pedigree']``."""
+    bd.projects.set_current(PROJECT, update=False)
+    try:
+        (car,) = [a for a in bd.Database(DATABASE) if a["name"] == "Driving an electric car"]
+        given = {}
+        for i, exc in enumerate(e for e in car.exchanges() if e["type"] != "production"):
+            scores = (1 + i % 5, 2, 3, 1, 4 - i % 3)
+            exc["pedigree"] = {
+                "reliability": scores[0],
+                "completeness": scores[1],
+                "temporal correlation": scores[2],
+                "geographical correlation": scores[3],
+                "further technological correlation": scores[4],
+            }
+            exc.save()
+            sign = -1.0 if exc["type"] == "technosphere" else 1.0
+            kind = "technosphere" if exc["type"] == "technosphere" else "biosphere"
+            given[(kind, exc.input.id)] = (sign * exc["amount"], list(scores))
+        car_id = car.id
+    finally:
+        bd.projects.set_current("default", update=False)
+    assert given
+    system = lcasolve.load(f"bw://{PROJECT.replace('/', '%2F')}/{DATABASE.replace(' ', '%20')}")
+    table = system.metadata["pedigree"]
+    assert set(table["col"]) == {car_id}
+    kept = {
+        (m, r): (v, s)
+        for m, r, v, s in zip(
+            table["matrix"], table["row"], table["value"], table["scores"], strict=True
+        )
+    }
+    assert kept == given

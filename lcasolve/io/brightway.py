@@ -239,7 +239,62 @@ def _read_current(
         "databases": names,
         "methods": [list(m) for m in chosen],
     }
+    pedigree = _pedigree(names, system)
+    if pedigree["matrix"]:
+        meta["pedigree"] = pedigree
     return replace(system, activities=activities, flows=flows, categories=categories, metadata=meta)
+
+
+#: bw2data's pedigree keys (as bw2io writes them from EcoSpold2), in lcasolve's order
+_PEDIGREE_KEYS = (
+    "reliability",
+    "completeness",
+    "temporal correlation",
+    "geographical correlation",
+    "further technological correlation",
+)
+
+
+def _pedigree(databases: Sequence[str], system: System) -> dict[str, list[Any]]:
+    """``metadata["pedigree"]`` rows of the exchanges whose data hold a ``pedigree`` dict.
+
+    Biosphere exchanges enter as ``(flow id, activity id, amount)``, technosphere inputs as
+    ``(product id, activity id, -amount)``, production and substitution with ``+amount``; node
+    ids are bw2data's, as in the system's tables.
+    """
+    from bw2data.backends import ActivityDataset as AD  # noqa: N817
+    from bw2data.backends import ExchangeDataset as ED  # noqa: N817
+
+    from lcasolve.io.distributions import pedigree_or_none
+
+    out: dict[str, list[Any]] = {"matrix": [], "row": [], "col": [], "value": [], "scores": []}
+    node: dict[tuple[str, str], int] = {
+        (row.database, row.code): int(row.id) for row in AD.select(AD.id, AD.database, AD.code)
+    }
+    flows, acts = system.flow_index, system.activity_index
+    for ex in ED.select().where(ED.output_database << list(databases)):
+        data = ex.data or {}
+        ped = data.get("pedigree")
+        if not isinstance(ped, Mapping):
+            continue
+        scores = pedigree_or_none([ped.get(k, "") for k in _PEDIGREE_KEYS])
+        col = node.get((ex.output_database, ex.output_code))
+        row = node.get((ex.input_database, ex.input_code))
+        if scores is None or col is None or row is None or col not in acts:
+            continue
+        amount = float(data.get("amount", 0.0))
+        if ex.type == "biosphere" and row in flows:
+            matrix, value = "biosphere", amount
+        elif ex.type in ("technosphere", "production", "substitution"):
+            matrix, value = "technosphere", -amount if ex.type == "technosphere" else amount
+        else:
+            continue
+        out["matrix"].append(matrix)
+        out["row"].append(row)
+        out["col"].append(col)
+        out["value"].append(value)
+        out["scores"].append(list(scores))
+    return out
 
 
 def _ids(system: System) -> list[int]:

@@ -3,8 +3,9 @@
 A pedigree entry scores an exchange from 1 (best) to 5 on five indicators (reliability,
 completeness, temporal, geographical and technological correlation). The readers keep them where
 the format has them (openLCA JSON-LD ``pedigreeUncertainty`` / ``dqEntry``, EcoSpold2
-``pedigreeMatrix``, a ``pedigree`` column of the tables) in ``system.metadata["pedigree"]``, one
-row per exchange. EcoSpold 1, brightway datapackages and SimaPro CSV carry no pedigree scores.
+``pedigreeMatrix``, a ``pedigree`` column of the tables, the ``pedigree`` dict of a bw2data
+project's exchanges) in ``system.metadata["pedigree"]``, one row per exchange. EcoSpold 1, bare
+brightway datapackages (bw_processing) and SimaPro CSV carry no pedigree scores.
 
 The footprint is the sum of the characterized elementary exchanges of its supply chain,
 ``h = Σ_e c_i(e) · b_e · s_j(e)``. :func:`data_quality` weighs each elementary exchange by the
