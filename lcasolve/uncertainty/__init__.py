@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from lcasolve.errors import InputError, InvalidUncertaintyError, format_ids
 
@@ -121,6 +120,8 @@ def describe(records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (numpy.ndarray, numpy.ndarray)
         ``mean`` and ``std`` per record.
     """
+    from scipy import special  # imported here: readers import this package
+
     records = np.asarray(records)
     kind = np.asarray(records["uncertainty_type"], dtype=np.int64)
     loc, scale, shape = _f(records, "loc"), _f(records, "scale"), _f(records, "shape")
