@@ -20,6 +20,8 @@ __all__ = [
     "InputError",
     "InvalidParameterError",
     "InvalidProductionError",
+    "InvalidSampleError",
+    "InvalidSampleWarning",
     "InvalidUncertaintyError",
     "LcasolveError",
     "LcasolveWarning",
@@ -211,8 +213,26 @@ class IllConditionedError(LcasolveError, ArithmeticError):
         self.activities = list(activities)
 
 
+class InvalidSampleError(LcasolveError, ArithmeticError):
+    """Monte Carlo samples drew a production amount ≤ 0 or made a loop unproductive.
+
+    Attributes
+    ----------
+    iterations : list of int
+        The flagged iterations.
+    """
+
+    def __init__(self, message: str, iterations: Iterable[int] = ()) -> None:
+        super().__init__(message)
+        self.iterations = [int(i) for i in iterations]
+
+
 class LcasolveWarning(UserWarning):
     """Base class of the warnings lcasolve issues."""
+
+
+class InvalidSampleWarning(LcasolveWarning, RuntimeWarning):
+    """A Monte Carlo run kept (flagged) or dropped samples without meaning."""
 
 
 class IllConditionedWarning(LcasolveWarning, RuntimeWarning):

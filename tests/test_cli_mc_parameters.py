@@ -58,9 +58,7 @@ def test_parameters_with_the_exchanges_drawn_paired_and_reproducible(model):
     # h = 0.5 + 30 frac x, frac ~ U(0.1, 0.3), x ~ N(2, 0.2) independent
     ef2, ex2 = 0.04 + 0.04 / 12, 4.0 + 0.04
     _close(out, 12.5, 900 * (ef2 * ex2 - (0.2 * 2.0) ** 2))
-    assert _mc(model, "--parameters", "--threshold", "15") | {"seconds": 0} == out | {
-        "seconds": 0
-    }
+    assert _mc(model, "--parameters", "--threshold", "15") | {"seconds": 0} == out | {"seconds": 0}
     # frac held by --param: the exchanges take exactly the draws of the plain run
     held = _mc(model, "--parameters", "--param", "use/frac=0.2")
     plain = _mc(model)

@@ -13,6 +13,7 @@ from scipy import stats
 
 from lcasolve.errors import (
     InputError,
+    InvalidSampleWarning,
     InvalidUncertaintyError,
     OutputExistsError,
     ShapeMismatchError,
@@ -347,8 +348,11 @@ def test_useeio_converges_and_matches_exact(shared_data):
 def test_samples_that_do_not_converge_fall_back(preconditioner):
     s = random_system(n=80, sigma=1.5)  # perturbations far from the mean matrix
     mc = MonteCarlo(s, {0: 1.0}, max_iter=3, preconditioner=preconditioner)
-    res = mc.run(24, seed=3)
-    exact = MonteCarlo(s, {0: 1.0}, method="exact").run(24, seed=3)
+    # so far that most samples' loops no longer converge (flagged; issue 17 item 2)
+    with pytest.warns(InvalidSampleWarning, match="no longer converges"):
+        res = mc.run(24, seed=3)
+        exact = MonteCarlo(s, {0: 1.0}, method="exact").run(24, seed=3)
+    np.testing.assert_array_equal(res.invalid, exact.invalid)
     assert res.n_fallback > 0
     np.testing.assert_allclose(res.scores, exact.scores, rtol=1e-8, atol=0)
 
@@ -371,9 +375,11 @@ def test_fallback_refactorizes_when_gmres_does_not_converge(monkeypatch):
     monkeypatch.setattr(scipy.sparse.linalg, "gmres", no_progress)
     monkeypatch.setattr(_engine, "_exact", exact)
     s = random_system(n=80, sigma=1.5)
-    res = MonteCarlo(s, {0: 1.0}, max_iter=3).run(24, seed=3)
+    with pytest.warns(InvalidSampleWarning):  # most samples' loops no longer converge
+        res = MonteCarlo(s, {0: 1.0}, max_iter=3).run(24, seed=3)
     assert res.n_fallback > 0 and sum(calls) == res.n_fallback  # every one refactorized
-    reference = MonteCarlo(s, {0: 1.0}, method="exact").run(24, seed=3)
+    with pytest.warns(InvalidSampleWarning):
+        reference = MonteCarlo(s, {0: 1.0}, method="exact").run(24, seed=3)
     np.testing.assert_allclose(res.scores, reference.scores, rtol=1e-8, atol=0)
 
 

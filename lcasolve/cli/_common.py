@@ -150,6 +150,18 @@ def add_accuracy_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_invalid_argument(parser: argparse.ArgumentParser) -> None:
+    """``--invalid {flag,refuse,drop}``: Monte Carlo samples with a production drawn ≤ 0 etc."""
+    parser.add_argument(
+        "--invalid",
+        choices=("flag", "refuse", "drop"),
+        default="flag",
+        help="Monte Carlo samples without meaning (a production amount drawn <= 0, a loop "
+        "drawn unproductive): keep them flagged with a warning (default), refuse the run "
+        "(exit 1), or drop them and state how many",
+    )
+
+
 def finite_float(text: str) -> float:
     """``argparse`` type: a finite number (``nan`` and ``inf`` are usage errors, exit 2)."""
     try:

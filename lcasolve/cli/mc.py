@@ -10,6 +10,7 @@ from typing import Any
 from lcasolve.cli._common import (
     add_demand_arguments,
     add_input_arguments,
+    add_invalid_argument,
     emit,
     finite_float,
     load_with_demand,
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="with --parameters: hold the exchanges at their values, draw the parameters only",
     )
+    add_invalid_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         progress=False if args.no_progress else None,
+        invalid=args.invalid,
     )
     seconds = time.perf_counter() - start
     stats = res.statistics().xs(res.demand_names[0], level="demand")
@@ -109,12 +112,17 @@ def run(args: argparse.Namespace) -> int:
             k: {f"{x:g}": float(res.p_exceed(x, 0, k)) for x in args.threshold} for k in names
         },
         "n_fallback": res.n_fallback,
+        "n_invalid": res.n_invalid,
+        "invalid": res.invalid_counts(),
+        "dropped": res.dropped,
         "seconds": seconds,
         "kernels": warm.to_dict(),
     }
     lines = [
         f"{res.iterations} iterations, seed {args.seed}, {seconds:.2f} s"
-        + (f", written to {args.out}" if args.out else ""),
+        + (f", written to {args.out}" if args.out else "")
+        + (f"; {res.n_invalid} samples without meaning kept (flagged)" if res.n_invalid else "")
+        + (f"; {res.dropped} samples without meaning left out" if res.dropped else ""),
         stats[["deterministic", "mean", "std", "median", "2.5%", "97.5%", "unit"]].to_string(),
     ]
     lines.extend(

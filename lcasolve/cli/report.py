@@ -10,6 +10,7 @@ from lcasolve.cli._common import (
     add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
+    add_invalid_argument,
     emit,
     finite_float,
     load_with_demand,
@@ -25,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_input_arguments(p)
     add_demand_arguments(p)
     add_accuracy_argument(p)
+    add_invalid_argument(p)
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar for the Monte Carlo run"
+    )
     p.add_argument(
         "--iterations",
         type=non_negative_int,
@@ -143,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         top=args.top,
         biogenic=args.biogenic,
         reference_year=args.reference_year,
+        invalid=args.invalid,
+        progress=False if args.no_progress else None,
         **_finance(args),
     )
     payload = report.to_dict()

@@ -172,6 +172,7 @@ class MonteCarlo:
         thresholds: Sequence[float] = (),
         progress: bool | None = None,
         executor: Any = None,
+        invalid: str = "flag",
     ) -> MonteCarloResult:
         """Run ``iterations`` Monte Carlo iterations.
 
@@ -211,6 +212,14 @@ class MonteCarlo:
         executor : optional
             ``concurrent.futures``-style executor or ``dask.distributed.Client``; chunks are
             submitted to it (the plan is scattered once when it has ``scatter``).
+        invalid : {"flag", "refuse", "drop"}
+            Samples without meaning (a production amount drawn ≤ 0, or a loop drawn so that it
+            no longer converges; :mod:`lcasolve.montecarlo._validity`) are always flagged in
+            ``result.invalid`` and counted in ``result.n_invalid``. ``"flag"`` keeps them with
+            an :class:`~lcasolve.errors.InvalidSampleWarning`; ``"refuse"`` raises
+            :class:`~lcasolve.errors.InvalidSampleError` (the run file, if any, keeps the
+            flags); ``"drop"`` leaves them out of the result (``result.dropped``) with a
+            warning stating the count.
 
         Returns
         -------
@@ -222,8 +231,12 @@ class MonteCarlo:
             Bad iterations, seed, record, design, others, contributions or inventory.
         OutputExistsError
             ``out`` exists and neither ``resume`` nor ``overwrite`` is set.
+        InvalidSampleError
+            ``invalid="refuse"`` and a sample is flagged.
         """
-        from lcasolve.montecarlo import _runner
+        from lcasolve.montecarlo import _runner, _validity
+
+        _validity.check_choice(invalid)
 
         if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
             raise InputError(f"iterations must be a positive integer, not {iterations!r}")
@@ -277,7 +290,7 @@ class MonteCarlo:
             thresholds=limits,
         )
         object.__setattr__(result, "seconds", time.perf_counter() - start)
-        return result
+        return _validity.apply(result, invalid)
 
     def __repr__(self) -> str:
         return (

@@ -17,6 +17,7 @@ from typing import TypedDict
 import numpy as np
 
 from lcasolve.batch import Baseline, BatchSettings, Pattern, solve_batch
+from lcasolve.montecarlo._validity import sample_flags
 from lcasolve.uncertainty import numba_threads, sample_records, seed_key
 
 MATRICES = ("technosphere", "biosphere", "characterization")
@@ -195,7 +196,9 @@ class ChunkResult(TypedDict):
 
     ``scores`` ``(K, demands, categories)``; ``inputs`` the recorded matrix values per matrix
     ``(K, len)``; ``contributions`` or None when none are kept; ``inventory``
-    ``(K, demands, flows)`` of the kept flows; ``n_fallback`` the sample-demand solves that
+    ``(K, demands, flows)`` of the kept flows; ``invalid`` the flags ``(K,)`` of samples
+    without meaning (:mod:`lcasolve.montecarlo._validity`); ``n_fallback`` the sample-demand
+    solves that
     went to the fallback solver; ``preconditioner_solves`` the sweeps or preconditioner
     applications; ``timing`` the seconds spent sampling, solving and on the rest.
     """
@@ -206,6 +209,7 @@ class ChunkResult(TypedDict):
     inputs: dict[str, np.ndarray]
     contributions: ChunkContributions | None
     inventory: np.ndarray
+    invalid: np.ndarray
     n_fallback: int
     preconditioner_solves: int
     timing: dict[str, float]
@@ -243,12 +247,14 @@ def run_chunk(
         pieces: list[tuple[np.ndarray, np.ndarray]] = []
         n_fallback = 0
         solves = 0
+        supplies = []
         for d in range(n_dem):
             t1 = time.perf_counter()
             sol = solve_batch(plan.baseline, plan.settings, data[0], d)
             n_fallback += int(sol.fallback.size)
             solves += sol.solves
             x = sol.supply
+            supplies.append(x)
             t2 = time.perf_counter()
             timing["solve"] += t2 - t1
             g = b.pattern.multiply(data[1], x)
@@ -257,6 +263,10 @@ def run_chunk(
             if plan.contributions is not None:
                 pieces.append(_contributions(plan, data, x, d, start))
             timing["other"] += time.perf_counter() - t2
+        t2 = time.perf_counter()
+        base = plan.baseline
+        invalid = sample_flags(data[0], base.diag_pos, base.pattern, base.demands, supplies)
+        timing["other"] += time.perf_counter() - t2
     contrib: ChunkContributions | None = None
     if plan.contributions is not None:
         contrib = {
@@ -270,6 +280,7 @@ def run_chunk(
         "inputs": inputs,
         "contributions": contrib,
         "inventory": inventory,
+        "invalid": invalid,
         "n_fallback": n_fallback,
         "preconditioner_solves": solves,
         "timing": timing,

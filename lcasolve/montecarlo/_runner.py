@@ -91,6 +91,7 @@ def _execute(
     scores = np.full((iterations, n_dem, n_cat), np.nan)
     inputs = {name: np.full((iterations, v[0].size), np.nan) for name, v in plan.record.items()}
     inventory = np.full((iterations, n_dem, plan.inventory_rows.size), np.nan)
+    invalid = np.zeros(iterations, dtype=np.uint8)
     coords: list[np.ndarray] = []
     values: list[np.ndarray] = []
     totals = {"sample": 0.0, "solve": 0.0, "other": 0.0}
@@ -109,6 +110,7 @@ def _execute(
             for name, vals in res["inputs"].items():
                 inputs[name][s:e] = vals
             inventory[s:e] = res["inventory"]
+            invalid[s:e] = res["invalid"]
             if res["contributions"] is not None:
                 coords.append(res["contributions"]["coords"])
                 values.append(res["contributions"]["data"])
@@ -162,6 +164,7 @@ def _execute(
         inventory=inventory,
         inventory_flows=list(header["inventory_flows"]),
         running=running,
+        invalid=invalid,
     )
 
 
@@ -234,4 +237,5 @@ def _from_file(path: Path, thresholds: tuple[float, ...] = ()) -> MonteCarloResu
         inventory=data["inventory"],
         inventory_flows=data["inventory_flows"],
         running=running,
+        invalid=data["invalid"],
     )

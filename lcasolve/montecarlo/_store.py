@@ -113,6 +113,7 @@ def create(out: Path, header: RunHeader) -> Path:
         )
         h5.create_dataset("done", shape=(n_chunks,), dtype="?", fillvalue=False)
         h5.create_dataset("n_fallback", shape=(n_chunks,), dtype="i8", fillvalue=0)
+        h5.create_dataset("invalid", shape=(n,), dtype="u1", chunks=(min(chunk, n),), fillvalue=0)
         flows = header["inventory_flows"]
         h5.attrs["inventory_flows"] = json.dumps(flows, default=str)
         if flows:
@@ -197,6 +198,7 @@ def commit(path: Path, chunk: int, results: list[ChunkResult], complete: bool) -
                 coords[:, old:] = contrib["coords"]
                 data[old:] = contrib["data"]
             h5["n_fallback"][s // chunk] = res["n_fallback"]
+            h5["invalid"][s:e] = res["invalid"]
             h5["done"][s // chunk] = True
         if complete:
             h5.attrs["complete"] = True
@@ -213,6 +215,10 @@ def read(path: Path) -> dict[str, Any]:
         out["scores"] = h5["scores"][...]
         out["done"] = h5["done"][...]
         out["n_fallback"] = int(h5["n_fallback"][...].sum())
+        # flags of samples without meaning (lcasolve.montecarlo._validity); none in older files
+        out["invalid"] = (
+            h5["invalid"][...] if "invalid" in h5 else np.zeros(out["scores"].shape[0], np.uint8)
+        )
         out["deterministic"] = h5["deterministic"][...]
         for key in ("demand_names", "category_names", "category_units"):
             out[key] = [x.decode() if isinstance(x, bytes) else str(x) for x in h5[key][...]]

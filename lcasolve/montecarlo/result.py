@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -165,6 +166,14 @@ class MonteCarloResult:
     running : StreamingStatistics or None
         Statistics accumulated chunk by chunk during the run (with the exceedance counts of the
         run's ``thresholds``).
+    invalid : numpy.ndarray or None
+        Per-iteration flags ``(iterations,)`` of samples without meaning (bit 1: a production
+        amount drawn ≤ 0, bit 2: a loop drawn unproductive, see
+        :mod:`lcasolve.montecarlo._validity`); 0 for a valid sample.
+    dropped : int
+        Samples left out by :meth:`drop_invalid` (``run(invalid="drop")``).
+    dropped_counts : dict
+        Those samples by reason (as :meth:`invalid_counts`).
     """
 
     scores: np.ndarray
@@ -183,11 +192,66 @@ class MonteCarloResult:
     inventory: np.ndarray | None = None
     inventory_flows: list[Any] = field(default_factory=list)
     running: StreamingStatistics | None = None
+    invalid: np.ndarray | None = None
+    dropped: int = 0
+    dropped_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def iterations(self) -> int:
         """Number of iterations."""
         return int(self.scores.shape[0])
+
+    @property
+    def n_invalid(self) -> int:
+        """Samples flagged as without meaning (0 after :meth:`drop_invalid`)."""
+        return 0 if self.invalid is None else int(np.count_nonzero(self.invalid))
+
+    def invalid_counts(self) -> dict[str, int]:
+        """Flagged samples by reason, kept and dropped (a sample may count for both)."""
+        from lcasolve.montecarlo._validity import count_kinds
+
+        kept = count_kinds(np.zeros(0, np.uint8) if self.invalid is None else self.invalid)
+        return {k: v + self.dropped_counts.get(k, 0) for k, v in kept.items()}
+
+    def drop_invalid(self) -> MonteCarloResult:
+        """A new result without the flagged samples; :attr:`dropped` says how many.
+
+        Scores, recorded inputs, inventories and contributions keep the valid iterations, in
+        order (contributions are renumbered); the streaming statistics are recomputed.
+        """
+        if not self.n_invalid:
+            return self
+        assert self.invalid is not None
+        keep = self.invalid == 0
+        new_index = np.cumsum(keep) - 1
+        contributions = self.contributions
+        if contributions is not None:
+            import sparse
+
+            coords = contributions.coords
+            sel = keep[coords[0]]
+            coords = coords[:, sel].copy()
+            coords[0] = new_index[coords[0]]
+            contributions = sparse.COO(
+                coords,
+                contributions.data[sel],
+                shape=(int(keep.sum()), *contributions.shape[1:]),
+            )
+        running = None
+        if self.running is not None:
+            running = StreamingStatistics(self.running.shape, self.running.thresholds)
+            running.update(self.scores[keep])
+        return dataclasses.replace(
+            self,
+            scores=self.scores[keep],
+            inputs={k: v[keep] for k, v in self.inputs.items()},
+            inventory=None if self.inventory is None else self.inventory[keep],
+            contributions=contributions,
+            running=running,
+            invalid=np.zeros(int(keep.sum()), np.uint8),
+            dropped=self.dropped + self.n_invalid,
+            dropped_counts=self.invalid_counts(),
+        )
 
     def _demand(self, demand: Hashable | None) -> int:
         return _position(demand, self.demand_names, "demand", UnknownDemandError)

@@ -75,6 +75,8 @@ def build_report(
     date: str | None = None,
     hotspots: bool | str = True,
     sections: Sequence[Section] = (),
+    invalid: str = "flag",
+    progress: bool | None = False,
 ) -> PCFReport:
     """A product carbon footprint report in one call.
 
@@ -128,6 +130,12 @@ def build_report(
         Sankey); ``"interactive"`` also embeds the plotly Sankey (extra ``plot``).
     sections : sequence of Section
         Further sections, appended in order.
+    invalid : {"flag", "refuse", "drop"}
+        Monte Carlo samples without meaning (a production amount drawn ≤ 0, a loop drawn
+        unproductive): kept and disclosed, refused, or left out and disclosed (as in
+        :meth:`lcasolve.montecarlo.MonteCarlo.run`).
+    progress : bool or None
+        Progress bar of the Monte Carlo run on stderr (None: when stderr is a terminal).
 
     Returns
     -------
@@ -170,10 +178,17 @@ def build_report(
             out=out,
             resume=resume,
             overwrite=overwrite,
-            progress=False,
+            progress=progress,
+            invalid=invalid,
         )
         mc = MonteCarloSection.from_samples(
-            res.scores[:, 0, 0], seed=seed, n_fallback=int(res.n_fallback), out=out
+            res.scores[:, 0, 0],
+            seed=seed,
+            n_fallback=int(res.n_fallback),
+            out=out,
+            n_invalid=res.n_invalid,
+            dropped=res.dropped,
+            invalid_counts=res.invalid_counts(),
         )
     elif samples is not None:
         s = np.asarray(samples, dtype=float).ravel()

@@ -35,6 +35,13 @@ class MonteCarloSection:
         HDF5 file of the run.
     check : SpreadCheck, optional
         The samples against the deterministic footprint, with the entries driving them.
+    n_invalid : int
+        Samples without meaning kept in ``samples`` (a production amount drawn ≤ 0, or a loop
+        drawn unproductive; :mod:`lcasolve.montecarlo._validity`).
+    dropped : int
+        Such samples left out of ``samples``.
+    invalid_counts : dict
+        ``{"nonpositive_production": n, "unproductive": m}`` over the kept and dropped ones.
     """
 
     key: ClassVar[str] = "monte_carlo"
@@ -50,10 +57,21 @@ class MonteCarloSection:
     n_fallback: int = 0
     out: str | None = None
     check: SpreadCheck | None = None
+    n_invalid: int = 0
+    dropped: int = 0
+    invalid_counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_samples(
-        cls, samples: np.ndarray, *, seed: int | None = None, n_fallback: int = 0, out: Any = None
+        cls,
+        samples: np.ndarray,
+        *,
+        seed: int | None = None,
+        n_fallback: int = 0,
+        out: Any = None,
+        n_invalid: int = 0,
+        dropped: int = 0,
+        invalid_counts: dict[str, int] | None = None,
     ) -> MonteCarloSection:
         """Statistics of the given samples of the footprint."""
         s = np.asarray(samples, dtype=float).ravel()
@@ -67,6 +85,29 @@ class MonteCarloSection:
             samples=s,
             n_fallback=int(n_fallback),
             out=None if out is None else str(out),
+            n_invalid=int(n_invalid),
+            dropped=int(dropped),
+            invalid_counts=dict(invalid_counts or {}),
+        )
+
+    def invalid_text(self) -> str | None:
+        """The disclosure of samples without meaning (None when there are none)."""
+        if not (self.n_invalid or self.dropped):
+            return None
+        c = self.invalid_counts
+        why = (
+            f"{c.get('nonpositive_production', 0)} with a production amount drawn ≤ 0, "
+            f"{c.get('unproductive', 0)} with a loop drawn so that it no longer converges"
+        )
+        if self.dropped:
+            return (
+                f"{self.dropped} of {self.iterations + self.dropped} Monte Carlo samples have no "
+                f"meaning ({why}) and are left out: the statistics are of the other "
+                f"{self.iterations}."
+            )
+        return (
+            f"{self.n_invalid} of {self.iterations} Monte Carlo samples have no meaning ({why}); "
+            f"they are included in the statistics below."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +120,9 @@ class MonteCarloSection:
             "2.5%": self.lo,
             "97.5%": self.hi,
             "n_fallback": self.n_fallback,
+            "n_invalid": self.n_invalid,
+            "dropped": self.dropped,
+            "invalid": dict(self.invalid_counts),
         }
         if self.out is not None:
             out["out"] = self.out
@@ -98,6 +142,9 @@ class MonteCarloSection:
         unit = fp.unit
         check = self.check
         out = [h.warning(h.esc(w)) for w in (check.warnings if check else [])]
+        invalid = self.invalid_text()
+        if invalid is not None:
+            out.append(h.warning(h.esc(invalid)))
         if check is None or not check.no_spread:
             limits = report.section(ThresholdsSection)
             fig = plots.histogram(
@@ -116,6 +163,11 @@ class MonteCarloSection:
             (h.with_unit("Standard deviation", unit), h.num(self.std), True),
             h.interval_row("95 % interval (2.5 % – 97.5 % percentiles)", unit, self.lo, self.hi),
             ("Iterations solved by the direct fallback solver", h.num(self.n_fallback), True),
+            (
+                "Samples without meaning (kept / left out)",
+                f"{self.n_invalid} / {self.dropped}",
+                True,
+            ),
         ]
         if self.out is not None:
             rows.append(("Run file", h.esc(self.out), False))
@@ -171,4 +223,6 @@ class MonteCarloSection:
             f"Monte Carlo ({self.iterations}): mean {self.mean:.6g}, "
             f"95 % [{self.lo:.6g}, {self.hi:.6g}]"
         ]
+        invalid = self.invalid_text()
+        out += [f"  warning: {invalid}"] if invalid is not None else []
         return out + [f"  warning: {w}" for w in (self.check.warnings if self.check else [])]
