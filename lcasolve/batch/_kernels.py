@@ -228,7 +228,13 @@ def greedy_order(n, out_ptr, out_idx, out_w, in_ptr, in_idx, in_w):  # pragma: n
 
 @njit(cache=True, nogil=True, parallel=True)
 def block_relative_residuals(indptr, indices, data, x, f, out):  # pragma: no cover - compiled
-    """:func:`relative_residuals` for every column of contiguous ``data`` and ``x``."""
+    """Relative residual of ``A_k x_k = f`` for every column ``k`` of contiguous ``data``, ``x``.
+
+    ``out[k] = max_i |f_i − (A_k x_k)_i| / max_i (Σ_j |a_ij x_j| + |f_i|)``: entries of columns
+    with zero supply do not count, so parts of the matrix the demand does not reach (sampled or
+    not) cannot loosen the test. Tiles of samples run in parallel; each column's value is the
+    same whatever the other columns (the same operations in the same order).
+    """
     m = indptr.shape[0] - 1
     K = x.shape[1]
     n_tiles = (K + _TILE - 1) // _TILE
@@ -264,44 +270,3 @@ def block_relative_residuals(indptr, indices, data, x, f, out):  # pragma: no co
                     scale[q] = a[q]
         for q in range(w):
             out[k0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def relative_residuals(indptr, indices, data, x, f, active, out):  # pragma: no cover - compiled
-    """Relative residual of ``A_k x_k = f`` for ``k = active[q]``.
-
-    ``out[q] = max_i |f_i − (A_k x_k)_i| / max_i (Σ_j |a_ij x_j| + |f_i|)``: entries of columns
-    with zero supply do not count, so parts of the matrix the demand does not reach (sampled or
-    not) cannot loosen the test. Tiles of samples run in parallel.
-    """
-    m = indptr.shape[0] - 1
-    n_act = active.shape[0]
-    n_tiles = (n_act + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
-        a0 = t * _TILE
-        a1 = min(n_act, a0 + _TILE)
-        w = a1 - a0
-        r = np.empty(_TILE)
-        a = np.empty(_TILE)
-        worst = np.zeros(_TILE)
-        scale = np.zeros(_TILE)
-        for i in range(m):
-            fi = f[i]
-            for q in range(w):
-                r[q] = fi
-                a[q] = abs(fi)
-            for p in range(indptr[i], indptr[i + 1]):
-                j = indices[p]
-                for q in range(w):
-                    k = active[a0 + q]
-                    v = data[p, k] * x[j, k]
-                    r[q] -= v
-                    a[q] += abs(v)
-            for q in range(w):
-                ar = abs(r[q])
-                if ar > worst[q] or ar != ar:
-                    worst[q] = ar
-                if a[q] > scale[q]:
-                    scale[q] = a[q]
-        for q in range(w):
-            out[a0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]

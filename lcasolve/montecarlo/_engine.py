@@ -95,8 +95,9 @@ class MatrixPlan:
         K = iterations.shape[0]
         out = np.empty((self.nnz, K))
         ptr, slots, fixed = self.groups
+        out[fixed] = self.base[fixed, None]
         _kernels.sample_into(  # type: ignore[call-arg]  # numba dispatcher takes *args
-            *draws.columns(matrix), seed_key, iterations, ptr, slots, fixed, self.base, out
+            *draws.columns(matrix), seed_key, iterations, ptr, slots, self.base, out
         )
         if self.design_slot.size:
             assert design is not None

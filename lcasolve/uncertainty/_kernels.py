@@ -271,31 +271,25 @@ def sample_block(
 @njit(cache=True, nogil=True, parallel=True)
 def sample_into(
     kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations,
-    group_ptr, group_slot, fixed_slot, base, out,
+    group_ptr, group_slot, base, out,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Matrix values ``out[p, k]``: ``base[p]`` plus the draws of the entries stored at ``p``.
 
     The entries of group ``g`` (``group_ptr[g]`` to ``group_ptr[g + 1]``, in entry order) add
-    into slot ``group_slot[g]``; slots in ``fixed_slot`` hold ``base`` only. Parallel over
-    groups, each slot summed in the same order whatever the threads.
+    into slot ``group_slot[g]`` (the other slots are the caller's). Parallel over groups, each
+    slot summed in the same order whatever the threads. One prange loop with one call of
+    :func:`_entry_at`: every further loop or call site is compiled again (first-run cost).
     """
     columns = (kind, loc, scale, shape, lo, hi, negative, sign, entry_key)
     K = iterations.shape[0]
-    for q in prange(fixed_slot.shape[0]):
-        p = fixed_slot[q]
-        for k in range(K):
-            out[p, k] = base[p]
     for g in prange(group_slot.shape[0]):
         p = group_slot[g]
         row = out[p]
-        u0 = group_ptr[g]
-        _entry_at(u0, columns, seed_key, iterations, row)  # the first draw in place
         b = base[p]
         for k in range(K):
-            row[k] += b
-        if group_ptr[g + 1] - u0 > 1:
-            tmp = np.empty(K)
-            for u in range(u0 + 1, group_ptr[g + 1]):
-                _entry_at(u, columns, seed_key, iterations, tmp)
-                for k in range(K):
-                    row[k] += tmp[k]
+            row[k] = b
+        tmp = np.empty(K)
+        for u in range(group_ptr[g], group_ptr[g + 1]):
+            _entry_at(u, columns, seed_key, iterations, tmp)
+            for k in range(K):
+                row[k] += tmp[k]
