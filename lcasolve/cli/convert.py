@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     add_input_arguments(p, parameters=False)
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar while writing OUT (shown on stderr when it is a terminal)",
+    )
 
 
 def _summary(report: list[dict[str, Any]]) -> dict[str, Any]:
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     system = load(*inputs, **load_options(args))
     note_folders(system, args)
     check_problems(system, args)
-    save(system, out)
+    save(system, out, progress=False if args.no_progress else None)
     seconds = time.perf_counter() - start
     report = list(system.metadata.get("link_report", []) or [])
     problems = list(system.metadata.get("problems", []) or [])

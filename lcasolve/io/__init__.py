@@ -149,7 +149,7 @@ def _read(kind: str, paths: Sequence[str | os.PathLike[str]], options: dict[str,
     return system
 
 
-def save(system: System, path: str | os.PathLike[str]) -> Path:
+def save(system: System, path: str | os.PathLike[str], *, progress: bool | None = False) -> Path:
     """Write a system to the native HDF5 store (atomically: temporary file, then rename).
 
     Parameters
@@ -157,6 +157,8 @@ def save(system: System, path: str | os.PathLike[str]) -> Path:
     system : System
     path : path-like
         Target ``.h5`` file.
+    progress : bool or None
+        A progress bar of the write on stderr (None: when stderr is a terminal).
 
     Returns
     -------
@@ -164,4 +166,4 @@ def save(system: System, path: str | os.PathLike[str]) -> Path:
     """
     from lcasolve.io.hdf5 import write
 
-    return write(system, path)
+    return write(system, path, progress=progress)

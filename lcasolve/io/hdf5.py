@@ -55,7 +55,7 @@ def _h5py() -> Any:
     return h5py
 
 
-def write(system: System, path: str | os.PathLike[str]) -> Path:
+def write(system: System, path: str | os.PathLike[str], *, progress: bool | None = False) -> Path:
     """Write ``system`` to an HDF5 file, atomically (temporary file, then ``os.replace``).
 
     Parameters
@@ -64,6 +64,9 @@ def write(system: System, path: str | os.PathLike[str]) -> Path:
         The system to store.
     path : path-like
         Target file (conventionally ``.h5``); its folder must exist.
+    progress : bool or None
+        A progress bar on stderr over the matrices, tables and metadata written (None: when
+        stderr is a terminal, see :mod:`lcasolve._progress`).
 
     Returns
     -------
@@ -79,15 +82,33 @@ def write(system: System, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     if not path.parent.is_dir():
         raise DataFileError(f"{path}: the folder {path.parent} does not exist")
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["lcasolve_format"] = FORMAT_VERSION
-        for name in _MATRICES:
-            _write_entries(f.create_group(name), getattr(system, name))
-        tables = f.create_group("tables")
-        for name in _TABLES:
-            _write_table(tables.create_group(name), getattr(system, name), name)
-        _write_metadata(f, dict(system.metadata))
+    from lcasolve._progress import progress_bar
+
+    parts = [*_MATRICES, *_TABLES, "metadata"]
+    bar = progress_bar(progress, len(parts), f"writing {path.name}", unit="part")
+    try:
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["lcasolve_format"] = FORMAT_VERSION
+            for name in _MATRICES:
+                _write_entries(f.create_group(name), getattr(system, name))
+                _step(bar, name)
+            tables = f.create_group("tables")
+            for name in _TABLES:
+                _write_table(tables.create_group(name), getattr(system, name), name)
+                _step(bar, name)
+            _write_metadata(f, dict(system.metadata))
+            _step(bar, "metadata")
+    finally:
+        if bar is not None:
+            bar.close()
     return path
+
+
+def _step(bar: Any, part: str) -> None:
+    """Advance the write's progress bar past ``part``."""
+    if bar is not None:
+        bar.set_postfix_str(part, refresh=False)
+        bar.update()
 
 
 def _write_entries(g: Any, e: Entries) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 from contextlib import nullcontext
@@ -209,13 +208,9 @@ def _workers(executor: Any) -> int:
 
 
 def _progress(progress: bool | None, total: int, initial: int) -> Any:
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
+    from lcasolve._progress import progress_bar
 
-    return tqdm(total=total, initial=initial, unit="it", desc="Monte Carlo", smoothing=0.1)
+    return progress_bar(progress, total, "Monte Carlo", initial=initial, unit="it", smoothing=0.1)
 
 
 def _from_file(path: Path, thresholds: tuple[float, ...] = ()) -> MonteCarloResult:
