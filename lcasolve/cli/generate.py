@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["register", "run"]
 
 #: output format -> default suffix
-FORMATS = {"datapackage": ".zip", "jsonld": ".zip", "hdf5": ".h5"}
+FORMATS = {"datapackage": ".zip", "jsonld": ".zip", "ecospold2": ".zip", "hdf5": ".h5"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Generate the deterministic synthetic database (eco20k for 20000 "
         "processes: one large loop of 75 %% of the activities, heavy-tailed supplier popularity, "
         "uncertainty on every entry, a GWP100-like characterization) and write it as a "
-        "brightway datapackage (default), openLCA JSON-LD (v2) or an lcasolve HDF5 store.",
+        "brightway datapackage (default), openLCA JSON-LD (v2), a zip of EcoSpold2 activity "
+        "datasets (no characterization: EcoSpold2 has none) or an lcasolve HDF5 store.",
     )
     p.add_argument("out", metavar="OUT", help="output file")
     p.add_argument("--processes", type=int, default=20000, metavar="N", help="activities")
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         from lcasolve.io.datapackage import write
     elif args.format == "jsonld":
         from lcasolve.io.jsonld_write import write_jsonld as write
+    elif args.format == "ecospold2":
+        from lcasolve.io.ecospold2_write import write_ecospold2 as write
     else:
         from lcasolve.io.hdf5 import write
     write(system, out)
