@@ -78,3 +78,31 @@ def test_truncated_package(written, tmp_path):
     bad.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(DataFileError, match="cut.zip"):
         datapackage.read([bad])
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(12.0).reshape(3, 4),
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.zeros(0, dtype=[("row", "<i4"), ("col", "<i4")]),
+        np.array([(1, 2), (3, 4)], dtype=[("row", ">i8"), ("col", "<u2")]),
+    ],
+)
+def test_npy_bytes_read_in_place_equal_numpy_load(array, tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    got = datapackage.npy_array(buf.getvalue(), "x.npy")
+    assert got.dtype == array.dtype and got.shape == array.shape
+    assert np.array_equal(got, array)
+
+
+def test_npy_header_declaring_more_than_the_bytes_is_refused():
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.arange(10.0))
+    with pytest.raises(DataFileError, match=r"x\.npy.*declares shape \(10,\)"):
+        datapackage.npy_array(buf.getvalue()[:-8], "x.npy")
