@@ -270,3 +270,98 @@ def block_relative_residuals(indptr, indices, data, x, f, out):  # pragma: no co
                     scale[q] = a[q]
         for q in range(w):
             out[k0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def gauss_seidel_delta(
+    indptr, indices, values, diag_pos, r0, r1, f, x, sweeps, dptr, dcol, dk, dval, diag, tile
+):  # pragma: no cover - compiled
+    """:func:`gauss_seidel` for variants that differ from ``values`` in a few entries.
+
+    Variant ``k``'s matrix is the shared ``values`` plus, for each off-diagonal change ``e``
+    of row ``i`` (``dptr[i] <= e < dptr[i + 1]``), ``dval[e]`` at column ``dcol[e]`` of
+    variant ``dk[e]``; its diagonal is ``diag[:, k]``. The shared values are read once per row
+    for a whole tile of ``tile`` variants, and wide tiles (one per thread) make each random
+    access ``x[j, :]`` fetch many variants at once. A variant's arithmetic does not depend on
+    the tile.
+    """
+    K = x.shape[1]
+    n_tiles = (K + tile - 1) // tile
+    for t in prange(n_tiles):
+        k0 = t * tile
+        w = min(K, k0 + tile) - k0
+        acc = np.empty(tile)
+        for _ in range(sweeps):
+            for i in range(r0, r1):
+                fi = f[i]
+                for q in range(w):
+                    acc[q] = fi
+                d = diag_pos[i]
+                for p in range(indptr[i], indptr[i + 1]):
+                    if p == d:
+                        continue
+                    a = values[p]
+                    j = indices[p]
+                    for q in range(w):
+                        acc[q] -= a * x[j, k0 + q]
+                for e in range(dptr[i], dptr[i + 1]):
+                    q = dk[e] - k0
+                    if 0 <= q < w:
+                        acc[q] -= dval[e] * x[dcol[e], dk[e]]
+                for q in range(w):
+                    x[i, k0 + q] = acc[q] / diag[i, k0 + q]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def relative_residuals_delta(
+    indptr, indices, values, diag_pos, x, f, dptr, dcol, dk, dval, dbase, diag, out, tile
+):  # pragma: no cover - compiled
+    """:func:`block_relative_residuals` of the variants of :func:`gauss_seidel_delta`.
+
+    ``dbase[e]`` is the shared value of the entry change ``e`` applies to (one change per
+    entry and variant): the absolute sum ``Σ_j |a_ij x_j|`` swaps that entry's shared term for
+    its own, so it is the one of the variant's matrix.
+    """
+    m = indptr.shape[0] - 1
+    K = x.shape[1]
+    n_tiles = (K + tile - 1) // tile
+    for t in prange(n_tiles):
+        k0 = t * tile
+        w = min(K, k0 + tile) - k0
+        r = np.empty(tile)
+        a = np.empty(tile)
+        worst = np.zeros(tile)
+        scale = np.zeros(tile)
+        for i in range(m):
+            fi = f[i]
+            for q in range(w):
+                r[q] = fi
+                a[q] = abs(fi)
+            d = diag_pos[i]
+            for q in range(w):
+                v = diag[i, k0 + q] * x[i, k0 + q]
+                r[q] -= v
+                a[q] += abs(v)
+            for p in range(indptr[i], indptr[i + 1]):
+                if p == d:
+                    continue
+                j = indices[p]
+                vp = values[p]
+                for q in range(w):
+                    v = vp * x[j, k0 + q]
+                    r[q] -= v
+                    a[q] += abs(v)
+            for e in range(dptr[i], dptr[i + 1]):
+                q = dk[e] - k0
+                if 0 <= q < w:
+                    xj = x[dcol[e], dk[e]]
+                    r[q] -= dval[e] * xj
+                    a[q] += abs((dbase[e] + dval[e]) * xj) - abs(dbase[e] * xj)
+            for q in range(w):
+                ar = abs(r[q])
+                if ar > worst[q] or ar != ar:
+                    worst[q] = ar
+                if a[q] > scale[q]:
+                    scale[q] = a[q]
+        for q in range(w):
+            out[k0 + q] = worst[q] / scale[q] if scale[q] > 0 else worst[q]

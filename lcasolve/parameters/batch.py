@@ -21,10 +21,13 @@ import numpy as np
 
 from lcasolve.errors import IllConditionedError, InputError
 
-__all__ = ["PARTITION_LIMIT", "ParameterBatch"]
+__all__ = ["PARTITION_LIMIT", "SPARSE_SHARE", "ParameterBatch"]
 
 #: largest foreground solved densely per sample by the partitioned method
 PARTITION_LIMIT = 200
+#: at most this share of the technosphere's values changed per sample: solved as changes
+#: (:func:`lcasolve.batch.solve_changes`) instead of one full copy of the values per sample
+SPARSE_SHARE = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,17 +140,28 @@ class ParameterBatch:
         return Baseline.build(self.system.A, self.f, labels, self.tolerance)
 
     def _full(self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]], k: int) -> np.ndarray:
-        from lcasolve.batch import BatchSettings, solve_batch
+        from lcasolve.batch import BatchSettings, solve_batch, solve_changes
 
         system, base = self.system, self._baseline
-        data = np.repeat(base.values[:, None], k, axis=1)
+        settings = BatchSettings(tolerance=self.tolerance)
+        slots = np.zeros(0, dtype=np.int64)
+        delta = np.zeros((0, k))
         if "technosphere" in entries:
             index, vals = entries["technosphere"]
             tech = system.technosphere
             pos = base.position
             slots = base.pattern.locate(pos[tech.row[index]], pos[tech.col[index]])
-            np.add.at(data, slots, vals - tech.value[index][:, None])
-        sweep = solve_batch(base, BatchSettings(tolerance=self.tolerance), data, 0).supply
+            delta = np.asarray(vals, dtype=np.float64) - tech.value[index][:, None]
+        changed = np.nonzero(delta)
+        if changed[0].size <= SPARSE_SHARE * base.pattern.nnz * k:
+            # few changes per variant (scenarios): the sweeps stream one matrix, not k
+            sweep = solve_changes(
+                base, settings, slots[changed[0]], changed[1], delta[changed], k
+            ).supply
+        else:
+            data = np.repeat(base.values[:, None], k, axis=1)
+            np.add.at(data, slots, delta)
+            sweep = solve_batch(base, settings, data, 0).supply
         s = np.empty_like(sweep)
         s[base.order] = sweep
         g = system.B @ s
