@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
@@ -55,6 +56,7 @@ from lcasolve.errors import (
     MissingReferenceError,
 )
 from lcasolve.io._files import member_names, open_zip, read_member
+from lcasolve.io._halves import available_workers, in_two
 from lcasolve.io.assembly import Category, assemble
 from lcasolve.io.distributions import bounded, lognormal, normal
 from lcasolve.io.linking import LinkOptions
@@ -92,9 +94,13 @@ def sniff(path: Path) -> bool:
 _RANK = {"unitgroups": 0, "flowproperties": 1, "flows": 2, "processes": 3, "lciamethods": 4}
 
 
-def _members(path: Path, stack: ExitStack) -> list[tuple[str, str, Callable[[], bytes]]]:
-    """``(folder, location, reader of the bytes)`` of every data set (and the locations file)."""
-    out: list[tuple[str, str, Callable[[], bytes]]] = []
+#: a data set: ``(folder, location, source, zip member, size)``; ``source`` is the zip or the file
+_Member = tuple[str, str, "zipfile.ZipFile | Path", "zipfile.ZipInfo | None", int]
+
+
+def _members(path: Path, stack: ExitStack) -> list[_Member]:
+    """Every data set (and the locations file) of a zip or folder."""
+    out: list[_Member] = []
     if path.is_dir():
         for n in member_names(path) or ():
             f = path / n
@@ -102,7 +108,7 @@ def _members(path: Path, stack: ExitStack) -> list[tuple[str, str, Callable[[], 
                 continue
             folder = f.parent.name
             if folder in _FOLDERS or f.name == "ILCDLocations.xml":
-                out.append((folder, str(f), f.read_bytes))
+                out.append((folder, str(f), f, None, f.stat().st_size))
         return out
     z = stack.enter_context(open_zip(path))
     for info in z.infolist():
@@ -111,31 +117,38 @@ def _members(path: Path, stack: ExitStack) -> list[tuple[str, str, Callable[[], 
         if not info.filename.endswith(".xml"):
             continue
         if folder in _FOLDERS or parts[-1] == "ILCDLocations.xml":
-            where = f"{path}:{info.filename}"
-            out.append((folder, where, partial(_read_zipped, z, info, where)))
+            out.append((folder, f"{path}:{info.filename}", z, info, info.file_size))
     return out
 
 
-def _read_zipped(z: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
-    try:
-        return read_member(z, info, where)
-    except OSError as exc:
-        raise DataFileError(f"{where}: cannot be read ({exc})") from None
-
-
-def _documents(paths: Sequence[Path]) -> Iterator[tuple[str, str, bytes]]:
-    """``(folder, location, bytes)`` of the archives' data sets, reference data first.
+def _sorted_members(paths: Sequence[Path], stack: ExitStack) -> list[_Member]:
+    """The archives' data sets in reading order: reference data first, processes, methods.
 
     Within a folder, data sets come in the order of their file names, so a zip and its unpacked
-    folder read the same. Each member is inflated when it is read, so the raw bytes of the
-    archive are never all held at once. (Inflating ahead in a second thread was tried: on a
-    loaded 2-core machine it cost CPU time and showed no wall-time gain.)
+    folder read the same. Each member is inflated only when it is read (:func:`_bytes`), so the
+    raw bytes of the archive are never all held at once.
     """
-    with ExitStack() as stack:
-        items = [m for p in paths for m in _members(p, stack)]
-        items.sort(key=lambda m: (_RANK.get(m[0], -1), m[1].rsplit("/", 1)[-1]))
-        for folder, where, load in items:
-            yield folder, where, load()
+    items = [m for p in paths for m in _members(p, stack)]
+    items.sort(key=lambda m: (_RANK.get(m[0], -1), m[1].rsplit("/", 1)[-1]))
+    return items
+
+
+def _bytes(member: _Member, zips: dict[str, zipfile.ZipFile] | None = None) -> bytes:
+    """The bytes of a data set; ``zips``: archives reopened by this process (a forked child)."""
+    _, where, source, info, _ = member
+    if info is None:
+        assert isinstance(source, Path)
+        return source.read_bytes()
+    assert isinstance(source, zipfile.ZipFile)
+    if zips is not None:
+        name = str(source.filename)
+        if name not in zips:
+            zips[name] = open_zip(Path(name))
+        source = zips[name]
+    try:
+        return read_member(source, info, where)
+    except OSError as exc:
+        raise DataFileError(f"{where}: cannot be read ({exc})") from None
 
 
 def _parser() -> Callable[[bytes], Any]:
@@ -247,7 +260,7 @@ def _flow_property(root: ET.Element, where: str, ref: _Reference) -> None:
 
 def _flow(root: ET.Element, where: str, ref: _Reference) -> None:
     ns = _NS["flows"]
-    uid = _uuid(root, ns, "flowInformation", where)
+    uid = sys.intern(_uuid(root, ns, "flowInformation", where))
     info = root.find(f"{ns}flowInformation/{ns}dataSetInformation")
     name = _lang(info.find(ns + "name") if info is not None else None, ns + "baseName")
     kind_text = _text(root.find(f"{ns}modellingAndValidation/{ns}LCIMethod/{ns}typeOfDataSet"))
@@ -427,6 +440,7 @@ def _exchange(
     if not fid:
         counts["exchanges without flow reference"] += 1
         raise MissingReferenceError(f"{where}: the exchange has no flow reference")
+    fid = sys.intern(fid)  # the flow's key in ref.flows: one string object per flow
     fl = ref.flows.get(fid)
     if fl is None:
         counts["exchanges of absent flows"] += 1
@@ -529,7 +543,7 @@ def _process(
     for ex, kids in _grouped(_exchange_elements(root)):
         n += 1
         iid = ex.get("dataSetInternalID", "")
-        ewhere = f"{where} (process {uid}, exchange {iid})"
+        ewhere = _exchange_where(where, uid, iid)
         try:
             rec = _exchange(ex, kids, ewhere, ref, problems, counts, allocations, reference)
         except InputError as exc:
@@ -551,6 +565,60 @@ def _process(
     if p.causal:
         p.default_allocation = "causal"
     return None if broken else p
+
+
+def _exchange_where(where: str, uid: str, iid: str) -> str:
+    return f"{where} (process {uid}, exchange {iid})"
+
+
+def _packed(p: ProcessRecord) -> tuple[Any, ...]:
+    """A process record as tuples: what a forked child sends back (a third of the pickle).
+
+    The locations are left out (:func:`_unpacked` makes them again); ILCD exchanges have no
+    provider, formula, pedigree or avoided flag.
+    """
+    exchanges = [
+        (e.flow, e.amount, e.is_input, e.is_reference, e.uncertainty, e.id) for e in p.exchanges
+    ]
+    return (
+        p.id,
+        p.name,
+        p.location,
+        p.type,
+        p.category,
+        p.production_volume,
+        p.causal,
+        p.default_allocation,
+        exchanges,
+    )
+
+
+def _unpacked(t: tuple[Any, ...], where: str) -> ProcessRecord:
+    """The process record of :func:`_packed` read from the data set at ``where``."""
+    uid, name, location, kind, category, volume, causal, default, exchanges = t
+    return ProcessRecord(
+        id=uid,
+        name=name,
+        location=location,
+        type=kind,
+        category=category,
+        where=f"{where} (process {uid})",
+        production_volume=volume,
+        causal=causal,
+        default_allocation=default,
+        exchanges=[
+            ExchangeRecord(
+                flow=flow,
+                amount=amount,
+                is_input=is_input,
+                is_reference=is_reference,
+                uncertainty=unc,
+                id=iid,
+                where=_exchange_where(where, uid, iid),
+            )
+            for flow, amount, is_input, is_reference, unc, iid in exchanges
+        ],
+    )
 
 
 def _method(root: ET.Element, where: str, ref: _Reference) -> Category:
@@ -605,6 +673,60 @@ def _without_unused(data: bytes) -> bytes:
     return data
 
 
+#: archives with fewer process and method data sets than this are read in one process
+_PARALLEL_FROM = 200
+
+#: what reading one process or method data set gave: ``(folder, location, record or category
+#: or None, its problems, the invalid distributions among them)``
+_Entry = tuple[str, str, Any, list[str], list[str]]
+
+
+def _read_sets(
+    members: Sequence[_Member],
+    in_child: bool,
+    *,
+    fromstring: Callable[[bytes], Any],
+    ref: _Reference,
+    strict: bool,
+) -> tuple[list[_Entry], Counter[str]]:
+    """Read process and method data sets, each with its own problems, in order.
+
+    A forked child (``in_child``: it reopens the archives) gives the process records as
+    :func:`_packed` tuples, cheaper to send back; :func:`read` merges the entries in reading
+    order.
+    """
+    zips: dict[str, zipfile.ZipFile] | None = {} if in_child else None
+    counts: Counter[str] = Counter()
+    out: list[_Entry] = []
+    try:
+        for m in members:
+            folder, where = m[0], m[1]
+            found = Problems(strict)
+            data = _bytes(m, zips)
+            if folder == "processes":
+                value = found.guard(
+                    partial(
+                        _read_one,
+                        _process,
+                        where,
+                        _without_unused(data),
+                        fromstring,
+                        ref,
+                        found,
+                        counts,
+                    )
+                )
+                if in_child and value is not None:
+                    value = _packed(value)
+            else:
+                value = found.guard(partial(_read_one, _method, where, data, fromstring, ref))
+            out.append((folder, where, value, found.items, found.distributions))
+    finally:
+        for z in (zips or {}).values():
+            z.close()
+    return out, counts
+
+
 def read(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -613,6 +735,7 @@ def read(
     allocation: str = "process",
     strict: bool = True,
     methods: bool = True,
+    workers: int | None = None,
     **unknown: Any,
 ) -> System:
     """Read ILCD zips or folders into one linked system.
@@ -625,6 +748,11 @@ def read(
         Linking, allocation and strictness, see :class:`lcasolve.io.linking.LinkOptions`.
     methods : bool
         Read the archive's LCIA methods as impact categories (default).
+    workers : int, optional
+        Processes that read the process and method data sets: 2 reads them in two halves at
+        once (this process and a forked child, :mod:`lcasolve.io._halves`), 1 in this process;
+        the default is 2 where the machine has two CPUs for this process, ``fork`` is available
+        and the archive has at least 200 of them. The system is the same either way.
 
     Returns
     -------
@@ -643,7 +771,7 @@ def read(
     if unknown:
         raise InputError(
             f"unknown option(s) for the ILCD reader: {', '.join(sorted(unknown))} (known: "
-            f"ambiguous, unlinked, allocation, strict, methods)"
+            f"ambiguous, unlinked, allocation, strict, methods, workers)"
         )
     options = LinkOptions(ambiguous, unlinked, allocation, strict)
     problems = Problems(strict)
@@ -656,48 +784,49 @@ def read(
     readers = {"unitgroups": _unit_group, "flowproperties": _flow_property, "flows": _flow}
     counts: Counter[str] = Counter()
     processes: list[ProcessRecord] = []
-    methods_data: list[tuple[str, bytes]] = []
+    categories: list[Category] = []
     seen: set[str] = set()
     in_archive = 0
-    for folder, where, data in _documents(files):
-        if folder in readers:
-            problems.guard(partial(_read_one, readers[folder], where, data, fromstring, ref))
-        elif folder == "processes":
-            in_archive += 1
-            p = problems.guard(
-                partial(
-                    _read_one,
-                    _process,
-                    where,
-                    _without_unused(data),
-                    fromstring,
-                    ref,
-                    problems,
-                    counts,
+    with ExitStack() as stack:
+        members = _sorted_members(files, stack)
+        sets = [m for m in members if m[0] == "processes" or (methods and m[0] == "lciamethods")]
+        for m in members:
+            folder, where = m[0], m[1]
+            if folder in readers:
+                problems.guard(
+                    partial(_read_one, readers[folder], where, _bytes(m), fromstring, ref)
                 )
-            )
-            if p is None:
-                continue
-            if p.id in seen:
-                problems.add(DataFileError(f"{where}: process id {p.id} is repeated"))
-                continue
-            seen.add(p.id)
-            processes.append(p)
-        elif folder == "lciamethods":
-            if methods:
-                methods_data.append((where, data))
-        else:
-            root = problems.guard(partial(_parse, where, data, fromstring))
-            if root is not None:
-                _locations(root, ref)
+            elif folder not in ("processes", "lciamethods"):
+                root = problems.guard(partial(_parse, where, _bytes(m), fromstring))
+                if root is not None:
+                    _locations(root, ref)
+        if workers is None:
+            workers = min(2, available_workers()) if len(sets) >= _PARALLEL_FROM else 1
+        work = partial(_read_sets, fromstring=fromstring, ref=ref, strict=strict)
+        halves = in_two(work, sets, [m[4] for m in sets], workers=workers)
+    for half in halves:
+        counts.update(half[1])
+    for folder, where, value, items, distributions in (e for half in halves for e in half[0]):
+        if folder == "lciamethods" and not processes:
+            break
+        problems.items.extend(items)
+        problems.distributions.extend(distributions)
+        if folder == "lciamethods":
+            if value is not None:
+                categories.append(value)
+            continue
+        in_archive += 1
+        if value is None:
+            continue
+        if isinstance(value, tuple):  # from the forked child
+            value = _unpacked(value, where)
+        if value.id in seen:
+            problems.add(DataFileError(f"{where}: process id {value.id} is repeated"))
+            continue
+        seen.add(value.id)
+        processes.append(value)
     if not processes:
         raise InputError(f"no processes could be read from {', '.join(map(str, files))}")
-    categories: list[Category] = []
-    if methods:
-        for where, data in methods_data:
-            cat = problems.guard(partial(_read_one, _method, where, data, fromstring, ref))
-            if cat is not None:
-                categories.append(cat)
     flows = {
         fid: FlowRecord(
             id=fid,
