@@ -72,3 +72,30 @@ def test_usage_errors(model):
         proc = _lcasolve("mc", model, "--demand", "use=1", "--method", GWP, *extra)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and extra[-1] in proc.stderr
+
+
+def test_sensitivity_sobol_of_the_parameters_and_the_background(model):
+    # h = 0.5 + 30 frac x: V = 900 (E f² E x² − (E f E x)²); S1_frac = 900 E[x]² V_f / V,
+    # S1_x = 900 E[f]² V_x / V, the interaction 900 V_f V_x / V belongs to both totals
+    proc = _lcasolve(
+        "sensitivity", model, "--demand", "use=1", "--method", GWP, "--json",
+        "--parameters", "--sobol", "2048", "--seed", "1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["background"] is True and payload["ranked"] == "parameters (Sobol)"
+    (category,) = payload["categories"]
+    rows = {r["factor"]: r for r in category["rows"]}
+    assert list(rows) == ["use/frac", "background"]
+    vf, vx = 0.04 / 12, 0.04
+    var = 900 * ((0.04 + vf) * (4 + vx) - 0.16)
+    expected = {
+        "use/frac": (900 * 4 * vf / var, 900 * (4 * vf + vf * vx) / var),
+        "background": (900 * 0.04 * vx / var, 900 * (0.04 * vx + vf * vx) / var),
+    }
+    for name, (s1, st) in expected.items():
+        row = rows[name]
+        assert abs(row["S1"] - s1) <= max(3 * row["S1_conf"], 0.02), name
+        assert abs(row["ST"] - st) <= max(3 * row["ST_conf"], 0.02), name
+    usage = _lcasolve("sensitivity", model, "--demand", "use=1", "--sobol", "64")
+    assert usage.returncode == 2 and "--sobol needs --parameters" in usage.stderr

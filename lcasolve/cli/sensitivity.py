@@ -14,6 +14,8 @@ from lcasolve.cli._common import (
     emit,
     load_with_demand,
 )
+from lcasolve.cli._usage import positive_int
+from lcasolve.errors import UsageError
 
 __all__ = ["register", "run"]
 
@@ -38,6 +40,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="rank the input parameters (exact derivatives through the formulas) instead of "
         "the matrix entries",
     )
+    p.add_argument(
+        "--sobol",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="with --parameters: Sobol first-order and total indices (SALib, base sample N, a "
+        "power of 2) of the parameters with distributions and of the uncertain exchanges as "
+        "one grouped factor 'background', instead of the local derivatives",
+    )
+    p.add_argument(
+        "--fixed-background",
+        action="store_true",
+        help="with --sobol: hold the exchanges at their values (parameters only)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sobol (default 0)")
 
 
 #: what each ``--rank-by`` sorts by, for the JSON and the text
@@ -117,7 +134,13 @@ def run(args: argparse.Namespace) -> int:
     """Load, take local sensitivities and print the top ``--top`` entries per category."""
     from lcasolve.sensitivity import local_sensitivities
 
+    if args.sobol is not None and not args.parameters:
+        raise UsageError("--sobol needs --parameters")
+    if args.fixed_background and args.sobol is None:
+        raise UsageError("--fixed-background needs --sobol")
     system, demand = load_with_demand(args)
+    if args.sobol is not None:
+        return _run_sobol(args, system, demand)
     if args.parameters:
         return _run_parameters(args, system, demand)
     start = time.perf_counter()
@@ -182,6 +205,52 @@ def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
         **_header(args, system, demand, "parameters"),
         "categories": categories,
         "residual": result.residual,
+        "seconds": seconds,
+    }
+    emit(args, payload, "\n".join(lines))
+    return 0
+
+
+def _run_sobol(args: argparse.Namespace, system: Any, demand: Any) -> int:
+    """Sobol indices of the parameters (and of the background as one factor) per category."""
+    from lcasolve.lca import LCA
+    from lcasolve.parameters import parameter_sobol
+
+    background = not args.fixed_background
+    start = time.perf_counter()
+    scores = LCA(system).calculate(demand)
+    categories: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for k, name in enumerate(system.categories["name"].astype(str)):
+        table = parameter_sobol(
+            system, demand, args.sobol, args.seed, category=name, background=background
+        ).sort_values("ST", ascending=False, kind="stable")
+        if args.top is not None:
+            table = table.head(args.top)
+        rows = [
+            {"factor": str(f), **{c: _plain(row[c]) for c in table.columns}}
+            for f, row in table.iterrows()
+        ]
+        entry = _category(system, k, scores.score(name), rows)
+        categories.append(entry)
+        lines.append(
+            f"{name}: score {entry['score']:.6g} {entry['unit']}".rstrip()
+            + f"; Sobol indices (base sample {args.sobol}), ranked by ST"
+        )
+        lines.append(table.to_string())
+        lines.append("")
+    seconds = time.perf_counter() - start
+    lines.append(f"computed in {seconds:.2f} s")
+    payload = {
+        "demand": demand_rows(system, demand),
+        "method": list(args.method) if args.method else None,
+        "ranked": "parameters (Sobol)",
+        "rank_key": "ST",
+        "top": args.top,
+        "n": args.sobol,
+        "seed": args.seed,
+        "background": background,
+        "categories": categories,
         "seconds": seconds,
     }
     emit(args, payload, "\n".join(lines))
