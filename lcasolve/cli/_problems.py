@@ -142,7 +142,13 @@ def describe_folder(summary: Any) -> str:
 
 
 def note_folders(system: Any, args: argparse.Namespace) -> None:
-    """A stderr note per folder input: the files read, and the subfolders left out."""
+    """A stderr note per folder input that left subfolders out: the files read, and those left.
+
+    A folder read whole needs no word (``metadata["input_files"]``, ``ImportReport.inputs`` and
+    ``convert --json`` list its files either way); one whose subfolders were not read is the
+    surprise worth a line, so that an error after it stays the only other line on stderr.
+    """
     command = getattr(args, "command", "") or ""
     for summary in system.metadata.get("input_files") or ():
-        print(f"lcasolve {command}: note: {describe_folder(summary)}", file=sys.stderr)
+        if summary.get("left_out"):
+            print(f"lcasolve {command}: note: {describe_folder(summary)}", file=sys.stderr)
