@@ -31,6 +31,7 @@ __all__ = [
     "NonFiniteValueError",
     "NotProductiveError",
     "OutputExistsError",
+    "OutputWriteError",
     "ParameterCycleError",
     "PatternChangedError",
     "ResumeMismatchError",
@@ -136,6 +137,14 @@ class LinkingError(InputError):
 
 class OutputExistsError(LcasolveError, FileExistsError):
     """An output file exists and neither resume nor overwrite was asked for."""
+
+
+class OutputWriteError(LcasolveError, OSError):
+    """An output could not be written (missing or read-only folder, full disk, quota).
+
+    The message names the output file and the system's reason on one line; the target is left
+    as it was and the temporary file is removed.
+    """
 
 
 class RunLockedError(LcasolveError):

@@ -346,3 +346,111 @@ def test_zlib_error_class_is_wrapped():
             read_member(z, z.getinfo("a.json"), "x.zip:a.json")
         except zlib.error:  # pragma: no cover - must not escape
             pytest.fail("zlib.error escaped")
+
+
+def cement_workbook(path, inject=None):
+    """The bundled cement tables as one workbook; ``inject(part name, xml) -> xml`` edits it."""
+    import csv
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for table in sorted(example_path("cement").glob("*.csv")):
+        sheet = book.create_sheet(table.stem)
+        with table.open(newline="") as fh:
+            for row in csv.reader(fh):
+                sheet.append(row)
+    plain = path.with_name("plain.xlsx")
+    book.save(plain)
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as b:
+        for name in a.namelist():
+            data = a.read(name)
+            b.writestr(name, inject(name, data) if inject else data)
+    return path
+
+
+DOCTYPE = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+
+def test_xlsx_reads_and_a_doctype_is_refused(tmp_path):
+    ok = cement_workbook(tmp_path / "cement.xlsx")
+    proc = cli("calc", ok, "--demand", "cement=1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["scores"]["IPCC AR6 GWP100"] == pytest.approx(CEMENT_SCORE)
+
+    def inject(name, data):
+        if name == "xl/worksheets/sheet1.xml":  # an entity used in the first cell
+            return DOCTYPE + data.replace(b"<t>", b"<t>&e;", 1)
+        return data
+
+    bad = cement_workbook(tmp_path / "doctype.xlsx", inject)
+    one_line_error(
+        cli("calc", bad, "--demand", "cement=1"), "doctype.xlsx", "xl/worksheets/sheet1.xml",
+        "DOCTYPE",
+    )  # fmt: skip
+    with pytest.raises(DataFileError, match="DOCTYPE"):
+        lcasolve.load(bad)
+
+
+def test_xlsx_sheet_xml_error_is_one_line(tmp_path):
+    # an undefined entity: expat fails while openpyxl iterates the rows (it used to escape)
+    def inject(name, data):
+        return data.replace(b"<t>", b"<t>&nope;", 1) if name.endswith("sheet1.xml") else data
+
+    bad = cement_workbook(tmp_path / "broken.xlsx", inject)
+    one_line_error(cli("calc", bad, "--demand", "cement=1"), "broken.xlsx", "sheet activities")
+
+
+@pytest.mark.parametrize(
+    ("sectors", "words"),
+    [
+        ({"1111A0": {"index": 0}}, ["sectors.json", "list of objects", "dict"]),
+        ([1, 2], ["sectors.json, entry 0", "must be an object"]),
+        ([{"index": "0", "id": "1111A0/x"}], ["'index' must be an integer"]),
+        ([{"index": 0}], ["entry 0", "'id'"]),
+    ],
+)
+def test_useeio_sectors_of_the_wrong_shape_refused(shared_data, tmp_path, sectors, words):
+    from lcasolve.io import useeio
+
+    folder = tmp_path / "USEEIO"
+    shutil.copytree(shared_data / "useeio" / "USEEIO", folder)
+    (folder / "sectors.json.gz").unlink()
+    (folder / "sectors.json").write_text(json.dumps(sectors))
+    with pytest.raises(DataFileError) as info:
+        useeio.read(folder)
+    for w in words:
+        assert w in str(info.value)
+
+
+def data_group(tmp_path, data, category="vector", flip=None):
+    files = {"t.indices.npy": indices_npy(), "t.data.npy": npy_of(data)}
+    resources = [resource("t.indices.npy", "indices"), resource("t.data.npy")]
+    if flip is not None:
+        files["t.flip.npy"] = npy_of(flip)
+        resources.append(resource("t.flip.npy", "flip"))
+    for r in resources:
+        r["category"] = category
+    return datapackage_folder(tmp_path, resources, files)
+
+
+def npy_of(array):
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "category", "flip", "words"),
+    [
+        (np.array(["abc"]), "vector", None, ["data array holds <U3 values, not numbers"]),
+        (np.ones((1, 1, 1)), "vector", None, ["data array must be 1-D or 2-D", "(1, 1, 1)"]),
+        (np.ones((1, 2, 2)), "array", None, ["data array must be 1-D or 2-D", "(1, 2, 2)"]),
+        (np.array([["a", "b"]]), "array", None, ["data array holds <U1"]),
+        (np.ones(1), "vector", np.array(["x"]), ["flip array holds <U1"]),
+    ],
+    ids=["text", "3-D", "3-D array", "text array", "text flip"],
+)
+def test_datapackage_text_or_3d_data_refused(tmp_path, data, category, flip, words):
+    folder = data_group(tmp_path, data, category, flip)
+    one_line_error(cli("calc", folder, "--demand", "1=1"), "resource group 't'", *words)

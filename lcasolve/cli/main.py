@@ -131,10 +131,11 @@ def _closed_stdout() -> int:
 
 
 def _os_message(exc: OSError) -> str:
-    """``[Errno 28] No space left on device: 'out.h5'`` without the exception class name."""
-    if exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc)
+    """``out.h5: No space left on device``: the file and the system's reason, on one line."""
+    from lcasolve.io._atomic import os_reason
+
+    filename, reason = os_reason(exc)
+    return reason if filename is None else f"{filename}: {reason}"
 
 
 if __name__ == "__main__":

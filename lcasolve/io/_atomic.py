@@ -3,14 +3,55 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lcasolve.errors import DataFileError
+from lcasolve.errors import DataFileError, OutputWriteError
 
-__all__ = ["atomic_path", "commit_file", "new_file_mode", "remove_stale_temps", "write_text_atomic"]
+__all__ = [
+    "atomic_path",
+    "commit_file",
+    "new_file_mode",
+    "os_reason",
+    "remove_stale_temps",
+    "write_error",
+    "write_text_atomic",
+]
+
+
+def os_reason(exc: OSError) -> tuple[str | None, str]:
+    """The file an :class:`OSError` is about (None if unknown) and its reason, on one line.
+
+    HDF5 reports a failed write as a multi-line text without the ``filename`` and ``errno``
+    attributes (``Can't synchronously write data (file write failed: ..., filename = '...',
+    errno = 28, ...)``); the file name and the errno's reason are taken from the text then.
+    """
+    text = " ".join(str(exc).split())
+    filename = None if exc.filename is None else str(exc.filename)
+    if filename is None:
+        quoted = re.search(r"filename = '([^']*)'", text)
+        filename = quoted.group(1) if quoted else None
+    code = exc.errno
+    if code is None:
+        found = re.search(r"errno = (\d+)", text)
+        code = int(found.group(1)) if found else None
+    reason = exc.strerror
+    if code is not None and (not reason or len(reason) > 80):
+        reason = os.strerror(code)
+    if not reason:
+        reason = text
+    return filename, reason
+
+
+def write_error(target: Path, exc: OSError) -> OutputWriteError:
+    """:class:`OutputWriteError` naming ``target`` (not the temporary file) and the reason."""
+    filename, reason = os_reason(exc)
+    err = OutputWriteError(f"{target}: cannot write it ({reason})")
+    err.errno = exc.errno if exc.errno is not None else err.errno
+    return err
 
 
 def new_file_mode() -> int:
@@ -122,8 +163,13 @@ def atomic_path(
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise DataFileError(f"{target}: the folder {folder} does not exist")
-    remove_stale_temps(target, suffix)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=suffix, dir=folder)
+    try:
+        remove_stale_temps(target, suffix)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=suffix, dir=folder
+        )
+    except OSError as exc:  # a read-only folder, no inodes left
+        raise write_error(target, exc) from exc
     os.close(fd)
     tmp = Path(name)
     if not exists:
@@ -131,6 +177,12 @@ def atomic_path(
     try:
         yield tmp
         commit_file(tmp, target)
+    except OutputWriteError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except OSError as exc:  # the full disk, found by a write, the flush or fsync
+        tmp.unlink(missing_ok=True)
+        raise write_error(target, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

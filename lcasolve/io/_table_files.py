@@ -197,6 +197,7 @@ def _read_workbook(path: Path) -> dict[str, Table]:
         import openpyxl
     except ImportError:
         raise MissingExtraError("openpyxl", "excel", "reading Excel workbooks") from None
+    _check_workbook_parts(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
@@ -207,12 +208,37 @@ def _read_workbook(path: Path) -> dict[str, Table]:
             name = sheet.title.strip().lower()
             if name not in TABLES:
                 continue
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            where = f"{path.name}, sheet {sheet.title}"
+            try:  # read-only sheets are parsed while iterating: XML errors surface here
+                rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            except Exception as exc:  # noqa: BLE001 - openpyxl and its XML parser raise many types
+                raise DataFileError(f"{where}: cannot read the sheet ({exc})") from None
             lines = list(range(1, len(rows) + 1))
-            tables[name] = _make_table(name, f"{path.name}, sheet {sheet.title}", rows, lines)
+            tables[name] = _make_table(name, where, rows, lines)
     finally:
         book.close()
     return tables
+
+
+def _check_workbook_parts(path: Path) -> None:
+    """Refuse a workbook whose XML parts declare a DOCTYPE, or whose parts are zip bombs.
+
+    Excel never writes a document type declaration; one in a workbook can only bring entities
+    (expansion bombs, external references), so it is refused before openpyxl parses anything.
+    Every part is inflated through :func:`~lcasolve.io._files.read_member` (capped).
+    """
+    from lcasolve.io._files import open_zip, read_member
+
+    with open_zip(path) as z:
+        for info in z.infolist():
+            if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels")):
+                continue
+            data = read_member(z, info, f"{path.name}:{info.filename}")
+            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                raise DataFileError(
+                    f"{path.name}: part {info.filename} declares a DOCTYPE or entities, which "
+                    f"workbooks never need (refused: entity expansion and external references)"
+                )
 
 
 def read_tables(paths: Sequence[str | os.PathLike[str]]) -> dict[str, Table]:

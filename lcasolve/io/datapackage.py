@@ -21,11 +21,12 @@ are kept in ``system.metadata["arrays"]``: ``{matrix: {"entries": entry indices,
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,15 +198,26 @@ def _load_groups(path: Path) -> tuple[list[_Group], dict[str, Any]]:
             if "indices" not in kinds or "data" not in kinds:
                 raise DataFileError(f"{label} lacks its indices or data resource")
             indices = pkg.array(kinds["indices"])
-            if indices.dtype.names is None or not {"row", "col"} <= set(indices.dtype.names):
-                raise DataFileError(f"{label}: indices must be a structured (row, col) array")
-            data = pkg.array(kinds["data"]).astype(np.float64)
+            if (
+                indices.ndim != 1
+                or indices.dtype.names is None
+                or not {"row", "col"} <= set(indices.dtype.names)
+                or any(indices.dtype[k].kind not in "iu" for k in ("row", "col"))
+            ):
+                raise DataFileError(
+                    f"{label}: indices must be a 1-D structured array of integer (row, col)"
+                )
+            data = _numeric(pkg.array(kinds["data"]), label, "data", (1, 2))
             first = {k: v for k, v in kinds["data"].items() if k in ("global_index", "identifier")}
             g = _Group(str(path), group, matrix, {**first}, indices, data)
             if "flip" in kinds:
-                g.flip = pkg.array(kinds["flip"]).astype(bool)
+                g.flip = _numeric(pkg.array(kinds["flip"]), label, "flip", (1,), "biu").astype(bool)
             if "distributions" in kinds:
                 g.distributions = pkg.array(kinds["distributions"])
+                if g.distributions.ndim != 1 or g.distributions.dtype.names is None:
+                    raise DataFileError(
+                        f"{label}: distributions must be a 1-D structured array (stats_arrays)"
+                    )
             n = indices.shape[0]
             if (
                 data.shape[0] != n
@@ -224,6 +236,25 @@ def _load_groups(path: Path) -> tuple[list[_Group], dict[str, Any]]:
         return groups, meta
     finally:
         pkg.close()
+
+
+def _numeric(
+    array: np.ndarray, label: str, kind: str, ndims: tuple[int, ...], kinds: str = "biuf"
+) -> np.ndarray:
+    """``array`` as float64 (or as is for flips), refusing text, records and wrong dimensions.
+
+    Raises
+    ------
+    DataFileError
+        If the array is not numeric or has another number of dimensions, naming the group and
+        the resource kind.
+    """
+    if array.dtype.kind not in kinds or array.dtype.names is not None:
+        raise DataFileError(f"{label}: the {kind} array holds {array.dtype} values, not numbers")
+    if array.ndim not in ndims:
+        want = " or ".join(f"{n}-D" for n in ndims)
+        raise DataFileError(f"{label}: the {kind} array must be {want}, not of shape {array.shape}")
+    return array.astype(np.float64) if kind == "data" else array
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -494,9 +525,12 @@ def write(system: System, path: str | os.PathLike[str], *, name: str | None = No
     act_ids = _int_ids(system.activities["id"], np.arange(n))
     prod_ids = _int_ids(system.activities["product_id"], act_ids)
     flow_ids = _int_ids(system.flows["id"], np.arange(n, n + m))
-    with atomic_path(target, suffix=".zip", exists=False) as tmp:
+    with (
+        atomic_path(target, suffix=".zip", exists=False) as tmp,
+        _closing(ZipFileSystem(str(tmp), mode="w")) as fs,
+    ):
         dp = bwp.create_datapackage(
-            fs=ZipFileSystem(str(tmp), mode="w"),
+            fs=fs,
             name=name or target.stem,
             sum_intra_duplicates=True,
             sum_inter_duplicates=False,
@@ -535,6 +569,25 @@ def write(system: System, path: str | os.PathLike[str], *, name: str | None = No
             )
         dp.finalize_serialization()
     return target
+
+
+@contextlib.contextmanager
+def _closing(fs: Any) -> Iterator[Any]:
+    """Yield the zip file system; after an error close it once, ignoring a second error.
+
+    A write that failed (a full disk) leaves the zip open; its ``__del__`` would retry the
+    close at exit and print "Exception ignored ... OSError" after the one-line error.
+    """
+    try:
+        yield fs
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.close()
+        with contextlib.suppress(Exception):
+            fs.fo.close()  # the local file; its buffered bytes cannot be written anyway
+        fs.__dict__.pop("zip", None)  # nothing left for __del__ to retry
+        fs.__dict__.pop("of", None)
+        raise
 
 
 def _int_ids(ids: pd.Series, fallback: np.ndarray) -> np.ndarray:

@@ -14,12 +14,19 @@ Layout (format version ``FORMAT_VERSION``, root attribute ``lcasolve_format``):
     names of skipped entries in attribute ``skipped``. ``metadata["arrays"]`` (presampled values
     of datapackages) is stored under ``/arrays/<matrix>/{entries,values}``.
 
+Root attribute ``checksum`` (format 2): BLAKE2b of every dataset and attribute above, by path,
+dtype, shape and bytes; loading recomputes it from what it read and refuses an altered or
+corrupt store. A dataset whose declared size is far above the bytes the file stores for it is
+refused before anything is allocated (a 36 kB file cannot ask for 64 GiB).
+
 Loading does no per-row Python work, so a 20 000-activity database loads in well under a second.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import os
 from collections.abc import Sequence
@@ -43,8 +50,43 @@ def sniff(path: Path) -> bool:
     return path.suffix.lower() in {".h5", ".hdf5"}
 
 
-#: version written to the root attribute ``lcasolve_format``
-FORMAT_VERSION = 1
+#: version written to the root attribute ``lcasolve_format`` (2: with ``checksum``)
+FORMAT_VERSION = 2
+#: datasets declaring at most this many bytes are read whatever the file stores for them
+_SMALL = 2**16
+#: above :data:`_SMALL`, the largest declared / stored size accepted (compressed datasets of
+#: other writers; lcasolve writes its datasets uncompressed, declared == stored)
+_RATIO = 200
+
+
+class _Digest:
+    """Checksum of a store: the items written or read, hashed in the order of their paths."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[str, tuple[int, ...], list[bytes]]] = {}
+
+    def add(self, where: str, value: Any) -> None:
+        if isinstance(value, str):
+            self.items[where] = ("str", (), [value.encode("utf-8")])
+            return
+        arr = np.asarray(value)
+        if arr.dtype.names:  # field by field: padding bytes between fields are not data
+            parts = [np.ascontiguousarray(arr[n]).tobytes() for n in arr.dtype.names]
+            self.items[where] = (str(arr.dtype.descr), arr.shape, parts)
+        else:
+            self.items[where] = (arr.dtype.str, arr.shape, [np.ascontiguousarray(arr).tobytes()])
+
+    def hexdigest(self) -> str:
+        h = hashlib.blake2b(digest_size=32)
+        for where in sorted(self.items):
+            dtype, shape, parts = self.items[where]
+            h.update(f"{where}|{dtype}|{shape}|{len(parts)}".encode())
+            for part in parts:
+                h.update(len(part).to_bytes(8, "little"))
+                h.update(part)
+        return h.hexdigest()
+
+
 _MATRICES = ("technosphere", "biosphere", "characterization")
 _TABLES = ("activities", "flows", "categories")
 
@@ -85,19 +127,27 @@ def write(system: System, path: str | os.PathLike[str], *, progress: bool | None
     from lcasolve._progress import progress_bar
 
     parts = [*_MATRICES, *_TABLES, "metadata"]
-    bar = progress_bar(progress, len(parts), f"writing {path.name}", unit="part")
+    bar = progress_bar(progress, len(parts) + 1, f"writing {path.name}", unit="part")
+    # built in memory, then written with plain file writes: HDF5 failing a write on a full
+    # disk can crash the interpreter while it cleans up; a failed Python write is one error
+    buf = io.BytesIO()
+    digest = _Digest()
     try:
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        with h5py.File(buf, "w") as f:
             f.attrs["lcasolve_format"] = FORMAT_VERSION
             for name in _MATRICES:
-                _write_entries(f.create_group(name), getattr(system, name))
+                _write_entries(f.create_group(name), getattr(system, name), digest)
                 _step(bar, name)
             tables = f.create_group("tables")
             for name in _TABLES:
-                _write_table(tables.create_group(name), getattr(system, name), name)
+                _write_table(tables.create_group(name), getattr(system, name), name, digest)
                 _step(bar, name)
-            _write_metadata(f, dict(system.metadata))
+            _write_metadata(f, dict(system.metadata), digest)
             _step(bar, "metadata")
+            f.attrs["checksum"] = digest.hexdigest()
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            fh.write(buf.getbuffer())
+        _step(bar, "file")
     finally:
         if bar is not None:
             bar.close()
@@ -111,29 +161,40 @@ def _step(bar: Any, part: str) -> None:
         bar.update()
 
 
-def _write_entries(g: Any, e: Entries) -> None:
-    g.attrs["shape"] = np.asarray(e.shape, dtype=np.int64)
+def _put(g: Any, key: str, data: Any, digest: _Digest) -> None:
+    """``g[key] = data``, recorded in ``digest``."""
+    ds = g.create_dataset(key, data=data)
+    digest.add(ds.name, data)
+
+
+def _put_attr(g: Any, key: str, value: Any, digest: _Digest) -> None:
+    g.attrs[key] = value
+    digest.add(f"{g.name}@{key}", value)
+
+
+def _write_entries(g: Any, e: Entries, digest: _Digest) -> None:
+    _put_attr(g, "shape", np.asarray(e.shape, dtype=np.int64), digest)
     for key in ("row", "col", "value", "flip"):
-        g.create_dataset(key, data=getattr(e, key))
-    g.create_dataset("uncertainty", data=np.asarray(e.uncertainty, dtype=UNCERTAINTY_DTYPE))
+        _put(g, key, getattr(e, key), digest)
+    _put(g, "uncertainty", np.asarray(e.uncertainty, dtype=UNCERTAINTY_DTYPE), digest)
     p = e.pattern
-    g.create_dataset("indptr", data=p.indptr)
-    g.create_dataset("indices", data=p.indices)
-    g.create_dataset("slot", data=p.slot)
+    _put(g, "indptr", p.indptr, digest)
+    _put(g, "indices", p.indices, digest)
+    _put(g, "slot", p.slot, digest)
 
 
-def _write_table(g: Any, df: pd.DataFrame, name: str) -> None:
+def _write_table(g: Any, df: pd.DataFrame, name: str, digest: _Digest) -> None:
     columns = [str(c) for c in df.columns]
     if len(set(columns)) != len(columns):
         raise InputError(f"the {name} table has duplicate column names: {columns}")
-    g.attrs["columns"] = json.dumps(columns)
+    _put_attr(g, "columns", json.dumps(columns), digest)
     dtypes = {}
     for i, col in enumerate(df.columns):
         s = df[col]
         dtypes[str(col)] = str(s.dtype)
         key = f"c{i}"
         if s.dtype.kind in "biuf" and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
-            g.create_dataset(key, data=s.to_numpy())
+            _put(g, key, s.to_numpy(), digest)
         else:
             values = s.astype(object).where(s.notna(), None).tolist()
             try:
@@ -142,8 +203,8 @@ def _write_table(g: Any, df: pd.DataFrame, name: str) -> None:
                 raise InputError(
                     f"the {name} table column {col!r} holds values that cannot be stored ({exc})"
                 ) from None
-            g.create_dataset(key, data=np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
-    g.attrs["dtypes"] = json.dumps(dtypes)
+            _put(g, key, np.frombuffer(text.encode("utf-8"), dtype=np.uint8), digest)
+    _put_attr(g, "dtypes", json.dumps(dtypes), digest)
 
 
 def _json_scalar(obj: Any) -> Any:
@@ -156,7 +217,7 @@ def _json_scalar(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
-def _write_metadata(f: Any, metadata: dict[str, Any]) -> None:
+def _write_metadata(f: Any, metadata: dict[str, Any], digest: _Digest) -> None:
     keep: dict[str, Any] = {}
     skipped: list[str] = []
     arrays = metadata.pop("arrays", None)
@@ -168,14 +229,14 @@ def _write_metadata(f: Any, metadata: dict[str, Any]) -> None:
             continue
         keep[str(key)] = value
     g = f.create_group("metadata")
-    g.attrs["json"] = json.dumps(keep, default=_json_scalar)
-    g.attrs["skipped"] = json.dumps(skipped)
+    _put_attr(g, "json", json.dumps(keep, default=_json_scalar), digest)
+    _put_attr(g, "skipped", json.dumps(skipped), digest)
     if isinstance(arrays, dict):
         ga = f.create_group("arrays")
         for matrix, item in arrays.items():
             sub = ga.create_group(str(matrix))
-            sub.create_dataset("entries", data=np.asarray(item["entries"], dtype=np.int64))
-            sub.create_dataset("values", data=np.asarray(item["values"], dtype=np.float64))
+            _put(sub, "entries", np.asarray(item["entries"], dtype=np.int64), digest)
+            _put(sub, "values", np.asarray(item["values"], dtype=np.float64), digest)
 
 
 def read(
@@ -223,28 +284,42 @@ def read(
                 f"{path}: store format version {int(version)} is newer than this lcasolve "
                 f"reads ({FORMAT_VERSION}); upgrade lcasolve"
             )
+        stored = f.attrs.get("checksum")
+        if int(version) >= 2 and stored is None:
+            raise DataFileError(f"{path}: no 'checksum' attribute (altered or truncated store)")
+        digest = _Digest()
+        reader = _Reader(path, digest)
         where = "/"
         try:
             entries = {}
             for name in _MATRICES:
                 where = f"/{name}"
-                entries[name] = _read_entries(f[name])
+                entries[name] = _read_entries(f[name], reader)
             tables = {}
             for name in _TABLES:
                 where = f"/tables/{name}"
-                tables[name] = _read_table(f["tables"][name])
+                tables[name] = _read_table(f["tables"][name], reader)
             where = "/metadata"
-            metadata = json.loads(f["metadata"].attrs["json"])
+            text = reader.attr(f["metadata"], "json")
+            reader.attr(f["metadata"], "skipped")
+            metadata = json.loads(text)
             if isinstance(metadata.get("link_report"), list):
                 metadata["link_report"] = LinkReport(metadata["link_report"])
             if "arrays" in f:
                 where = "/arrays"
                 metadata["arrays"] = {
-                    m: {"entries": g["entries"][()], "values": g["values"][()]}
+                    m: {"entries": reader(g["entries"]), "values": reader(g["values"])}
                     for m, g in f["arrays"].items()
                 }
+        except DataFileError:
+            raise
         except (KeyError, OSError, ValueError, TypeError) as exc:
             raise DataFileError(f"{path}: corrupt lcasolve store at {where} ({exc})") from None
+        if stored is not None and str(stored) != digest.hexdigest():
+            raise DataFileError(
+                f"{path}: the store was altered or is corrupt (the checksum of its arrays and "
+                f"header does not match); write it again with lcasolve convert"
+            )
     try:
         return System(
             entries["technosphere"],
@@ -259,31 +334,58 @@ def read(
         raise DataFileError(f"{path}: inconsistent lcasolve store ({exc})") from None
 
 
-def _read_entries(g: Any) -> Entries:
-    shape = tuple(int(v) for v in g.attrs["shape"])
-    row, col = g["row"][()], g["col"][()]
-    value, flip = g["value"][()], g["flip"][()]
-    unc = g["uncertainty"][()]
+class _Reader:
+    """Reads datasets and attributes into the checksum, refusing oversized declarations."""
+
+    def __init__(self, path: Path, digest: _Digest) -> None:
+        self.path = path
+        self.digest = digest
+
+    def __call__(self, ds: Any) -> np.ndarray:
+        declared = int(np.prod(ds.shape, dtype=object)) * ds.dtype.itemsize
+        stored = int(ds.id.get_storage_size())
+        if declared > _SMALL and declared > _RATIO * stored:
+            raise DataFileError(
+                f"{self.path}: dataset {ds.name} declares shape {ds.shape} ({declared} bytes) "
+                f"but the file stores {stored} bytes for it (a forged or truncated store)"
+            )
+        value = ds[()]
+        self.digest.add(ds.name, value)
+        return value
+
+    def attr(self, g: Any, key: str) -> Any:
+        value = g.attrs[key]
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        self.digest.add(f"{g.name}@{key}", value)
+        return value
+
+
+def _read_entries(g: Any, read: _Reader) -> Entries:
+    shape = tuple(int(v) for v in read.attr(g, "shape"))
+    row, col = read(g["row"]), read(g["col"])
+    value, flip = read(g["value"]), read(g["flip"])
+    unc = read(g["uncertainty"])
     if unc.dtype != UNCERTAINTY_DTYPE:
         unc = unc.astype(UNCERTAINTY_DTYPE)
     n = value.shape[0]
     if row.shape != (n,) or col.shape != (n,) or flip.shape != (n,) or unc.shape != (n,):
         raise ValueError("entry arrays differ in length")
     e = Entries.create((shape[0], shape[1]), row, col, value, uncertainty=unc, flip=flip)
-    slot = g["slot"][()]
-    indptr, indices = g["indptr"][()], g["indices"][()]
+    slot = read(g["slot"])
+    indptr, indices = read(g["indptr"]), read(g["indices"])
     if slot.shape != (n,) or indptr.shape != (shape[1] + 1,) or indices.shape[0] != indptr[-1]:
         raise ValueError("CSC pattern does not match the entries")
     e.__dict__["pattern"] = MatrixPattern((shape[0], shape[1]), indptr, indices, slot)
     return e
 
 
-def _read_table(g: Any) -> pd.DataFrame:
-    columns = json.loads(g.attrs["columns"])
-    dtypes = json.loads(g.attrs["dtypes"])
+def _read_table(g: Any, read: _Reader) -> pd.DataFrame:
+    columns = json.loads(read.attr(g, "columns"))
+    dtypes = json.loads(read.attr(g, "dtypes"))
     data = {}
     for i, col in enumerate(columns):
-        raw = g[f"c{i}"][()]
+        raw = read(g[f"c{i}"])
         if raw.dtype == np.uint8 and dtypes[col] not in ("uint8",):
             values = json.loads(raw.tobytes().decode("utf-8"))
             s = pd.Series(values, dtype=object)

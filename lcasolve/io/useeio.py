@@ -48,6 +48,41 @@ def read_json(folder: str | os.PathLike[str], name: str) -> Any:
     raise DataFileError(f"{folder / name}.json(.gz): no such file")
 
 
+def read_records(folder: str | os.PathLike[str], name: str, keys: tuple[str, ...]) -> list[Any]:
+    """``<folder>/<name>.json(.gz)`` as a list of objects that have ``keys``, sorted by ``index``.
+
+    ``index`` (when among ``keys``) must be an integer; the other keys may hold any scalar.
+
+    Raises
+    ------
+    DataFileError
+        If the JSON is not a list of objects, or one lacks a key (naming the file, the entry
+        and the key).
+    """
+    records = read_json(folder, name)
+    where = Path(folder) / f"{name}.json"
+    if not isinstance(records, list):
+        raise DataFileError(
+            f"{where}: must be a list of objects, not a JSON {type(records).__name__}"
+        )
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise DataFileError(f"{where}, entry {i}: must be an object, not {rec!r:.60}")
+        for key in keys:
+            value = rec.get(key)
+            if value is None or isinstance(value, (dict, list)):
+                raise DataFileError(f"{where}, entry {i}: no usable {key!r} ({value!r:.60})")
+        if "index" in keys and (
+            isinstance(rec["index"], bool) or not isinstance(rec["index"], int)
+        ):
+            raise DataFileError(
+                f"{where}, entry {i}: 'index' must be an integer, not {rec['index']!r:.60}"
+            )
+    if "index" in keys:
+        records = sorted(records, key=lambda r: r["index"])
+    return records
+
+
 def read_matrix(folder: str | os.PathLike[str], name: str) -> np.ndarray:
     """A dense matrix ``<folder>/matrix/<name>.json(.gz)`` as a float64 array."""
     rows = read_json(Path(folder) / "matrix", name)
@@ -81,7 +116,7 @@ def read(folder: str | os.PathLike[str]) -> System:
         Activity and product ids are sector codes; ``metadata["L"]`` is not stored (compute it).
     """
     folder = Path(folder)
-    sectors = sorted(read_json(folder, "sectors"), key=lambda s: s["index"])
+    sectors = read_records(folder, "sectors", ("index", "id"))
     a = read_matrix(folder, "A")
     b = read_matrix(folder, "B")
     c = read_matrix(folder, "C")
@@ -102,9 +137,9 @@ def read(folder: str | os.PathLike[str]) -> System:
             "location": [s.get("location", "") for s in sectors],
         }
     )
-    flows_meta = read_json(folder, "flows")
+    flows_meta = read_records(folder, "flows", ("index", "id"))
     if len(flows_meta) == b.shape[0]:
-        fl = sorted(flows_meta, key=lambda f: f["index"])
+        fl = flows_meta
         flows = pd.DataFrame(
             {
                 "id": [f["id"] for f in fl],
@@ -116,9 +151,9 @@ def read(folder: str | os.PathLike[str]) -> System:
     else:
         ids = [f"flow {i}" for i in range(b.shape[0])]
         flows = pd.DataFrame({"id": ids, "name": ids, "compartment": "", "unit": ""})
-    ind_meta = read_json(folder, "indicators")
+    ind_meta = read_records(folder, "indicators", ("index", "id"))
     if len(ind_meta) == c.shape[0]:
-        ind = sorted(ind_meta, key=lambda f: f["index"])
+        ind = ind_meta
         categories = pd.DataFrame(
             {
                 "id": [i.get("code", i["id"]) for i in ind],
@@ -160,13 +195,17 @@ def read_demand(folder: str | os.PathLike[str], name: str) -> dict[str, float]:
         If a demand entry names a sector code the model does not have.
     """
     folder = Path(folder)
-    known = {sector_code(s["id"]) for s in read_json(folder, "sectors")}
+    known = {sector_code(s["id"]) for s in read_records(folder, "sectors", ("index", "id"))}
     demand: dict[str, float] = {}
-    for item in read_json(folder / "demands", name):
+    where = folder / "demands" / name
+    for i, item in enumerate(read_records(folder / "demands", name, ("sector", "amount"))):
         code = sector_code(item["sector"])
         if code not in known:
-            raise UnknownDemandError(
-                f"{folder / 'demands' / name}: sector {item['sector']!r} is not in the model"
+            raise UnknownDemandError(f"{where}: sector {item['sector']!r} is not in the model")
+        amount = item["amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+            raise DataFileError(
+                f"{where}.json, entry {i}: 'amount' must be a number, not {amount!r:.60}"
             )
-        demand[code] = demand.get(code, 0.0) + float(item["amount"])
+        demand[code] = demand.get(code, 0.0) + float(amount)
     return demand

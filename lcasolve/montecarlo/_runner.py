@@ -119,7 +119,7 @@ def _execute(
             if part is not None:
                 buffer.append(res)
                 if time.monotonic() - last_commit >= COMMIT_SECONDS:
-                    _store.commit(part, chunk, buffer, complete=False)
+                    _store.commit(part, chunk, buffer)
                     buffer = []
                     last_commit = time.monotonic()
             if bar is not None:
@@ -131,7 +131,7 @@ def _execute(
         if bar is not None:
             bar.close()
     if part is not None and out is not None:
-        _store.commit(part, chunk, buffer, complete=True)
+        _store.commit(part, chunk, buffer)
         _store.finish(part, out)
         if done.any():  # chunks computed by an earlier process: read the whole file
             res = _from_file(out, thresholds)

@@ -1,30 +1,44 @@
-"""HDF5 run files: chunked arrays written per completed chunk, atomic, resumable.
+"""HDF5 run files: arrays written in place per completed chunk, checksummed, resumable.
 
-While a run goes on, results live in ``<out>.partial``; every commit copies it to a temporary
-file in the same folder, writes the new chunks there and moves it over with :func:`os.replace`,
-so the partial file is a complete, readable HDF5 file at every moment (a killed run loses at most
-the chunks since the last commit). When every chunk is done the partial file becomes ``out``.
+While a run goes on, results live in ``<out>.partial``. The file is created whole (every array
+allocated at its final size and filled with NaN, built in memory and written atomically), so a
+commit only overwrites bytes the file already has: HDF5's structure (object headers, the
+superblock) never changes after creation, and the file stays readable at every moment. A
+commit writes the chunks' arrays, flushes and syncs them, and only then marks the chunks done
+with their checksums (BLAKE2b of the chunk's arrays), so a run killed during a commit loses at
+most the chunks of that commit; nothing is copied per commit (a 64 MB run file used to be
+rewritten 45 times). Per-activity contributions, whose size is not known in advance, live in
+arrays with spare capacity; when it runs out the file is rebuilt once with twice the capacity.
+
+The header (seed, sizes, options, names, deterministic scores) has its own checksum; resuming
+or reading a file verifies both and refuses an altered or corrupt one. When every chunk is done,
+the partial file is copied once to ``out`` with ``complete`` set, and removed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lcasolve.errors import DataFileError, InputError, OutputExistsError, ResumeMismatchError
-from lcasolve.io._atomic import commit_file
+from lcasolve.io._atomic import atomic_path
 
 if TYPE_CHECKING:
     from lcasolve.montecarlo._engine import ChunkResult
     from lcasolve.montecarlo._plan import RunHeader
 
-FORMAT = "lcasolve-montecarlo-1"
+FORMAT = "lcasolve-montecarlo-2"
+#: header attributes compared on resume and covered by the header checksum
+_KEYS = ("seed", "iterations", "batch_size", "method", "database_hash", "others")
+#: starting capacity of the contribution arrays (entries)
+_CONTRIB_CAPACITY = 2**16
 
 
 def partial_path(out: Path) -> Path:
@@ -59,22 +73,106 @@ def prepare(out: Path, *, resume: bool, overwrite: bool) -> Path | None:
     return None
 
 
-def _atomic_copy_edit(path: Path, source: Path | None, edit: Any) -> None:
-    """Copy ``source`` (or start empty) to a temporary file, apply ``edit(h5file)``, replace."""
+def _early() -> Any:
+    """Dataset creation properties: space allocated (and NaN-filled) when the file is made."""
     import h5py
 
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    return dcpl
+
+
+def _fixed(h5: Any, name: str, shape: tuple[int, ...], dtype: str, fill: Any) -> Any:
+    """A contiguous dataset allocated at creation: later writes change no HDF5 structure."""
+    return h5.create_dataset(
+        name, shape=shape, dtype=dtype, fillvalue=fill, dcpl=_early(), track_times=False
+    )
+
+
+def _write_file(path: Path, build: Any) -> None:
+    """Build an HDF5 file in memory with ``build(h5file)``, then write it atomically.
+
+    Built in memory because HDF5 failing a write (a full disk) can crash the interpreter while
+    it cleans up; a plain file write that fails is an
+    :class:`~lcasolve.errors.OutputWriteError` naming ``path``.
+    """
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as h5:
+        build(h5)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(buf.getbuffer())
+
+
+def _open(path: Path, mode: str = "r") -> Any:
+    """Open a run file for reading, or for writing without HDF5's file lock.
+
+    The run lock guards the writers, and a reader watching the partial file must not make a
+    commit fail.
+    """
+    import h5py
+
+    if mode == "r":
+        return h5py.File(path, "r")
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_file_locking(False, True)
+    # no sieve buffer: a commit writes the bytes of its chunks, not 64 KiB windows around them
+    fapl.set_sieve_buf_size(0)
+    return h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDWR, fapl=fapl))
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        if source is not None:
-            shutil.copyfile(source, tmp)
-        with h5py.File(tmp, "r+" if source is not None else "w") as h5:
-            edit(h5)
-        commit_file(Path(tmp), path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _header_digest(h5: Any) -> str:
+    """Checksum of the header: attributes, names, deterministic scores, recorded inputs."""
+    h = hashlib.blake2b(digest_size=32)
+    for key in (*_KEYS, "versions", "parameters", "inventory_flows"):
+        h.update(f"{key}={h5.attrs[key]!r};".encode())
+    for name in ("demand_names", "category_names", "category_units"):
+        h.update(json.dumps([_text(x) for x in h5[name][...]]).encode())
+    h.update(np.ascontiguousarray(h5["deterministic"][...], dtype="f8").tobytes())
+    for name in sorted(h5["inputs"]):
+        if name.endswith("_index"):
+            h.update(name.encode() + np.asarray(h5["inputs"][name][...], "i8").tobytes())
+    if "contributions" in h5:
+        grp = h5["contributions"]
+        h.update(f"{grp.attrs['activities']}|{tuple(int(x) for x in grp.attrs['shape'])}".encode())
+    return h.hexdigest()
+
+
+def _text(x: Any) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def _chunk_digest(
+    scores: np.ndarray,
+    inputs: dict[str, np.ndarray],
+    inventory: np.ndarray | None,
+    coords: np.ndarray | None,
+    data: np.ndarray | None,
+    n_fallback: int,
+    invalid: np.ndarray,
+) -> np.ndarray:
+    """Checksum of one chunk's arrays (as stored: float64 / int64 / uint8), as 32 bytes."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(np.ascontiguousarray(invalid, dtype="u1").tobytes())
+    h.update(np.ascontiguousarray(scores, dtype="f8").tobytes())
+    for name in sorted(inputs):
+        h.update(name.encode() + np.ascontiguousarray(inputs[name], dtype="f8").tobytes())
+    if inventory is not None:
+        h.update(np.ascontiguousarray(inventory, dtype="f8").tobytes())
+    if coords is not None and data is not None:
+        h.update(np.ascontiguousarray(coords, dtype="i8").tobytes())
+        h.update(np.ascontiguousarray(data, dtype="f8").tobytes())
+    h.update(int(n_fallback).to_bytes(8, "little", signed=True))
+    return np.frombuffer(h.digest(), dtype=np.uint8)
 
 
 def create(out: Path, header: RunHeader) -> Path:
@@ -84,77 +182,102 @@ def create(out: Path, header: RunHeader) -> Path:
     chunk = header["batch_size"]
     n_chunks = -(-n // chunk)
 
-    def edit(h5: Any) -> None:
+    def build(h5: Any) -> None:
         import h5py
 
         h5.attrs["format"] = FORMAT
         h5.attrs["complete"] = False
-        for key in ("seed", "iterations", "batch_size", "method", "database_hash", "others"):
+        for key in _KEYS:
             h5.attrs[key] = header[key]
         h5.attrs["versions"] = json.dumps(header["versions"])
         h5.attrs["parameters"] = json.dumps(header["parameters"], default=str)
         text = h5py.string_dtype()
-        h5.create_dataset(
-            "demand_names", data=np.array(header["demand_names"], dtype=object), dtype=text
-        )
-        h5.create_dataset(
-            "category_names", data=np.array(header["category_names"], dtype=object), dtype=text
-        )
-        h5.create_dataset(
-            "category_units", data=np.array(header["category_units"], dtype=object), dtype=text
-        )
+        for key in ("demand_names", "category_names", "category_units"):
+            h5.create_dataset(key, data=np.array(header[key], dtype=object), dtype=text)
         h5.create_dataset("deterministic", data=header["deterministic"])
-        h5.create_dataset(
-            "scores",
-            shape=(n, d, c),
-            dtype="f8",
-            chunks=(min(chunk, n), d, c),
-            fillvalue=np.nan,
-        )
-        h5.create_dataset("done", shape=(n_chunks,), dtype="?", fillvalue=False)
-        h5.create_dataset("n_fallback", shape=(n_chunks,), dtype="i8", fillvalue=0)
-        h5.create_dataset("invalid", shape=(n,), dtype="u1", chunks=(min(chunk, n),), fillvalue=0)
+        _fixed(h5, "scores", (n, d, c), "f8", np.nan)
+        _fixed(h5, "done", (n_chunks,), "?", False)
+        _fixed(h5, "n_fallback", (n_chunks,), "i8", 0)
+        _fixed(h5, "checksum", (n_chunks, 32), "u1", 0)
+        _fixed(h5, "invalid", (n,), "u1", 0)
         flows = header["inventory_flows"]
         h5.attrs["inventory_flows"] = json.dumps(flows, default=str)
         if flows:
-            h5.create_dataset(
-                "inventory",
-                shape=(n, d, len(flows)),
-                dtype="f8",
-                chunks=(min(chunk, n), d, len(flows)),
-                fillvalue=np.nan,
-            )
+            _fixed(h5, "inventory", (n, d, len(flows)), "f8", np.nan)
         acts = header["contribution_activities"]
         if acts is not None:
             grp = h5.create_group("contributions")
             grp.attrs["activities"] = json.dumps(acts, default=str)
             grp.attrs["shape"] = (n, d, c, len(acts))
-            grp.create_dataset("coords", shape=(4, 0), maxshape=(4, None), dtype="i8", chunks=True)
-            grp.create_dataset("data", shape=(0,), maxshape=(None,), dtype="f8", chunks=True)
+            _contribution_arrays(grp, n_chunks, min(_CONTRIB_CAPACITY, n * d * c * len(acts)))
         grp = h5.create_group("inputs")
         for name, index in header["record"].items():
             grp.create_dataset(name + "_index", data=np.asarray(index, dtype=np.int64))
-            grp.create_dataset(
-                name,
-                shape=(n, len(index)),
-                dtype="f8",
-                chunks=(min(chunk, n), max(1, len(index))),
-                fillvalue=np.nan,
-            )
+            _fixed(grp, name, (n, len(index)), "f8", np.nan)
+        h5.attrs["header_checksum"] = _header_digest(h5)
 
-    _atomic_copy_edit(part, None, edit)
+    _write_file(part, build)
     return part
 
 
-def check_header(path: Path, header: RunHeader) -> None:
-    """Refuse to resume a file made with other data or parameters."""
-    import h5py
+def _contribution_arrays(grp: Any, n_chunks: int, capacity: int) -> None:
+    """``coords``/``data`` with room for ``capacity`` entries; ``span``: each chunk's range."""
+    _fixed(grp, "coords", (4, capacity), "i8", 0)
+    _fixed(grp, "data", (capacity,), "f8", 0.0)
+    _fixed(grp, "span", (n_chunks, 2), "i8", 0)
 
+
+def _grow_contributions(path: Path, needed: int) -> None:
+    """Rebuild the run file with contribution arrays of at least ``needed`` entries (doubling)."""
+    with _open(path) as h5:
+        capacity = max(1, h5["contributions/data"].shape[0])
+    while capacity < needed:
+        capacity *= 2
+    _rebuild(path, path, capacity)
+
+
+def _rebuild(source: Path, target: Path, capacity: int | None, **attrs: Any) -> None:
+    """Write ``source`` to ``target`` with room for ``capacity`` contribution entries.
+
+    ``capacity`` None keeps just the used entries; ``attrs`` replace root attributes.
+    """
+    with _open(source) as old:
+        grp = old["contributions"]
+        span = grp["span"][...]
+        used = int(span[:, 1].max(initial=0))
+        coords, data = grp["coords"][:, :used], grp["data"][:used]
+
+        def build(h5: Any) -> None:
+            for key, value in old.attrs.items():
+                h5.attrs[key] = attrs.get(key, value)
+            for name in old:
+                if name != "contributions":
+                    old.copy(old[name], h5, name=name)
+            new = h5.create_group("contributions")
+            for key, value in grp.attrs.items():
+                new.attrs[key] = value
+            _contribution_arrays(new, span.shape[0], used if capacity is None else capacity)
+            new["coords"][:, :used] = coords
+            new["data"][:used] = data
+            new["span"][...] = span
+
+        _write_file(target, build)
+
+
+def check_header(path: Path, header: RunHeader) -> None:
+    """Refuse to resume a file made with other data or parameters, or an altered one."""
     try:
-        with h5py.File(path, "r") as h5:
-            if h5.attrs.get("format") != FORMAT:
+        with _open(path) as h5:
+            fmt = h5.attrs.get("format")
+            if fmt == "lcasolve-montecarlo-1":
+                raise DataFileError(
+                    f"{path} was written by an older lcasolve without checksums; run it again "
+                    f"with --overwrite"
+                )
+            if fmt != FORMAT:
                 raise DataFileError(f"{path} is not an lcasolve Monte Carlo run file")
-            for key in ("seed", "iterations", "batch_size", "method", "database_hash", "others"):
+            _verify_header(path, h5)
+            for key in _KEYS:
                 if h5.attrs[key] != header[key]:
                     raise ResumeMismatchError(
                         f"cannot resume {path}: it was made with {key}={h5.attrs[key]!r}, this "
@@ -166,83 +289,212 @@ def check_header(path: Path, header: RunHeader) -> None:
                 raise ResumeMismatchError(
                     f"cannot resume {path}: demands, categories or options differ"
                 )
-    except OSError as exc:
+    except (OSError, KeyError) as exc:
         raise DataFileError(f"run file {path} cannot be read: {exc}") from None
+
+
+def _verify_header(path: Path, h5: Any) -> None:
+    if h5.attrs.get("header_checksum") != _header_digest(h5):
+        raise DataFileError(
+            f"{path}: the run's header was altered or is corrupt (its checksum does not match)"
+        )
 
 
 def done_chunks(path: Path) -> np.ndarray:
     """Boolean mask of the chunks already written."""
-    import h5py
-
-    with h5py.File(path, "r") as h5:
+    with _open(path) as h5:
         return h5["done"][...]
 
 
-def commit(path: Path, chunk: int, results: list[ChunkResult], complete: bool) -> None:
-    """Write finished chunks (and the ``complete`` flag) atomically into ``path``."""
+def commit(path: Path, chunk: int, results: list[ChunkResult]) -> None:
+    """Write finished chunks into ``path`` in place: the arrays first, then their done flags.
 
-    def edit(h5: Any) -> None:
-        for res in results:
-            s, e = res["start"], res["stop"]
-            h5["scores"][s:e] = res["scores"]
-            for name, vals in res["inputs"].items():
-                h5["inputs"][name][s:e] = vals
+    The arrays are flushed and synced before any chunk is marked done, so a crash between the
+    two leaves chunks that are simply computed again.
+    """
+    if not results:
+        return
+    add = sum(
+        0 if res.get("contributions") is None else res["contributions"]["data"].shape[0]
+        for res in results
+    )
+    if add:
+        with _open(path) as h5:
+            used = int(h5["contributions/span"][:, 1].max(initial=0))
+            capacity = h5["contributions/data"].shape[0]
+        if used + add > capacity:
+            _grow_contributions(path, used + add)
+    marks = []
+    with _open(path, "r+") as h5:
+        used = int(h5["contributions/span"][:, 1].max(initial=0)) if "contributions" in h5 else 0
+        keep = "contributions" in h5
+        for run in _consecutive(results):
+            s, e = run[0]["start"], run[-1]["stop"]
+            h5["scores"][s:e] = _stack(r["scores"] for r in run)  # one write per array
+            for name in run[0]["inputs"]:
+                h5["inputs"][name][s:e] = _stack(r["inputs"][name] for r in run)
             if "inventory" in h5:
-                h5["inventory"][s:e] = res["inventory"]
-            contrib = res.get("contributions")
-            if contrib is not None:
-                coords, data = h5["contributions/coords"], h5["contributions/data"]
-                old, add = data.shape[0], contrib["data"].shape[0]
-                coords.resize((4, old + add))
-                data.resize((old + add,))
-                coords[:, old:] = contrib["coords"]
-                data[old:] = contrib["data"]
-            h5["n_fallback"][s // chunk] = res["n_fallback"]
-            h5["invalid"][s:e] = res["invalid"]
-            h5["done"][s // chunk] = True
-        if complete:
-            h5.attrs["complete"] = True
+                h5["inventory"][s:e] = _stack(r["inventory"] for r in run)
+            h5["invalid"][s:e] = _stack(r["invalid"] for r in run)
+            pieces = [r.get("contributions") for r in run]
+            if keep and any(c is not None for c in pieces):
+                width = sum(c["data"].shape[0] for c in pieces if c is not None)
+                if width:
+                    h5["contributions/coords"][:, used : used + width] = np.concatenate(
+                        [c["coords"] for c in pieces if c is not None], axis=1
+                    )
+                    h5["contributions/data"][used : used + width] = np.concatenate(
+                        [c["data"] for c in pieces if c is not None]
+                    )
+            for res, contrib in zip(run, pieces, strict=True):
+                coords = data = None
+                span = (used, used)
+                if keep and contrib is not None:
+                    coords, data = contrib["coords"], contrib["data"]
+                    span = (used, used + data.shape[0])
+                    used = span[1]
+                digest = _chunk_digest(
+                    res["scores"],
+                    res["inputs"],
+                    res["inventory"] if "inventory" in h5 else None,
+                    coords,
+                    data,
+                    res["n_fallback"],
+                    res["invalid"],
+                )
+                marks.append((res["start"] // chunk, span, digest, res["n_fallback"]))
+        h5.flush()
+        _sync(path)
+        for group in _runs_of_marks(marks):  # slices: small writes each flush a whole array
+            k0, k1 = group[0][0], group[-1][0] + 1
+            if "contributions" in h5:
+                h5["contributions/span"][k0:k1] = np.array([m[1] for m in group], dtype=np.int64)
+            h5["checksum"][k0:k1] = np.stack([m[2] for m in group])
+            h5["n_fallback"][k0:k1] = np.array([m[3] for m in group], dtype=np.int64)
+            h5["done"][k0:k1] = True
+        h5.flush()
+    _sync(path)
 
-    _atomic_copy_edit(path, path, edit)
+
+def _consecutive(results: list[ChunkResult]) -> list[list[ChunkResult]]:
+    """The results in runs of adjacent chunks (each run is written as one slice)."""
+    runs: list[list[ChunkResult]] = []
+    for res in sorted(results, key=lambda r: r["start"]):
+        if runs and runs[-1][-1]["stop"] == res["start"]:
+            runs[-1].append(res)
+        else:
+            runs.append([res])
+    return runs
+
+
+def _runs_of_marks(marks: list[Any]) -> list[list[Any]]:
+    """Marks ``(chunk, ...)`` in runs of consecutive chunk numbers."""
+    runs: list[list[Any]] = []
+    for mark in sorted(marks, key=lambda m: m[0]):
+        if runs and runs[-1][-1][0] + 1 == mark[0]:
+            runs[-1].append(mark)
+        else:
+            runs.append([mark])
+    return runs
+
+
+def _stack(parts: Any) -> np.ndarray:
+    items = list(parts)
+    return items[0] if len(items) == 1 else np.concatenate(items)
 
 
 def read(path: Path) -> dict[str, Any]:
-    """Arrays and attributes of a run file."""
-    import h5py
+    """Arrays and attributes of a run file, every done chunk verified against its checksum.
 
-    with h5py.File(path, "r") as h5:
-        out: dict[str, Any] = {key: h5.attrs[key] for key in h5.attrs}
-        out["scores"] = h5["scores"][...]
-        out["done"] = h5["done"][...]
-        out["n_fallback"] = int(h5["n_fallback"][...].sum())
-        # flags of samples without meaning (lcasolve.montecarlo._validity); none in older files
-        out["invalid"] = (
-            h5["invalid"][...] if "invalid" in h5 else np.zeros(out["scores"].shape[0], np.uint8)
-        )
-        out["deterministic"] = h5["deterministic"][...]
-        for key in ("demand_names", "category_names", "category_units"):
-            out[key] = [x.decode() if isinstance(x, bytes) else str(x) for x in h5[key][...]]
-        out["inputs"] = {
-            name: h5["inputs"][name][...] for name in h5["inputs"] if not name.endswith("_index")
-        }
-        out["inventory_flows"] = json.loads(h5.attrs["inventory_flows"])
-        out["inventory"] = (
-            h5["inventory"][...]
-            if "inventory" in h5
-            else np.zeros((*out["scores"].shape[:2], 0), dtype=np.float64)
-        )
-        out["contributions"] = None
-        out["contribution_activities"] = None
-        if "contributions" in h5:
-            import sparse
+    Raises
+    ------
+    DataFileError
+        If the header or a chunk was altered or is corrupt (naming the chunk's iterations).
+    """
+    try:
+        with _open(path) as h5:
+            return _read(path, h5)
+    except (OSError, KeyError) as exc:
+        raise DataFileError(f"run file {path} cannot be read: {exc}") from None
 
-            grp = h5["contributions"]
-            out["contribution_activities"] = json.loads(grp.attrs["activities"])
-            shape = tuple(int(x) for x in grp.attrs["shape"])
-            out["contributions"] = sparse.COO(grp["coords"][...], grp["data"][...], shape=shape)
+
+def _read(path: Path, h5: Any) -> dict[str, Any]:
+    _verify_header(path, h5)
+    out: dict[str, Any] = {key: h5.attrs[key] for key in h5.attrs}
+    out["scores"] = h5["scores"][...]
+    out["done"] = h5["done"][...]
+    fallback = h5["n_fallback"][...]
+    out["n_fallback"] = int(fallback[out["done"]].sum())
+    # flags of samples without meaning (lcasolve.montecarlo._validity)
+    out["invalid"] = h5["invalid"][...]
+    out["deterministic"] = h5["deterministic"][...]
+    for key in ("demand_names", "category_names", "category_units"):
+        out[key] = [_text(x) for x in h5[key][...]]
+    out["inputs"] = {
+        name: h5["inputs"][name][...] for name in h5["inputs"] if not name.endswith("_index")
+    }
+    out["inventory_flows"] = json.loads(h5.attrs["inventory_flows"])
+    has_inventory = "inventory" in h5
+    out["inventory"] = (
+        h5["inventory"][...]
+        if has_inventory
+        else np.zeros((*out["scores"].shape[:2], 0), dtype=np.float64)
+    )
+    out["contributions"] = None
+    out["contribution_activities"] = None
+    spans = coords = data = None
+    if "contributions" in h5:
+        grp = h5["contributions"]
+        spans = grp["span"][...]
+        used = int(spans[out["done"], 1].max(initial=0))
+        coords, data = grp["coords"][:, :used], grp["data"][:used]
+    chunk = int(out["batch_size"])
+    sums = h5["checksum"][...]
+    for k in np.flatnonzero(out["done"]):
+        s, e = k * chunk, min((k + 1) * chunk, out["scores"].shape[0])
+        c = d = None
+        if spans is not None and coords is not None and data is not None:
+            a, b = spans[k]
+            c, d = coords[:, a:b], data[a:b]
+        digest = _chunk_digest(
+            out["scores"][s:e],
+            {name: v[s:e] for name, v in out["inputs"].items()},
+            out["inventory"][s:e] if has_inventory else None,
+            c,
+            d,
+            int(fallback[k]),
+            out["invalid"][s:e],
+        )
+        if not np.array_equal(digest, sums[k]):
+            raise DataFileError(
+                f"{path}: iterations {s}-{e - 1} (chunk {k}) were altered or are corrupt (their "
+                f"checksum does not match); run again with --overwrite"
+            )
+    if spans is not None and coords is not None and data is not None:
+        import sparse
+
+        grp = h5["contributions"]
+        out["contribution_activities"] = json.loads(grp.attrs["activities"])
+        shape = tuple(int(x) for x in grp.attrs["shape"])
+        keep = [np.arange(a, b) for (a, b), ok in zip(spans, out["done"], strict=True) if ok]
+        sel = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
+        out["contributions"] = sparse.COO(coords[:, sel], data[sel], shape=shape)
     return out
 
 
 def finish(path: Path, out: Path) -> None:
-    """Move the completed partial file to its final name (synced, umask mode)."""
-    commit_file(path, out)
+    """Copy the completed partial file to ``out`` with ``complete`` set, then remove it.
+
+    The one copy of the run keeps the partial file intact until ``out`` is in place (synced,
+    umask mode), so a crash here loses nothing; the partial file is removed last.
+    """
+    with _open(path) as h5:
+        contributions = "contributions" in h5
+    if contributions:  # rebuilt without the spare capacity
+        _rebuild(path, out, None, complete=True)
+    else:
+        with atomic_path(out) as tmp:
+            shutil.copyfile(path, tmp)
+            with _open(tmp, "r+") as h5:
+                h5.attrs["complete"] = True
+    path.unlink()
