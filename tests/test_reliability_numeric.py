@@ -152,3 +152,49 @@ def test_terminal_escape_codes_in_names_are_not_printed(tmp_path):
     assert "Clinker \ufffd]0;owned\ufffd\ufffd[2J production" in proc.stdout
     proc = cli("calc", folder, "--demand", "no\x1b[2Jsuch=1")
     assert proc.returncode == 1 and "\x1b" not in proc.stderr
+
+
+def test_json_ld_amount_1e308_refused(tmp_path):
+    import zipfile
+
+    from lcasolve.examples import load_example
+    from lcasolve.io.jsonld_write import _uid, write_jsonld
+
+    system, _ = load_example()
+    src = write_jsonld(system, tmp_path / "cement.zip")
+    bad = tmp_path / "huge.zip"
+    cement = f"processes/{_uid('process', 'cement')}.json"
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(bad, "w") as b:
+        for name in a.namelist():
+            data = json.loads(a.read(name))
+            if name == cement:
+                data["exchanges"][1]["amount"] = 1e308  # the clinker input
+            b.writestr(name, json.dumps(data))
+    proc = cli("calc", bad, "--demand", f"{_uid('process', 'cement')}=1", "--json")
+    assert_one_line_error(proc, "overflows")
+    assert proc.stdout == ""
+
+
+def test_chain_of_30_steps_1e12_through_the_cli(tmp_path):
+    # a30 needs 1e12 of a29, ... : the supply of a0 is 1e12**29 = 1e348, beyond float64
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    acts = ["id,name,product,unit,location,amount"]
+    exchanges = ["activity,kind,provider,flow,amount,unit"]
+    for i in range(31):
+        acts.append(f"a{i},step {i},p{i},kg,GLO,1")
+        if i:
+            exchanges.append(f"a{i},technosphere,a{i - 1},,1e12,kg")
+    exchanges.append("a0,biosphere,,co2,1,kg")
+    (folder / "activities.csv").write_text("\n".join(acts) + "\n")
+    (folder / "exchanges.csv").write_text("\n".join(exchanges) + "\n")
+    (folder / "flows.csv").write_text(
+        "id,name,compartment,unit,cas\nco2,\"Carbon dioxide, fossil\",air,kg,124-38-9\n"
+    )
+    proc = cli("calc", folder, "--demand", "a30=1", "--json")
+    assert_one_line_error(proc, "overflows", "'a0'")
+    assert proc.stdout == ""
+    proc = cli("calc", folder, "--demand", "a10=1", "--json")  # 1e120 kg: large but finite
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["scores"]["IPCC AR6 GWP100"] == pytest.approx(1e120, rel=1e-9)
