@@ -32,7 +32,8 @@ def cli(*argv):
 def one_line_error(proc, *words):
     assert proc.returncode == 1, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ": note: " not in ln]
+    assert len(lines) == 1, proc.stderr
     for w in words:
         assert w in proc.stderr, proc.stderr
 

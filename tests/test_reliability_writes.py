@@ -33,7 +33,11 @@ def cli(*argv):
 def one_line_error(proc, *words, code=1):
     assert proc.returncode == code, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
-    lines = [ln for ln in proc.stderr.strip().splitlines() if "warning:" not in ln]
+    lines = [
+        ln
+        for ln in proc.stderr.strip().splitlines()
+        if not (": warning: " in ln or ": note: " in ln)
+    ]
     lines = [ln for ln in lines if not ln.startswith("compiling kernels")]
     assert len(lines) == 1, proc.stderr
     for w in words:
