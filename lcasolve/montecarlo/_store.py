@@ -175,8 +175,9 @@ def _chunk_digest(
     return np.frombuffer(h.digest(), dtype=np.uint8)
 
 
-def create(out: Path, header: RunHeader) -> Path:
+def create(out: Path, run_header: RunHeader) -> Path:
     """Write the empty partial file of a run; return its path."""
+    header: dict[str, Any] = dict(run_header)  # read by key name below
     part = partial_path(out)
     n, d, c = header["iterations"], len(header["demand_names"]), len(header["category_names"])
     chunk = header["batch_size"]
@@ -193,7 +194,8 @@ def create(out: Path, header: RunHeader) -> Path:
         h5.attrs["parameters"] = json.dumps(header["parameters"], default=str)
         text = h5py.string_dtype()
         for key in ("demand_names", "category_names", "category_units"):
-            h5.create_dataset(key, data=np.array(header[key], dtype=object), dtype=text)
+            names: list[Any] = list(header[key])
+            h5.create_dataset(key, data=np.array(names, dtype=object), dtype=text)
         h5.create_dataset("deterministic", data=header["deterministic"])
         _fixed(h5, "scores", (n, d, c), "f8", np.nan)
         _fixed(h5, "done", (n_chunks,), "?", False)
@@ -264,8 +266,9 @@ def _rebuild(source: Path, target: Path, capacity: int | None, **attrs: Any) -> 
         _write_file(target, build)
 
 
-def check_header(path: Path, header: RunHeader) -> None:
+def check_header(path: Path, run_header: RunHeader) -> None:
     """Refuse to resume a file made with other data or parameters, or an altered one."""
+    header: dict[str, Any] = dict(run_header)  # read by key name below
     try:
         with _open(path) as h5:
             fmt = h5.attrs.get("format")
@@ -314,10 +317,10 @@ def commit(path: Path, chunk: int, results: list[ChunkResult]) -> None:
     """
     if not results:
         return
-    add = sum(
-        0 if res.get("contributions") is None else res["contributions"]["data"].shape[0]
-        for res in results
-    )
+    add = 0
+    for res in results:
+        contrib = res.get("contributions")
+        add += 0 if contrib is None else int(contrib["data"].shape[0])
     if add:
         with _open(path) as h5:
             used = int(h5["contributions/span"][:, 1].max(initial=0))
