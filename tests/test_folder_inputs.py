@@ -47,7 +47,8 @@ def test_jsonld_folder_with_a_stray_spold_reads_the_jsonld(tmp_path, spold):
     assert code == 0, err
     # h = k/2 + 2 * 3 * dist * frac = 0.5 + 12 (the parameter model of test_jsonld_parameters)
     assert json.loads(out)["scores"][GWP] == pytest.approx(12.5, rel=1e-12)
-    (note,) = [line for line in err.splitlines() if "note:" in line]
+    (note,) = err.strip().splitlines()
+    assert note.startswith("lcasolve calc: note: ")
     n_files = len(_files())
     assert f"read {folder} as jsonld: {n_files} files" in note
     assert "processes/ " in note and "subfolders not read: stray/ (1 file)" in note
@@ -63,6 +64,8 @@ def test_datapackage_folder_with_a_stray_spold(tmp_path, shared_data, spold):
     with zipfile.ZipFile(zipped) as z:
         z.extractall(folder)
         n_files = len(z.namelist())
+    code, _, err = cli("calc", folder, "--demand", "1=1")
+    assert code == 0 and err == ""  # a folder read whole says nothing
     _stray(folder, spold)
     code, out, err = cli("calc", folder, "--demand", "1=1", "--json")
     assert code == 0, err
