@@ -235,8 +235,14 @@ def test_readme_command_line_runs(line, tmp_path):
 
 
 def test_the_mc_line_names_its_demand():
-    """Without ``--demand`` the documented ``mc`` line is a usage error (exit 2)."""
-    (line,) = [ln for ln in _table_lines() if ln.split()[1] == "mc"]
+    """Without ``--demand`` the documented ``mc`` lines are usage errors (exit 2)."""
+    lines = [ln for ln in _table_lines() if ln.split()[1] == "mc"]
+    assert lines
+    for line in lines:
+        _mc_line_without_demand_exits_2(line)
+
+
+def _mc_line_without_demand_exits_2(line):
     args, _ = expand(line)
     assert "--demand" in args
     at = args.index("--demand")
