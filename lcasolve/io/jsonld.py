@@ -27,7 +27,9 @@ distribution, invalid parameters). With ``strict=False`` they are collected in
 ``metadata["problems"]`` and the exchange (or, for a broken reference, the process) is left out;
 an invalid distribution drops only the distribution.
 
-Linking, allocation and the link report: :mod:`lcasolve.io.assembly`.
+Reference data (unit groups, flow properties, categories, flows) and unit conversion:
+:mod:`lcasolve.io.jsonld_reference`. Linking, allocation and the link report:
+:mod:`lcasolve.io.assembly`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import os
 import sys
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -59,20 +60,19 @@ from lcasolve.io._fields import (
     field_number,
     field_object,
     field_ref_id,
-    field_text,
 )
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_none
+from lcasolve.io.jsonld_reference import Reference, conversion, flow_record, location_name
 from lcasolve.io.linking import LinkOptions
-from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
+from lcasolve.io.records import ExchangeRecord, ProcessRecord
 from lcasolve.io.report import Problems, strict_hint
 from lcasolve.model import System
 
 __all__ = ["read", "sniff"]
 
 _FOLDERS = ("processes", "flows", "flow_properties", "unit_groups", "categories")
-_KIND = {"ELEMENTARY_FLOW": "elementary", "PRODUCT_FLOW": "product", "WASTE_FLOW": "waste"}
 _ALLOCATION = {
     "PHYSICAL_ALLOCATION": "physical",
     "ECONOMIC_ALLOCATION": "economic",
@@ -159,187 +159,6 @@ def _parse(where: str, read: Callable[[], bytes], problems: Problems) -> dict[st
     return data
 
 
-@dataclass
-class _Reference:
-    """Units, flow properties, categories and flows of all inputs."""
-
-    units: dict[str, tuple[str, float, str]] = field(default_factory=dict)  # id -> group, f, name
-    group_unit: dict[str, str] = field(default_factory=dict)  # group -> reference unit name
-    property_group: dict[str, str] = field(default_factory=dict)  # flow property -> group
-    categories: dict[str, tuple[str, str | None]] = field(
-        default_factory=dict
-    )  # id -> name, parent
-    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    flow_where: dict[str, str] = field(default_factory=dict)
-    _factors: dict[str, dict[str | None, float]] = field(default_factory=dict)
-
-    def add(self, folder: str, where: str, data: dict[str, Any]) -> None:
-        oid = data.get("@id")
-        if not oid:
-            raise DataFileError(f"{where}: no @id")
-        if folder == "unit_groups":
-            ref = ""
-            for u in field_list(data, "units", where):
-                if not u.get("@id") or not isinstance(u["@id"], str):
-                    raise DataFileError(f"{where}: a unit of unit group {oid} has no string @id")
-                self.units[u["@id"]] = (
-                    oid,
-                    field_number(u, "conversionFactor", f"{where} (unit {u['@id']})", 1.0),
-                    u.get("name", ""),
-                )
-                if field_flag(u, ("referenceUnit", "isRefUnit"), f"{where} (unit {u['@id']})"):
-                    ref = u.get("name", "")
-            self.group_unit[oid] = ref
-        elif folder == "flow_properties":
-            group = field_ref_id(data, "unitGroup", where)
-            if group:
-                self.property_group[oid] = group
-        elif folder == "categories":
-            parent = data.get("category")
-            self.categories[oid] = (data.get("name", ""), parent.get("@id") if parent else None)
-        elif folder == "flows":
-            _check_flow(data, where)
-            if oid in self.flows and not _same_flow(self.flows[oid], data):
-                raise DataFileError(
-                    f"{where}: flow {oid} is defined again, differently, in "
-                    f"{self.flow_where[oid]} (flowType or a flow property's factor differs); "
-                    f"refusing to pick one"
-                )
-            self.flows[oid] = data
-            self.flow_where[oid] = where
-
-    def category_path(self, category: Any) -> str:
-        """``a/b/c`` of a category reference (v1) or path string (v2)."""
-        if isinstance(category, str):
-            return category
-        if not isinstance(category, dict):
-            return ""
-        names, cid, seen = [], category.get("@id"), set()
-        while cid and cid in self.categories and cid not in seen:
-            seen.add(cid)
-            name, cid = self.categories[cid]
-            names.append(name)
-        if not names and category.get("name"):
-            names = [category["name"]]
-        return "/".join(reversed(names))
-
-    def property_factors(self, fid: str) -> dict[str | None, float]:
-        """Flow property id -> the flow's conversion factor for it (cached per flow)."""
-        got = self._factors.get(fid)
-        if got is None:
-            where = self.flow_where.get(fid, fid)
-            got = self._factors[fid] = {
-                field_ref_id(p, "flowProperty", where): field_number(
-                    p, "conversionFactor", f"{where} (flow properties)", 1.0
-                )
-                for p in field_list(self.flows[fid], "flowProperties", where)
-            }
-        return got
-
-    def unit_name(self, property_id: str | None) -> str:
-        group = self.property_group.get(property_id or "")
-        return self.group_unit.get(group or "", "")
-
-
-def _location_name(loc: Any) -> str:
-    """The name (else code) of a location reference, or a location given as text."""
-    if isinstance(loc, dict):
-        return str(loc.get("name") or loc.get("code") or "")
-    return str(loc or "")
-
-
-def _check_flow(data: dict[str, Any], where: str) -> None:
-    """A flow needs a known ``flowType`` (else CO2 could become a product) and typed fields."""
-    kind = data.get("flowType")
-    if not isinstance(kind, str) or kind not in _KIND:
-        raise DataFileError(
-            f"{where}: flow {data.get('@id')} has flowType {kind!r}; expected one of "
-            f"{', '.join(_KIND)}"
-        )
-    for key in ("name", "cas"):
-        field_text(data, key, where)
-    for p in field_list(data, "flowProperties", where):
-        field_ref_id(p, "flowProperty", where)
-        field_number(p, "conversionFactor", f"{where} (flow properties)", 1.0)
-        field_flag(p, ("referenceFlowProperty", "isRefFlowProperty"), where)
-
-
-def _same_flow(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two definitions of one flow id agree.
-
-    Same ``flowType`` and the same factor for every flow property both list (one may list
-    more properties, as the USLCI transport zips do).
-    """
-
-    def factors(d: dict[str, Any]) -> dict[Any, Any]:
-        return {
-            (p.get("flowProperty") or {}).get("@id"): p.get("conversionFactor", 1.0)
-            for p in d.get("flowProperties") or []
-        }
-
-    fa, fb = factors(a), factors(b)
-    return a.get("flowType") == b.get("flowType") and all(fa[k] == fb[k] for k in fa.keys() & fb)
-
-
-def _flow_record(ref: _Reference, fid: str) -> FlowRecord:
-    data = ref.flows[fid]
-    kind = _KIND[data["flowType"]]  # checked by _check_flow
-    props = data.get("flowProperties") or []
-    refprop = next(
-        (p for p in props if p.get("referenceFlowProperty") or p.get("isRefFlowProperty")),
-        props[0] if props else {},
-    )
-    unit = ref.unit_name((refprop.get("flowProperty") or {}).get("@id"))
-    return FlowRecord(
-        id=fid,
-        name=data.get("name", ""),
-        kind=kind,
-        unit=unit,
-        compartment=ref.category_path(data.get("category")),
-        cas=(data.get("cas") or "").strip(),
-        location=_location_name(data.get("location")),
-    )
-
-
-def _conversion(ref: _Reference, ex: dict[str, Any], fid: str, where: str) -> float:
-    """Factor from the exchange's unit to the flow's reference unit."""
-    unit_id = field_ref_id(ex, "unit", where)
-    prop_id = field_ref_id(ex, "flowProperty", where)
-    if unit_id is None:
-        return 1.0
-    if unit_id not in ref.units:
-        raise MissingReferenceError(
-            f"{where}: unit {ex['unit'].get('name', '')!r} ({unit_id}) is in no unit group of the "
-            f"inputs (pass the database with openLCA's reference units as reference_data)"
-        )
-    group, unit_factor, _ = ref.units[unit_id]
-    flow = ref.flows[fid]
-    factors = ref.property_factors(fid)
-    if prop_id is None:
-        prop_id = next(
-            (p for p, g in ref.property_group.items() if g == group and p in factors), None
-        )
-    if prop_id not in factors:
-        raise MissingReferenceError(
-            f"{where}: flow {flow.get('name', '')!r} ({fid}) has no factor for the flow property "
-            f"{prop_id} of the exchange"
-        )
-    if prop_id in ref.property_group and ref.property_group[prop_id] not in ref.group_unit:
-        raise MissingReferenceError(
-            f"{where}: flow property {prop_id} refers to the unit group "
-            f"{ref.property_group[prop_id]}, which no input defines"
-        )
-    if prop_id in ref.property_group and ref.property_group[prop_id] != group:
-        raise DataFileError(
-            f"{where}: unit {unit_id} does not belong to the unit group of flow property {prop_id}"
-        )
-    if prop_id not in ref.property_group:
-        raise MissingReferenceError(f"{where}: flow property {prop_id} has no known unit group")
-    if factors[prop_id] == 0:
-        raise DataFileError(f"{where}: flow {fid} has a zero conversion factor for {prop_id}")
-    return unit_factor / factors[prop_id]
-
-
 def _num(u: dict[str, Any], key: str, where: str) -> float:
     try:
         v = float(u[key])
@@ -400,10 +219,10 @@ def _uncertainty(
 
 
 def _process(
-    data: dict[str, Any], where: str, ref: _Reference, pedigree: bool, problems: Problems
+    data: dict[str, Any], where: str, ref: Reference, pedigree: bool, problems: Problems
 ) -> tuple[ProcessRecord, int]:
     pid = data.get("@id", "")
-    location = _location_name(data.get("location"))
+    location = location_name(data.get("location"))
     p = ProcessRecord(
         id=pid,
         name=data.get("name", ""),
@@ -449,7 +268,7 @@ def _process(
                     f"a reference flow is given as a positive amount (an input for waste "
                     f"treatment is marked with isInput)"
                 )
-            factor = _conversion(ref, ex, fid, ewhere)
+            factor = conversion(ref, ex, fid, ewhere)
             rec = ExchangeRecord(
                 flow=fid,
                 amount=amount * factor,
@@ -623,7 +442,7 @@ def read(
         if not f.exists():
             raise DataFileError(f"{f}: no such file or folder")
     problems = Problems(strict)
-    ref = _Reference()
+    ref = Reference()
     # first pass: reference data (units, flow properties, categories, flows) of every input
     for f in [*ref_files, *files]:
         for folder, where, data in _members(f, problems, skip=("processes",)):
@@ -667,7 +486,7 @@ def read(
                 parameter_sets.update(_redefinitions(data))
     flows = {}
     for fid in ref.flows:
-        flows[fid] = _flow_record(ref, fid)
+        flows[fid] = flow_record(ref, fid)
     n_elementary = sum(
         1 for p in processes for e in p.exchanges if flows[e.flow].kind == "elementary"
     )
