@@ -206,3 +206,27 @@ def test_chain_of_30_steps_1e12_through_the_cli(tmp_path):
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["scores"]["IPCC AR6 GWP100"] == pytest.approx(1e120, rel=1e-9)
+
+
+def test_escape_codes_in_warning_lines_are_not_printed(tmp_path):
+    # the lenient reader's warning quotes the file name: a name with ESC must not reach stderr
+    import zipfile
+
+    from lcasolve.examples import load_example
+    from lcasolve.io.jsonld_write import _uid, write_jsonld
+
+    system, _ = load_example()
+    src = write_jsonld(system, tmp_path / "cement.zip")
+    bad = tmp_path / "ce\x1b[2Jment.zip"
+    cement = f"processes/{_uid('process', 'cement')}.json"
+    wrong = {"distributionType": "TRIANGLE_DISTRIBUTION", "minimum": 0.9, "maximum": 0.8}
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(bad, "w") as b:
+        for name in a.namelist():
+            data = json.loads(a.read(name))
+            if name == cement:
+                data["exchanges"][1]["uncertainty"] = {**wrong, "mode": 0.85}
+            b.writestr(name, json.dumps(data))
+    proc = cli("calc", bad, "--demand", f"{_uid('process', 'cement')}=1")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: 1 invalid distribution" in proc.stderr
+    assert "\x1b" not in proc.stderr and "ce\ufffd[2Jment.zip" in proc.stderr

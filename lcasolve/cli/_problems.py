@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from lcasolve.cli._common import printable
 from lcasolve.errors import InputError, InvalidUncertaintyError
 
 __all__ = [
@@ -72,7 +73,7 @@ def check_problems(system: Any, args: argparse.Namespace, *, sampling: bool = Fa
     action = "sampled without them" if sampling else "not used by a deterministic calculation"
     command = getattr(args, "command", "") or ""
     print(
-        f"lcasolve {command}: warning: {describe_distributions(invalid)}; {action}",
+        printable(f"lcasolve {command}: warning: {describe_distributions(invalid)}; {action}"),
         file=sys.stderr,
     )
 
@@ -120,8 +121,10 @@ def check_characterized(system: Any, args: argparse.Namespace) -> None:
     command = getattr(args, "command", "") or ""
     verb = "characterizes" if len(empty) == 1 else "characterize"
     print(
-        f"lcasolve {command}: warning: {listed} {verb} none of the {system.n_flows} elementary "
-        f"flows of the inputs (score 0)",
+        printable(
+            f"lcasolve {command}: warning: {listed} {verb} none of the {system.n_flows} "
+            f"elementary flows of the inputs (score 0)"
+        ),
         file=sys.stderr,
     )
 
@@ -151,4 +154,6 @@ def note_folders(system: Any, args: argparse.Namespace) -> None:
     command = getattr(args, "command", "") or ""
     for summary in system.metadata.get("input_files") or ():
         if summary.get("left_out"):
-            print(f"lcasolve {command}: note: {describe_folder(summary)}", file=sys.stderr)
+            print(
+                printable(f"lcasolve {command}: note: {describe_folder(summary)}"), file=sys.stderr
+            )
