@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +178,43 @@ def _text(el: ET.Element | None) -> str:
     return (el.text or "").strip() if el is not None else ""
 
 
+def _children(parent: Any, tag: str) -> Iterator[Any]:
+    """The children of ``parent`` with ``tag``.
+
+    lxml filters them in C (its ``find`` and ``findall`` go through its Python ElementPath,
+    several microseconds a call); the stdlib's ``iterfind`` otherwise.
+    """
+    it = getattr(parent, "iterchildren", None)
+    return it(tag) if it is not None else parent.iterfind(tag)  # type: ignore[no-any-return]
+
+
+@cache
+def _steps(path: str) -> tuple[str, ...]:
+    """The tags of a path of child tags, ``{namespace}`` kept whole (it holds slashes)."""
+    return tuple(re.findall(r"(?:\{[^}]*\})?[^/{]+", path))
+
+
+def _find(parent: Any, path: str) -> Any:
+    """``parent.find(path)`` for a path of child tags (``a/b/c``).
+
+    The first match in document order, as ElementPath gives it.
+    """
+    return _first(parent, _steps(path))
+
+
+def _first(parent: Any, steps: tuple[str, ...]) -> Any:
+    for child in _children(parent, steps[0]):
+        found = _first(child, steps[1:]) if len(steps) > 1 else child
+        if found is not None:
+            return found
+    return None
+
+
 def _lang(parent: ET.Element | None, tag: str) -> str:
     """The English text of a multi-language element (else the first one)."""
     if parent is None:
         return ""
-    found = parent.findall(tag)
+    found = list(_children(parent, tag))
     for el in found:
         if el.get("{http://www.w3.org/XML/1998/namespace}lang", "en") == "en" and _text(el):
             return _text(el)
@@ -225,7 +257,7 @@ class _Reference:
 
 
 def _uuid(root: ET.Element, ns: str, info: str, where: str) -> str:
-    uid = _text(root.find(f"{ns}{info}/{ns}dataSetInformation/{_C}UUID"))
+    uid = _text(_find(root, f"{ns}{info}/{ns}dataSetInformation/{_C}UUID"))
     if not uid:
         raise DataFileError(f"{where}: no common:UUID")
     return uid
@@ -235,15 +267,15 @@ def _unit_group(root: ET.Element, where: str, ref: _Reference) -> None:
     ns = _NS["unitgroups"]
     uid = _uuid(root, ns, "unitGroupInformation", where)
     ref_id = _text(
-        root.find(
-            f"{ns}unitGroupInformation/{ns}quantitativeReference/{ns}referenceToReferenceUnit"
+        _find(
+            root, f"{ns}unitGroupInformation/{ns}quantitativeReference/{ns}referenceToReferenceUnit"
         )
     )
     units: dict[str, tuple[str, float]] = {}
     for u in root.iterfind(f"{ns}units/{ns}unit"):
         units[u.get("dataSetInternalID", "")] = (
-            _text(u.find(ns + "name")),
-            _float(_text(u.find(ns + "meanValue")) or "1", "unit meanValue", where),
+            _text(_find(u, ns + "name")),
+            _float(_text(_find(u, ns + "meanValue")) or "1", "unit meanValue", where),
         )
     ref.unit_groups[uid] = (units.get(ref_id, ("", 1.0))[0], units)
 
@@ -251,9 +283,10 @@ def _unit_group(root: ET.Element, where: str, ref: _Reference) -> None:
 def _flow_property(root: ET.Element, where: str, ref: _Reference) -> None:
     ns = _NS["flowproperties"]
     uid = _uuid(root, ns, "flowPropertiesInformation", where)
-    name = _lang(root.find(f"{ns}flowPropertiesInformation/{ns}dataSetInformation"), _C + "name")
-    group = root.find(
-        f"{ns}flowPropertiesInformation/{ns}quantitativeReference/{ns}referenceToReferenceUnitGroup"
+    name = _lang(_find(root, f"{ns}flowPropertiesInformation/{ns}dataSetInformation"), _C + "name")
+    group = _find(
+        root,
+        f"{ns}flowPropertiesInformation/{ns}quantitativeReference/{ns}referenceToReferenceUnitGroup",
     )
     ref.properties[uid] = (name, group.get("refObjectId", "") if group is not None else "")
 
@@ -261,11 +294,11 @@ def _flow_property(root: ET.Element, where: str, ref: _Reference) -> None:
 def _flow(root: ET.Element, where: str, ref: _Reference) -> None:
     ns = _NS["flows"]
     uid = sys.intern(_uuid(root, ns, "flowInformation", where))
-    info = root.find(f"{ns}flowInformation/{ns}dataSetInformation")
-    name = _lang(info.find(ns + "name") if info is not None else None, ns + "baseName")
-    kind_text = _text(root.find(f"{ns}modellingAndValidation/{ns}LCIMethod/{ns}typeOfDataSet"))
+    info = _find(root, f"{ns}flowInformation/{ns}dataSetInformation")
+    name = _lang(_find(info, ns + "name") if info is not None else None, ns + "baseName")
+    kind_text = _text(_find(root, f"{ns}modellingAndValidation/{ns}LCIMethod/{ns}typeOfDataSet"))
     kind = _KIND.get(kind_text, "product")
-    cats = info.find(f"{ns}classificationInformation") if info is not None else None
+    cats = _find(info, f"{ns}classificationInformation") if info is not None else None
     compartment, direction = "", ""
     if cats is not None:
         elementary = [_text(c) for c in cats.iter(_C + "category")]
@@ -274,21 +307,22 @@ def _flow(root: ET.Element, where: str, ref: _Reference) -> None:
         if elementary:
             direction = _DIRECTION.get(elementary[0], "")
     ref_prop = _text(
-        root.find(
-            f"{ns}flowInformation/{ns}quantitativeReference/{ns}referenceToReferenceFlowProperty"
+        _find(
+            root,
+            f"{ns}flowInformation/{ns}quantitativeReference/{ns}referenceToReferenceFlowProperty",
         )
     )
     factors: dict[str, float] = {}
     prop_id = ""
     for fp in root.iterfind(f"{ns}flowProperties/{ns}flowProperty"):
-        target = fp.find(ns + "referenceToFlowPropertyDataSet")
+        target = _find(fp, ns + "referenceToFlowPropertyDataSet")
         pid = target.get("refObjectId", "") if target is not None else ""
         factors[pid] = _float(
-            _text(fp.find(ns + "meanValue")) or "1", "flow property meanValue", where
+            _text(_find(fp, ns + "meanValue")) or "1", "flow property meanValue", where
         )
         if fp.get("dataSetInternalID", "") == ref_prop:
             prop_id = pid
-    geo = root.find(f"{ns}flowInformation/{ns}geography/{ns}locationOfSupply")
+    geo = _find(root, f"{ns}flowInformation/{ns}geography/{ns}locationOfSupply")
     ref.flows[uid] = _Flow(
         name=name,
         kind=kind,
@@ -296,7 +330,7 @@ def _flow(root: ET.Element, where: str, ref: _Reference) -> None:
         factors=factors,
         compartment=compartment,
         direction=direction if kind == "elementary" else "",
-        cas=_text(info.find(ns + "CASNumber")) if info is not None else "",
+        cas=_text(_find(info, ns + "CASNumber")) if info is not None else "",
         location=_text(geo),
     )
 
@@ -498,18 +532,18 @@ def _process(
                 elif t == ns + "quantitativeReference":
                     refs = [_text(r) for r in c if r.tag == ns + "referenceToReferenceFlow"]
                 elif t == ns + "geography":
-                    geo = c.find(ns + "locationOfOperationSupplyOrProduction")
+                    geo = _find(c, ns + "locationOfOperationSupplyOrProduction")
         elif tag == ns + "modellingAndValidation":
             for c in section:
                 t = c.tag
                 if t == ns + "LCIMethodAndAllocation":
-                    kind_el = c.find(ns + "typeOfDataSet")
+                    kind_el = _find(c, ns + "typeOfDataSet")
                 elif t == ns + "dataSourcesTreatmentAndRepresentativeness":
                     sources = c
-    uid = _text(info.find(_C + "UUID")) if info is not None else ""
+    uid = _text(_find(info, _C + "UUID")) if info is not None else ""
     if not uid:
         raise DataFileError(f"{where}: no common:UUID")
-    name_el = info.find(ns + "name") if info is not None else None
+    name_el = _find(info, ns + "name") if info is not None else None
     name = "; ".join(
         t
         for t in (
@@ -624,9 +658,11 @@ def _unpacked(t: tuple[Any, ...], where: str) -> ProcessRecord:
 def _method(root: ET.Element, where: str, ref: _Reference) -> Category:
     ns = _NS["lciamethods"]
     uid = _uuid(root, ns, "LCIAMethodInformation", where)
-    name = _lang(root.find(f"{ns}LCIAMethodInformation/{ns}dataSetInformation"), _C + "name") or uid
-    quantity = root.find(
-        f"{ns}LCIAMethodInformation/{ns}quantitativeReference/{ns}referenceQuantity"
+    name = (
+        _lang(_find(root, f"{ns}LCIAMethodInformation/{ns}dataSetInformation"), _C + "name") or uid
+    )
+    quantity = _find(
+        root, f"{ns}LCIAMethodInformation/{ns}quantitativeReference/{ns}referenceQuantity"
     )
     unit = ref.unit(quantity.get("refObjectId", "")) if quantity is not None else ""
     if not unit and quantity is not None:
