@@ -23,7 +23,6 @@ LOADS = {
     "process_with_invalid_lognormal_scale.csv": 1,
     "project_params.csv": 2,
     "python_builtin_as_unit_name.csv": 1,
-    "stages.csv": 7,
     "waste.csv": 1,
     "waste_scenario.csv": 3,
     "weird_units.csv": 1,
@@ -47,6 +46,9 @@ FAILS = {
     "simple.txt": r"simple.txt: not a format",
     "literature.csv": r"literature.csv: a table file must be named",
     "new-order.csv": r"new-order.csv: a table file must be named",
+    # its waste scenario separates 85 % 'Packaking plastic' (no match for its untyped waste) and
+    # sends the remaining 100 % to itself (lenient reading cuts it off: test_simapro_parameters)
+    "stages.csv": r"stages.csv \(process Dev99229000009390500006\), line 844 \(Remaining waste\)",
 }
 
 

@@ -76,6 +76,98 @@ def test_waste_scenario_shares(simapro):
     scenario = ids[system.activities["name"].tolist().index("test waste scenario")]
     r = lcasolve.LCA(system).calculate({scenario: 1.0})
     assert r.inventory.tolist() == pytest.approx([0.9 * 1.5 + 0.1 * -0.8])
+    # both fractions are for all waste types: nothing left out, nothing untreated
+    assert list(system.metadata["link_report"]) == []
+
+
+def _scenario_variant(simapro: Path, tmp_path: Path, lines: dict[int, list[str]]) -> Path:
+    """waste_scenario.csv with the given line numbers replaced by the given lines."""
+    text = (simapro / "waste_scenario.csv").read_text(encoding="latin-1").splitlines()
+    assert text[66] == "test waste scenario;kg;1;All waste types;Others"
+    out: list[str] = []
+    for number, line in enumerate(text, start=1):
+        out += lines.get(number, [line])
+    path = tmp_path / "scenario.csv"
+    path.write_text("\n".join(out) + "\n", encoding="latin-1")
+    return path
+
+
+def _scenario_result(path: Path) -> tuple[float, list[dict]]:
+    system = lcasolve.load(path)
+    ids = system.activities["id"].tolist()
+    scenario = ids[system.activities["name"].tolist().index("test waste scenario")]
+    inventory = lcasolve.LCA(system).calculate({scenario: 1.0}).inventory.tolist()
+    return inventory[0], list(system.metadata["link_report"])
+
+
+# SimaPro applies to a waste the fractions of a section that match it best: those of its own
+# name, else of its waste type, else those for all waste types; a waste of no specific type
+# ("All waste types") is separated by the all-types fractions only. Treatment 1 emits 1.5 kg
+# CO2 per kg, treatment 2 -0.8.
+
+
+def test_waste_scenario_fraction_of_another_type_is_left_out(simapro, tmp_path):
+    """5 % Paper to treatment 1 does not apply to untyped waste: 90 % / 10 % as before."""
+    path = _scenario_variant(
+        simapro,
+        tmp_path,
+        {74: ["test waste treatment 1;All waste types;90;", "test waste treatment 1;Paper;5;"]},
+    )
+    co2, report = _scenario_result(path)
+    assert co2 == pytest.approx(0.9 * 1.5 + 0.1 * -0.8, rel=1e-12)  # not 0.95 * 1.5 + 0.05 * -0.8
+    (left,) = [e for e in report if e["issue"] == "waste type not matched"]
+    assert left["action"] == "left out" and left["flow"] == "test waste treatment 1"
+    assert left["exchange"] == "line 75" and "'Paper'" in left["detail"]
+    assert not [e for e in report if e["issue"] == "waste not treated"]
+
+
+def test_waste_scenario_typed_waste_takes_its_own_fractions(simapro, tmp_path):
+    """Paper waste: the Paper fraction (30 %) is separated, the all-types 90 % is not; the rest
+    (70 %) goes by the all-types remaining fraction to treatment 2."""
+    path = _scenario_variant(
+        simapro,
+        tmp_path,
+        {
+            67: ["test waste scenario;kg;1;Paper;Others"],
+            74: ["test waste treatment 1;All waste types;90;", "test waste treatment 2;Paper;30;"],
+        },
+    )
+    co2, report = _scenario_result(path)
+    assert co2 == pytest.approx((0.3 + 0.7) * -0.8, rel=1e-12)
+    (left,) = [e for e in report if e["issue"] == "waste type not matched"]
+    assert left["flow"] == "test waste treatment 1" and left["amount"] == 90.0
+
+
+def test_waste_scenario_untreated_share_is_reported(simapro, tmp_path):
+    """A remaining fraction for Glass only: the 10 % left of untyped waste is not treated."""
+    path = _scenario_variant(simapro, tmp_path, {77: ["test waste treatment 2;Glass;100"]})
+    co2, report = _scenario_result(path)
+    assert co2 == pytest.approx(0.9 * 1.5, rel=1e-12)
+    (untreated,) = [e for e in report if e["issue"] == "waste not treated"]
+    assert untreated["action"] == "cut off"
+    assert untreated["amount"] == pytest.approx(0.1, rel=1e-12)
+    assert [e["flow"] for e in report if e["issue"] == "waste type not matched"] == [
+        "test waste treatment 2"
+    ]
+
+
+def test_stages_scenario_type_fraction_and_self_loop(simapro):
+    """stages.csv's scenario: 85 % of 'Packaking plastic' (line 841) does not apply to its
+    untyped waste, so the remaining 100 % (line 844) is the whole waste sent back to the
+    scenario itself: strict reading stops there, lenient reading cuts it off and reports both."""
+    path = simapro / "stages.csv"
+    assert _line(path, 830)[:4] == ["waste scenario 1", "kg", "1", "All waste types"]
+    assert _line(path, 841)[:3] == ["waste treatment 1", "Packaking plastic", "85"]
+    assert _line(path, 844)[:3] == ["waste scenario 1", "", "100"]
+    from lcasolve.errors import InvalidProductionError
+
+    with pytest.raises(InvalidProductionError, match=r"stages.csv .*line 844 .*takes in 1.0"):
+        lcasolve.load(path)
+    system = lcasolve.load(path, strict=False)
+    assert system.n_activities == 7
+    (left,) = [e for e in system.metadata["link_report"] if e["issue"] == "waste type not matched"]
+    assert left["exchange"] == "line 841" and left["flow"] == "waste treatment 1"
+    assert [p for p in system.metadata["problems"] if "line 844" in p]
 
 
 def test_method_file_gives_categories(simapro, tmp_path):

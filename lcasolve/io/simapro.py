@@ -18,10 +18,11 @@ amount's formula; this reader turns its process blocks into records for
 Process ids are SimaPro's ``Process identifier`` (``FILE#k``, the k-th process of the file, when
 absent); flow ids of products are their names. Waste scenarios are treatments of their waste
 that pass it on: ``Separated waste`` percentages of the waste, then ``Remaining waste``
-percentages of the rest (waste types are not matched: each separation applies to the whole
-waste). Parameters: the database, project and process input parameters (with their
-distributions) and calculated parameters, and each amount's formula, in SimaPro's own names and
-syntax, are parsed by :mod:`lcasolve.parameters` (``system.parameters``;
+percentages of the rest, each section's fractions matched to the scenario's waste by waste type
+as SimaPro does (:func:`_fractions`; fractions of other types, and waste no fraction treats, are
+listed in the link report). Parameters: the database, project and process input parameters (with
+their distributions) and calculated parameters, and each amount's formula, in SimaPro's own
+names and syntax, are parsed by :mod:`lcasolve.parameters` (``system.parameters``;
 ``system.with_parameters({...})`` re-evaluates them); the amounts read are bw_simapro_csv's
 evaluation, and each formula is also listed in ``metadata["formulas"]``. A formula lcasolve's
 parser refuses is a problem naming file and line. A method export given with a process export
@@ -36,6 +37,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,7 @@ from lcasolve.io.assembly import assemble
 from lcasolve.io.distributions import no_distribution, scaled
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
-from lcasolve.io.report import Problems
+from lcasolve.io.report import LinkReport, Problems, entry
 from lcasolve.io.units import conversion_factor
 from lcasolve.model import System
 
@@ -131,6 +133,7 @@ def _process(
     formulas: list[dict[str, Any]],
     decimal: str = ".",
     problems: Problems | None = None,
+    report: list[dict[str, Any]] | None = None,
 ) -> ProcessRecord:
     meta = block.parsed["metadata"]
     pid = str(meta.get("Process identifier") or fallback)
@@ -229,7 +232,7 @@ def _process(
     for section in ("Input parameters", "Calculated parameters"):
         rows = getattr(blocks.get(section), "parsed", []) or []
         p.parameters += _parameters(rows, pid, where, decimal, problems or Problems(True))
-    _scenario_shares(p, blocks, flows)
+    _scenario_shares(p, blocks, flows, [] if report is None else report)
     return p
 
 
@@ -393,22 +396,75 @@ def _parameters(
     return out
 
 
-def _scenario_shares(
-    p: ProcessRecord, blocks: dict[str, Any], flows: dict[str, FlowRecord]
-) -> None:
-    """Send a waste scenario's waste to its treatments.
+#: waste types that stand for every waste (SimaPro's "All waste types"; empty, "not defined")
+_ALL_WASTE_TYPES = ("", "all waste types", "not defined", "unspecified")
 
+
+def _fractions(
+    rows: Sequence[dict[str, Any]], waste: str, waste_type: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fractions of a ``Separated waste``/``Remaining waste`` section that apply to a waste.
+
+    SimaPro separates a waste by the waste type of its material, with the best-matching
+    fractions: those whose waste type is the waste's own name, else those of its waste type,
+    else those for all waste types (empty, ``All waste types``, ``not defined``). A waste of no
+    specific type is separated by the all-types fractions only: a process export does not say
+    what materials such a waste holds, so a ``Paper`` fraction is not taken as applying to all
+    of it (the earlier reading, which applied every fraction to the whole waste). openLCA's
+    SimaPro import reads the fractions the same way. Returns ``(applied, left out)``.
+    """
+
+    def key(text: object) -> str:
+        return str(text or "").strip().lower()
+
+    kind = key(waste_type)
+    for wanted in (key(waste), kind if kind not in _ALL_WASTE_TYPES else None):
+        hits = [r for r in rows if wanted is not None and key(r.get("waste_type")) == wanted]
+        if hits:
+            break
+    else:
+        hits = [r for r in rows if key(r.get("waste_type")) in _ALL_WASTE_TYPES]
+    return hits, [r for r in rows if not any(r is h for h in hits)]
+
+
+def _scenario_shares(
+    p: ProcessRecord,
+    blocks: dict[str, Any],
+    flows: dict[str, FlowRecord],
+    report: list[dict[str, Any]],
+) -> None:
+    """Send a waste scenario's waste to its treatments, by waste type.
+
+    Of each section the fractions that match the scenario's waste (:func:`_fractions`) apply:
     ``Separated waste`` percentages of the waste first, then ``Remaining waste`` percentages of
-    what is left (waste types are not matched: every separation applies to the whole waste).
+    what is left. Fractions of other waste types are listed in ``report`` (issue ``waste type
+    not matched``), as is a share of the waste that no fraction treats (``waste not treated``).
     """
     scenario = getattr(blocks.get("Waste scenario"), "parsed", []) or []
     if not scenario:
         return
     ref = next(e for e in p.exchanges if e.is_reference)
+    waste, waste_type = str(scenario[0].get("name", "")), str(scenario[0].get("waste_type") or "")
     left = 1.0
     for section in ("Separated waste", "Remaining waste"):
+        rows = getattr(blocks.get(section), "parsed", []) or []
+        applied, others = _fractions(rows, waste, waste_type)
+        for row in others:
+            line = row.get("line_no", "")
+            report.append(
+                {
+                    **entry("waste type not matched", "left out", p, None, flows),
+                    "exchange": f"line {line}",
+                    "flow": str(row["waste_treatment"]),
+                    "flow_name": str(row["waste_treatment"]),
+                    "amount": float(row["amount"]),
+                    "detail": f"{p.where}, line {line} ({section}): {row['amount']} % of waste "
+                    f"type {row.get('waste_type')!r}; the scenario's waste {waste!r} is of "
+                    f"type {waste_type or 'none'!r}",
+                }
+            )
         shares = []
-        for row in getattr(blocks.get(section), "parsed", []) or []:
+        for row in applied:
             share = float(row["amount"]) / 100.0 * (left if section == "Remaining waste" else 1.0)
             shares.append(share)
             treatment = str(row["waste_treatment"])
@@ -423,8 +479,16 @@ def _scenario_shares(
                     where=f"{p.where}, line {row.get('line_no', '')} ({section})",
                 )
             )
-        if section == "Separated waste":
-            left -= sum(shares)
+        left -= sum(shares)
+    if left > 1e-9:
+        report.append(
+            {
+                **entry("waste not treated", "cut off", p, ref, flows),
+                "amount": ref.amount * left,
+                "detail": f"{left:.6g} of the waste {waste!r} (type {waste_type or 'none'!r}) "
+                "matches no separated or remaining fraction",
+            }
+        )
 
 
 def read(
@@ -469,6 +533,7 @@ def read(
     decimal = "."
     counts: Counter[str] = Counter()
     seen: dict[str, ProcessRecord] = {}
+    waste: list[dict[str, Any]] = []  # waste-scenario fractions left out, untreated shares
     for path in map(Path, paths):
         if not path.is_file():
             raise DataFileError(f"{path}: no such SimaPro CSV file")
@@ -489,7 +554,9 @@ def read(
                 f"{getattr(parsed.header.get('kind'), 'value', parsed.header.get('kind'))!r})"
             )
         for k, block in enumerate(found, start=1):
-            p = _process(block, str(path), f"{path.name}#{k}", flows, formulas, decimal, problems)
+            p = _process(
+                block, str(path), f"{path.name}#{k}", flows, formulas, decimal, problems, waste
+            )
             counts["processes"] += 1
             counts["exchanges"] += len(p.exchanges)
             if p.id in seen:
@@ -515,7 +582,7 @@ def read(
         )
     categories = [c for path, parsed in methods for c in _categories(parsed, path, flows)]
     counts["impact categories"] = len(categories)
-    return assemble(
+    system = assemble(
         processes,
         flows,
         options,
@@ -530,3 +597,11 @@ def read(
         parameters=parameters,
         decimal=decimal,
     )
+    if not waste:
+        return system
+    kept = {p.id for p in processes}
+    meta = dict(system.metadata)
+    meta["link_report"] = LinkReport(
+        [*meta["link_report"], *(e for e in waste if e["process"] in kept)]
+    )
+    return replace(system, metadata=meta)
