@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -133,6 +135,36 @@ def test_one_worker_or_item_reads_here() -> None:
 
     assert _halves.in_two(work, [1, 2, 3], [1, 1, 1], workers=1) == [[1, 2, 3]]
     assert _halves.in_two(work, [1], [1], workers=2) == [[1]]
+
+
+@needs_fork
+def test_a_stuck_child_is_given_up_and_its_half_read_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child that never answers (a lock held at the fork) costs a wait, never a hang."""
+    monkeypatch.setattr(_halves, "_MIN_PATIENCE_S", 0.5)
+
+    def work(items, in_child):
+        if in_child:
+            time.sleep(3600)
+        return list(items)
+
+    started = time.perf_counter()
+    assert _halves.in_two(work, [1, 2, 3, 4], [1, 1, 1, 1], workers=2) == [[1, 2], [3, 4]]
+    assert time.perf_counter() - started < 30
+
+
+@needs_fork
+def test_no_fork_while_other_python_threads_run() -> None:
+    """A service's or a Jupyter kernel's threads make the default read serial."""
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert _halves.available_workers() == 1
+    finally:
+        release.set()
+        thread.join()
 
 
 @pytest.mark.slow

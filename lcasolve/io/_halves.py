@@ -9,9 +9,11 @@ The child is a ``fork`` of this process, so it inherits what the reader has alre
 (reference data, the parser) without pickling; it must not share open file handles with the
 parent, which is why ``work`` is told whether it runs in the child (and reopens its archives
 there). Whatever goes wrong in the child (an error in the data, a pickling failure, the child
-killed) makes the parent read the second half itself: the result, and the first error in
-strict mode, are those of a serial read. Where ``fork`` is not available (Windows, macOS'
-default), or for one worker, everything is read here.
+killed, or still busy long after the parent's own half) makes the parent read the second half
+itself: the result, and the first error in strict mode, are those of a serial read. Where
+``fork`` is not available (Windows, macOS' default), while other Python threads run (a
+service's, a Jupyter kernel's: forking them is not safe), or for one worker, everything is
+read here.
 """
 
 from __future__ import annotations
@@ -19,19 +21,33 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 __all__ = ["available_workers", "in_two"]
 
+#: How long the parent waits for the child after reading its own half: at least this many
+#: seconds, and this many times its own half's time.
+_MIN_PATIENCE_S = 30.0
+_PATIENCE_FACTOR = 4.0
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def available_workers() -> int:
-    """The CPUs this process may run on (1 where ``fork`` is not available)."""
+    """The CPUs this process may fork a reader onto (1 where forking is not safe here).
+
+    1 where ``fork`` is not available, and 1 while other Python threads run (a service's
+    workers, a Jupyter kernel's): a thread holding a lock (logging, an import) at the moment of
+    the fork would leave the child waiting on it forever.
+    """
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if threading.active_count() > 1:
         return 1
     try:
         return len(os.sched_getaffinity(0))
@@ -104,6 +120,7 @@ def in_two(
             send.close()
             return [work(items, False)]
     send.close()
+    started = time.perf_counter()
     try:
         first = work(head, False)
     except BaseException:
@@ -111,12 +128,20 @@ def in_two(
         proc.join()
         recv.close()
         raise
+    # the halves weigh the same: a child still busy long after this half is done is stuck (or
+    # starved), and reading its half here is then the faster way to the same result
+    patience = max(_MIN_PATIENCE_S, _PATIENCE_FACTOR * (time.perf_counter() - started))
     try:
-        status, second = recv.recv()
+        if recv.poll(patience):
+            status, second = recv.recv()
+        else:
+            status, second = "failed", None
     except Exception:  # the child died (EOFError) or its result does not unpickle
         status, second = "failed", None
     finally:
         recv.close()
+        if proc.is_alive() and status != "ok":
+            proc.kill()
         proc.join()
     if status != "ok":
         second = work(tail, False)
