@@ -184,7 +184,13 @@ class LCA:
             self._check_productive(ones, equations.supply(self.factorization, ones).x)
         cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
         sol = equations.adjoint(self.factorization, cB)
-        return ActivityScores(self.system, sol.x, sol.residual)
+        from lcasolve.solve.conditioning import check_accuracy
+
+        fact = self.factorization
+        cond = fact.conditioning_transposed
+        bound = fact.error_bound(sol.x, cB, transposed=True)
+        check_accuracy(cond, fact.AT, bound, fact.labels, allow=self.allow_ill_conditioned)
+        return ActivityScores(self.system, sol.x, sol.residual, cond.condition, bound)
 
     @property
     def hotspot_basis(self) -> Basis:
@@ -531,11 +537,17 @@ class ActivityScores:
         ``(n, k)``: ``lam[j, k]`` is the category-``k`` score of one unit of product ``j``.
     residual : float
         Relative residual of the transposed solve.
+    condition : float
+        Skeel's condition of ``Aᵀ`` (estimate; NaN if not computed).
+    error_bound : float
+        Worst bound of the relative error of a column of ``lam`` (NaN if not computed).
     """
 
     system: System
     lam: np.ndarray
     residual: float
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per product with ids, names, unit and a column per category."""

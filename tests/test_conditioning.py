@@ -188,3 +188,25 @@ def test_report_json_metadata_states_the_bound(tmp_path):
     assert 0 < meta["error_bound"] < 1e-12
     assert meta["condition"] == pytest.approx(427.03, rel=1e-3)
     del out
+
+
+def test_activity_scores_of_a_near_unit_loop_are_refused():
+    """The adjoint λ of the issue's loop is as far off as the supply (exact: a / (1 − ab))."""
+    system = loop_system(A_BAD, B_BAD)
+    with pytest.raises(IllConditionedError, match="ill-conditioned") as info:
+        lcasolve.LCA(system).activity_scores()
+    assert {2, 3} <= set(info.value.activities)
+    assert info.value.condition > 1e15  # a dense inverse is itself inaccurate here
+    with pytest.warns(IllConditionedWarning):
+        scores = lcasolve.LCA(system, allow_ill_conditioned=True).activity_scores()
+    exact = exact_score(A_BAD, B_BAD)
+    # the bound covers the real error of product 1's score
+    assert abs(scores.lam[0, 0] - exact) / abs(scores.lam).max() <= scores.error_bound
+
+
+def test_activity_scores_of_a_well_conditioned_system_carry_their_bound():
+    system = loop_system(0.5, 0.5)
+    scores = lcasolve.LCA(system).activity_scores()
+    assert scores.condition == pytest.approx(dense_skeel(system.A.T), rel=1e-9)
+    assert scores.error_bound < 1e-13
+    assert scores.lam[0, 0] == pytest.approx(exact_score(0.5, 0.5), rel=1e-14)

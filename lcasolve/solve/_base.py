@@ -83,6 +83,7 @@ class Factorization(ABC):
         self._A_csr: sp.csr_matrix | None = None
         self._norms: dict[bool, float] = {}
         self._conditioning: Conditioning | None = None
+        self._conditioning_t: Conditioning | None = None
         self._abs: tuple[sp.csr_matrix, np.ndarray] | None = None
 
     @property
@@ -122,6 +123,28 @@ class Factorization(ABC):
             )
         return self._conditioning
 
+    @property
+    def conditioning_transposed(self) -> Conditioning:
+        """Skeel's condition of ``Aᵀ`` (the adjoint ``Aᵀ λ = c``), estimated once.
+
+        ``‖ |A⁻ᵀ| |Aᵀ| ‖∞`` differs from that of ``A``; as :attr:`conditioning`, with the
+        roles of the plain and transposed solves exchanged.
+        """
+        if self._conditioning_t is None:
+            from lcasolve.solve.conditioning import skeel_condition
+
+            self._conditioning_t = skeel_condition(
+                self.AT,
+                lambda b, transposed: self._solve(np.ascontiguousarray(b), not transposed),
+                self._absolute_transposed()[1],
+            )
+        return self._conditioning_t
+
+    def _absolute_transposed(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """``|Aᵀ|`` (CSR) and its row sums (the column sums of ``|A|``)."""
+        absolute = self._absolute()[0].T.tocsr()
+        return absolute, np.asarray(absolute.sum(axis=1), dtype=np.float64).ravel()
+
     def _absolute(self) -> tuple[sp.csr_matrix, np.ndarray]:
         """``|A|`` (CSR, for row-wise products) and its row sums ``|A| e``, built once."""
         if self._abs is None:
@@ -131,14 +154,18 @@ class Factorization(ABC):
             self._abs = (absolute, rows)
         return self._abs
 
-    def error_bound(self, x: np.ndarray, b: np.ndarray) -> float:
+    def error_bound(self, x: np.ndarray, b: np.ndarray, transposed: bool = False) -> float:
         """Bound of the relative forward error of a solution of ``A x = b`` (worst column).
 
         Skeel's condition (:attr:`conditioning`) times
-        :func:`lcasolve.solve.conditioning.residual_ratio`.
+        :func:`lcasolve.solve.conditioning.residual_ratio`; with ``transposed``, of
+        ``Aᵀ x = b`` (:attr:`conditioning_transposed`).
         """
         from lcasolve.solve.conditioning import forward_error_bound, residual_ratio
 
+        if transposed:
+            ratio = residual_ratio(self._residual_matrix(True), x, b, *self._absolute_transposed())
+            return forward_error_bound(self.conditioning_transposed.condition, ratio)
         ratio = residual_ratio(self._residual_matrix(False), x, b, *self._absolute())
         return forward_error_bound(self.conditioning.condition, ratio)
 
