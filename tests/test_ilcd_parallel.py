@@ -30,6 +30,8 @@ def assert_identical(a: lcasolve.System, b: lcasolve.System) -> None:
     for t in TABLES:
         pd.testing.assert_frame_equal(getattr(a, t), getattr(b, t))
     # the link report, the problems in their order and the counts; repr compares NaN amounts
+    # (the LinkReport's own repr gives only its counts: its entries are compared as a list)
+    assert repr(list(a.metadata["link_report"])) == repr(list(b.metadata["link_report"]))
     assert repr(a.metadata) == repr(b.metadata)
 
 
@@ -152,6 +154,27 @@ def test_a_stuck_child_is_given_up_and_its_half_read_here(
     started = time.perf_counter()
     assert _halves.in_two(work, [1, 2, 3, 4], [1, 1, 1, 1], workers=2) == [[1, 2], [3, 4]]
     assert time.perf_counter() - started < 30
+
+
+@needs_fork
+def test_an_interrupt_while_waiting_for_the_child_is_raised_and_the_child_killed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while the parent waits for its child: the KeyboardInterrupt, no stray child."""
+    import multiprocessing.connection
+
+    def work(items, in_child):
+        if in_child:
+            time.sleep(3600)
+        return list(items)
+
+    def interrupted(self, timeout=0.0):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(multiprocessing.connection._ConnectionBase, "poll", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _halves.in_two(work, [1, 2, 3, 4], [1, 1, 1, 1], workers=2)
+    assert __import__("multiprocessing").active_children() == []
 
 
 @needs_fork

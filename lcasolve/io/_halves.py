@@ -131,6 +131,8 @@ def in_two(
     # the halves weigh the same: a child still busy long after this half is done is stuck (or
     # starved), and reading its half here is then the faster way to the same result
     patience = max(_MIN_PATIENCE_S, _PATIENCE_FACTOR * (time.perf_counter() - started))
+    status: str = "failed"  # also when an interrupt (KeyboardInterrupt) stops the wait
+    second: Any = None
     try:
         if recv.poll(patience):
             status, second = recv.recv()
