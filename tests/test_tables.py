@@ -269,6 +269,8 @@ def test_background_linking(tmp_path: Path) -> None:
     assert system.categories["name"].tolist() == ["bg GWP", "own GWP"]
     assert system.metadata["format"] == "test"
     assert system.metadata["foreground"]["activities"] == 2
+    # the merged link report is a LinkReport, as a reader without background gives it
+    assert type(system.metadata["link_report"]).__name__ == "LinkReport"
     # dense reference: x = [widget, landfill, bg10, bg20]
     A = np.array(  # noqa: N806
         [[2.0, 0, 0, 0], [0, -1.0, 0, 0], [0, -0.5, 1.0, -0.25], [-3.0, 0, 0, 1.0]]

@@ -48,6 +48,7 @@ from lcasolve.io.assembly import assemble, compartment_direction
 from lcasolve.io.distributions import pedigree_or_none, scaled
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
+from lcasolve.io.report import LinkReport
 from lcasolve.model import UNCERTAINTY_DTYPE, Entries, System
 
 __all__ = ["TABLES", "Table", "link_foreground", "read", "read_tables", "sniff"]
@@ -480,6 +481,7 @@ class _Build:
         meta = dict(self.bg.metadata)
         for key in ("link_report", "problems", "invalid_distributions"):
             meta[key] = [*own.get(key, []), *self.bg.metadata.get(key, [])]
+        meta["link_report"] = LinkReport(meta["link_report"])  # as every reader gives it
         meta["foreground_import_report"] = own.get("import_report", {})
         if "pedigree" in own:  # the foreground's scores beside the background's
             old = self.bg.metadata.get("pedigree") or {k: [] for k in own["pedigree"]}
