@@ -70,6 +70,39 @@ def test_negative_production_samples_are_counted_and_flagged():
     np.testing.assert_array_equal(res.scores[:, 0, 0] < 0, drawn < 0)
 
 
+def waste_treatment(production):
+    """Activity 0 sends 0.5 kg of waste to activity 1, a waste treatment (diagonal negative).
+
+    ``production``: the uncertainty record of the treatment's diagonal (-1 in ``A``).
+    """
+    unc = np.zeros(3, dtype=UNCERTAINTY_DTYPE)
+    unc[:] = FIXED
+    unc[1] = production
+    tech = Entries.create(
+        (2, 2), np.array([0, 1, 1]), np.array([0, 1, 0]), np.array([1.0, -1.0, 0.5]),
+        uncertainty=unc, flip=np.array([False, False, False]),
+    )  # fmt: skip
+    bio = Entries.create((1, 2), np.array([0, 0]), np.array([0, 1]), np.array([1.0, 2.0]))
+    char = Entries.create((1, 1), np.array([0]), np.array([0]), np.array([1.0]))
+    acts, *rest = tables(2, 1, 1)
+    acts["waste"] = [False, True]
+    return System(tech, bio, char, acts, *rest)
+
+
+def test_waste_treatment_production_is_flagged_only_when_its_sign_flips():
+    # a waste treatment's negative diagonal is its production, not a sample without meaning
+    fixed = MonteCarlo(waste_treatment(FIXED), {0: 1.0})
+    res = fixed.run(50, seed=1, design={"biosphere": ([0], np.full((50, 1), 1.5))})
+    assert res.n_invalid == 0
+    # normal(-1, 0.8): P(≥ 0) ≈ 11 %; those draws (as they entered A) and only those are flagged
+    wide = MonteCarlo(waste_treatment((3, -1.0, 0.8, nan, nan, nan, False)), {0: 1.0})
+    with pytest.warns(InvalidSampleWarning, match="production amount"):
+        res = wide.run(400, seed=4, record={"technosphere": [1]})
+    drawn = res.inputs["technosphere"][:, 0]
+    np.testing.assert_array_equal(res.invalid != 0, drawn >= 0)
+    assert 15 < res.n_invalid < 90
+
+
 def test_refuse_and_drop():
     mc = MonteCarlo(wide_production(), {0: 1.0})
     with pytest.raises(InvalidSampleError, match=r"\d+ of 200 Monte Carlo samples") as info:

@@ -213,7 +213,8 @@ class MonteCarlo:
             ``concurrent.futures``-style executor or ``dask.distributed.Client``; chunks are
             submitted to it (the plan is scattered once when it has ``scatter``).
         invalid : {"flag", "refuse", "drop"}
-            Samples without meaning (a production amount drawn ≤ 0, or a loop drawn so that it
+            Samples without meaning (a production amount drawn ≤ 0 — ≥ 0 for a waste treatment,
+            whose diagonal is negative — or a loop drawn so that it
             no longer converges; :mod:`lcasolve.montecarlo._validity`) are always flagged in
             ``result.invalid`` and counted in ``result.n_invalid``. ``"flag"`` keeps them with
             an :class:`~lcasolve.errors.InvalidSampleWarning`; ``"refuse"`` raises

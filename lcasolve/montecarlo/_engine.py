@@ -266,7 +266,10 @@ def run_chunk(
             timing["other"] += time.perf_counter() - t2
         t2 = time.perf_counter()
         base = plan.baseline
-        invalid = sample_flags(data[0], base.diag_pos, base.pattern, base.demands, supplies)
+        invalid = sample_flags(
+            data[0], base.diag_pos, base.pattern, base.demands, supplies,
+            base.values[base.diag_pos],
+        )  # fmt: skip
         timing["other"] += time.perf_counter() - t2
     contrib: ChunkContributions | None = None
     if plan.contributions is not None:

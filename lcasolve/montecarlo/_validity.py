@@ -1,8 +1,9 @@
 """Samples without meaning: a production amount drawn ≤ 0, or a loop that no longer converges.
 
-A wide distribution on a production amount (the diagonal of ``A``) can draw zero or a negative
-output: the activity then "produces" a negative amount per unit and the supplies that follow
-are numbers without meaning. Inputs drawn large enough can push a loop's gain to 1 or more
+A wide distribution on a production amount (the diagonal of ``A``) can draw zero or an output
+of the other sign (negative; positive for a waste treatment, whose diagonal is negative): the
+activity then "produces" the opposite of its product and the supplies that follow are numbers
+without meaning. Inputs drawn large enough can push a loop's gain to 1 or more
 (a block of activities that take inputs only from each other and is no longer productive,
 :mod:`lcasolve.solve.productivity`): the supply of a non-negative demand comes out negative.
 Such samples are flagged per iteration (a bit mask), counted, and kept, refused or dropped
@@ -34,7 +35,8 @@ __all__ = [
     "sample_flags",
 ]
 
-#: flag bit: a production amount (diagonal entry of A) drawn ≤ 0
+#: flag bit: a production amount (diagonal entry of A) drawn 0 or of the other sign than its
+#: deterministic value (≤ 0; ≥ 0 for a waste treatment)
 NONPOSITIVE_PRODUCTION = np.uint8(1)
 #: flag bit: a non-negative demand's supply negative from a block that is not productive
 UNPRODUCTIVE = np.uint8(2)
@@ -57,6 +59,7 @@ def sample_flags(
     pattern: object,
     demands: np.ndarray,
     supplies: Sequence[np.ndarray],
+    production: np.ndarray,
 ) -> np.ndarray:
     """Flags ``(K,)`` of one chunk's samples (:data:`NONPOSITIVE_PRODUCTION`, :data:`UNPRODUCTIVE`).
 
@@ -72,6 +75,9 @@ def sample_flags(
         Demand vectors ``(n, demands)``, sweep order.
     supplies : sequence of numpy.ndarray
         Per demand, the samples' supplies ``(n, K)``.
+    production : numpy.ndarray
+        The deterministic diagonal (sweep order): a sample's production amount is flagged when
+        it is 0 or its sign differs (a waste treatment's is negative).
 
     Returns
     -------
@@ -81,7 +87,8 @@ def sample_flags(
 
     K = values.shape[1]
     flags = np.zeros(K, dtype=np.uint8)
-    flags[(values[diag_pos] <= 0).any(axis=0)] |= NONPOSITIVE_PRODUCTION
+    sign = np.where(np.asarray(production) < 0, -1.0, 1.0)[:, None]
+    flags[(values[diag_pos] * sign <= 0).any(axis=0)] |= NONPOSITIVE_PRODUCTION
     negative = np.zeros(K, dtype=bool)
     reached = np.zeros((demands.shape[0], K), dtype=bool)
     for d, x in enumerate(supplies):
