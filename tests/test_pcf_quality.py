@@ -137,7 +137,15 @@ def test_uslci_cement_has_no_pedigree_data_and_says_so(uslci):
 
 def test_tables_pedigree_column_is_kept():
     system, demand = load_example("cement")
-    table = system.metadata["pedigree"]
+    table = dict(system.metadata["pedigree"])
+    # the entry's position in the technosphere: it addresses that exchange's A entry
+    (e,) = table.pop("entry")
+    tech = system.technosphere
+    assert (tech.row[e], tech.col[e], tech.value[e]) == (
+        system.product_position("electricity"),
+        system.activity_index["cement"],
+        -40.0,
+    )
     # exchanges.csv: cement takes 40 kWh of electricity with pedigree (2,2,1,1,1)
     assert table == {
         "matrix": ["technosphere"],
@@ -177,3 +185,30 @@ def test_ecospold2_pedigree_matrix_is_kept(shared_data):
         if m == "biosphere"
     }
     assert kept == expected
+
+
+@pytest.mark.parametrize(("x", "share_without"), [(1.0, 0.5), (9.0, 0.1), (0.0, 1.0)])
+def test_pedigree_weights_follow_parameters(tmp_path, x, share_without):
+    """1 kg CO2 without pedigree beside x kg with pedigree (5,5,5,5,5): 1/(1+x) uncovered.
+
+    The weight is the exchange's value after ``with_parameters``, not the one at import.
+    """
+    (tmp_path / "activities.csv").write_text("id,name,product,unit\nw,widget,widget,kg\n")
+    (tmp_path / "flows.csv").write_text(
+        'id,name,compartment,unit\nco2,"Carbon dioxide, fossil",air,kg\n'
+    )
+    (tmp_path / "exchanges.csv").write_text(
+        "activity,kind,flow,amount,formula,unit,distribution,gsd,pedigree\n"
+        'w,biosphere,co2,,x,kg,lognormal,1.1,"(5,5,5,5,5)"\n'
+        "w,biosphere,co2,1,,kg,,,\n"
+    )
+    (tmp_path / "parameters.csv").write_text("name,value\nx,1\n")
+    system = with_methods(lcasolve.load(tmp_path)).with_parameters({"x": x})
+    lca = LCA(system)
+    fp = footprint(lca, {"w": 1.0})
+    assert fp.total == pytest.approx(1.0 + x)  # GWP100 of CO2 is 1
+    dq = data_quality(lca, fp)
+    assert dq.share_without == pytest.approx(share_without, rel=1e-12)
+    assert dq.exchanges == (0 if x == 0 else 1)
+    expected = np.nan if x == 0 else 5.0
+    np.testing.assert_equal(dq.indicators["reliability"], expected)

@@ -389,13 +389,22 @@ def _pedigree_table(triplets: Mapping[str, _Triplets]) -> dict[str, list[Any]]:
 
     Columns ``matrix`` (``technosphere`` or ``biosphere``), ``row`` and ``col`` (the entry's
     product or flow id and activity id, as in the system's tables), ``value`` (the exchange's
-    signed entry, before duplicates are summed) and ``scores`` (five integers 1-5:
-    reliability, completeness, temporal, geographical, technological; see
+    signed entry, before duplicates are summed), ``entry`` (its position among the matrix's
+    entries, so that its current value is read after parameters change it) and ``scores``
+    (five integers 1-5: reliability, completeness, temporal, geographical, technological; see
     :data:`lcasolve.pcf.quality.INDICATORS`).
     """
-    out: dict[str, list[Any]] = {"matrix": [], "row": [], "col": [], "value": [], "scores": []}
+    out: dict[str, list[Any]] = {
+        "matrix": [],
+        "row": [],
+        "col": [],
+        "value": [],
+        "entry": [],
+        "scores": [],
+    }
     for matrix, t in triplets.items():
         for i, scores in t.pedigree:
+            out["entry"].append(i)
             out["matrix"].append(matrix)
             out["row"].append(t.row[i])
             out["col"].append(t.col[i])

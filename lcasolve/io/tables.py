@@ -485,7 +485,10 @@ class _Build:
         meta["foreground_import_report"] = own.get("import_report", {})
         if "pedigree" in own:  # the foreground's scores beside the background's
             old = self.bg.metadata.get("pedigree") or {k: [] for k in own["pedigree"]}
-            meta["pedigree"] = {k: [*own["pedigree"][k], *old[k]] for k in own["pedigree"]}
+            n_old = len(old.get("matrix", ()))
+            meta["pedigree"] = {
+                k: [*own["pedigree"][k], *old.get(k, [None] * n_old)] for k in own["pedigree"]
+            }
         return meta
 
     def _characterization(self, m: int, entry_cls: Any) -> tuple[pd.DataFrame, Entries, list[Any]]:

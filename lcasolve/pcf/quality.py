@@ -20,6 +20,7 @@ weighted.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,7 @@ def data_quality(lca: LCA, fp: Footprint) -> DataQuality:
         row = flows.get(table["row"][i])
         if row is None:
             continue
-        w = abs(c[row] * float(table["value"][i]) * s[j])
+        w = abs(c[row] * _current_value(bio, table, i, row, j) * s[j])
         if w > 0:
             weights.append(w)
             scores.append(table["scores"][i])
@@ -147,3 +148,19 @@ def data_quality(lca: LCA, fp: Footprint) -> DataQuality:
         technosphere=technosphere,
         recorded=bool(matrix),
     )
+
+
+def _current_value(bio: Any, table: Mapping[str, Any], i: int, row: int, col: int) -> float:
+    """The pedigree row ``i``'s biosphere entry as the system has it now.
+
+    ``table["entry"]`` (the assembly's position of the entry) gives the value after
+    :meth:`~lcasolve.model.system.System.with_parameters` re-evaluated its formula; the value
+    recorded at import serves where there is no position or it points at another cell.
+    """
+    entries = table.get("entry")
+    e = entries[i] if entries is not None and i < len(entries) else None
+    if e is not None and 0 <= int(e) < len(bio.value):
+        e = int(e)
+        if int(bio.row[e]) == row and int(bio.col[e]) == col:
+            return float(bio.value[e])
+    return float(table["value"][i])
