@@ -120,6 +120,14 @@ def test_refuse_and_drop():
     assert (dropped.scores > 0).all()
 
 
+def test_drop_refuses_when_every_sample_is_flagged():
+    mc = MonteCarlo(wide_production(), {0: 1.0})
+    # every production drawn ≤ 0 (imposed): no sample left to summarize
+    design = {"technosphere": ([0], np.full((5, 1), -0.5))}
+    with pytest.raises(InvalidSampleError, match="5 of 5 .* leaves no sample"):
+        mc.run(5, seed=1, design=design, invalid="drop")
+
+
 def test_unproductive_loop_samples_are_flagged():
     mc = MonteCarlo(loop(), {0: 1.0})
     with pytest.warns(InvalidSampleWarning, match="no longer converges"):

@@ -155,6 +155,12 @@ def apply(result: MonteCarloResult, invalid: str) -> MonteCarloResult:
     if invalid == "refuse":
         refuse(flags)
     if invalid == "drop":
+        if flags.all():  # nothing would be left to describe
+            raise InvalidSampleError(
+                f"{describe(flags)}: dropping them leaves no sample. Narrow the distributions "
+                f"of those production amounts or inputs",
+                np.flatnonzero(flags),
+            )
         warnings.warn(
             f"{describe(flags)}; these {int(np.count_nonzero(flags))} samples are left out: "
             f"the statistics are of the other {flags.size - int(np.count_nonzero(flags))}",
