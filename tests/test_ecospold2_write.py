@@ -172,3 +172,31 @@ def test_positive_input_and_its_distribution_keep_their_sign(tmp_path):
     # the record is in the source sign (an input of -0.25 on [-0.3, -0.2]), flipped into A
     assert bt.flip[m] and rec["uncertainty_type"] == 4
     assert (-rec["maximum"], -rec["minimum"]) == (0.2, 0.3)
+
+
+def test_missing_cas_numbers_are_left_out(tmp_path):
+    """NaN/None CAS cells (a flows table without a CAS for every flow) are not written."""
+    import pandas as pd
+
+    from lcasolve.model import build_system
+
+    flows = pd.DataFrame(
+        {
+            "id": ["CO2", "CH4", "N2O"],
+            "name": ["Carbon dioxide", "Methane", "Dinitrogen monoxide"],
+            "compartment": ["air", "air", "air"],
+            "unit": ["kg", "kg", "kg"],
+            "cas": ["124-38-9", np.nan, None],
+        }
+    )
+    system = build_system(
+        [("p1", "a1", 1.0)],
+        [("CO2", "a1", 1.0), ("CH4", "a1", 0.5), ("N2O", "a1", 0.25)],
+        flows=flows,
+    )
+    path = write_ecospold2(system, tmp_path / "cas.zip")
+    with zipfile.ZipFile(path) as z:
+        (text,) = [z.read(n).decode() for n in z.namelist()]
+    assert text.count("casNumber=") == 1 and 'casNumber="124-38-9"' in text
+    back = lcasolve.load(path)
+    assert sorted(back.B.toarray().ravel().tolist()) == [0.25, 0.5, 1.0]

@@ -112,8 +112,9 @@ def write_ecospold2(system: System, path: str | os.PathLike[str]) -> Path:
     flow_unit = [escape(_text(u, "kg")) for u in flows["unit"].tolist()]
     comp = [_text(c, "") for c in flows["compartment"].astype(str).tolist()]
     resource = [compartment_direction(c) == "input" for c in comp]
-    cas = flows["cas"].astype(str).tolist() if "cas" in flows else [""] * len(flows)
-    flow_extra = [f" casNumber={quoteattr(c)}" if c not in ("", "nan", "None") else "" for c in cas]
+    # missing CAS numbers are NaN or None (a pandas column, tables joined to a background)
+    cas = [_text(c, "") for c in flows["cas"].tolist()] if "cas" in flows else [""] * len(flows)
+    flow_extra = [f" casNumber={quoteattr(c)}" if c else "" for c in cas]
     comp_xml = []
     for c in comp:
         top, _, sub = c.partition("/")
