@@ -99,3 +99,8 @@ def test_sensitivity_sobol_of_the_parameters_and_the_background(model):
         assert abs(row["ST"] - st) <= max(3 * row["ST_conf"], 0.02), name
     usage = _lcasolve("sensitivity", model, "--demand", "use=1", "--sobol", "64")
     assert usage.returncode == 2 and "--sobol needs --parameters" in usage.stderr
+    # a negative seed is a usage error (exit 2, one line), not numpy's traceback
+    seed = _lcasolve(
+        "sensitivity", model, "--demand", "use=1", "--parameters", "--sobol", "64", "--seed", "-1"
+    )
+    assert seed.returncode == 2 and "--seed" in seed.stderr and "Traceback" not in seed.stderr

@@ -14,7 +14,7 @@ from lcasolve.cli._common import (
     emit,
     load_with_demand,
 )
-from lcasolve.cli._usage import positive_int
+from lcasolve.cli._usage import non_negative_int, positive_int
 from lcasolve.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -54,7 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="with --sobol: hold the exchanges at their values (parameters only)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="with --sobol (default 0)")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=0, metavar="S", help="with --sobol (default 0)"
+    )
 
 
 #: what each ``--rank-by`` sorts by, for the JSON and the text
