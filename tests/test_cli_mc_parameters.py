@@ -68,7 +68,10 @@ def test_parameters_with_the_exchanges_drawn_paired_and_reproducible(model):
 
 
 def test_usage_errors(model):
-    for extra in (["--fixed-background"], ["--parameters", "--exact"]):
+    # --invalid refuse/drop would be ignored: parameter samples are not flagged
+    for extra in (["--fixed-background"], ["--parameters", "--exact"],
+                  ["--parameters", "--invalid", "refuse"], ["--parameters", "--invalid", "drop"],
+                  ["--parameters", "--overwrite"]):  # fmt: skip
         proc = _lcasolve("mc", model, "--demand", "use=1", "--method", GWP, *extra)
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and extra[-1] in proc.stderr

@@ -146,7 +146,15 @@ def _run_parameters(args: argparse.Namespace) -> int:
     from lcasolve.montecarlo.result import PERCENTILES
     from lcasolve.parameters import parameter_monte_carlo
 
-    for flag, given in (("--out", args.out), ("--resume", args.resume), ("--exact", args.exact)):
+    # parameter samples are neither stored nor flagged (lcasolve.montecarlo._validity)
+    unavailable = (
+        ("--out", args.out),
+        ("--resume", args.resume),
+        ("--overwrite", args.overwrite),
+        ("--exact", args.exact),
+        (f"--invalid {args.invalid}", args.invalid != "flag"),
+    )
+    for flag, given in unavailable:
         if given:
             raise UsageError(f"{flag} is not available with --parameters")
     system, demand = load_with_demand(args, sampling=True)
