@@ -81,6 +81,27 @@ def test_partitioned_equals_full_and_one_by_one():
         assert full[k] == pytest.approx(score, rel=1e-10)
 
 
+def test_partitioned_with_a_formula_inside_the_foreground():
+    """Product 2 into activity 1 (both foreground) as a formula ``c``: h = 5.6 + 5.2 c."""
+    import dataclasses
+
+    system = _system()
+    tech = system.technosphere
+    c_at = int(np.flatnonzero((tech.row == 1) & (tech.col == 0))[0])  # product 2 into 1
+    params = ParameterSet(
+        (Parameter("c", 0.5, uncertainty=_record(4, loc=0.5, minimum=0.1, maximum=0.9)),),
+        (FormulaEntry("technosphere", c_at, 1, 0, Formula.parse("c"), -1.0),),
+    )
+    system = dataclasses.replace(system, parameters=params)
+    c = np.linspace(0.1, 0.9, 9)
+    batch = ParameterBatch(system, {1: 1.0})
+    part = batch.scores({"c": c}, "partitioned")[:, 0]
+    # activity 1: 1 CO2, c of product 2 (5 + 0.2 x 1 per unit), 2 of product 10 (2 + 0.3 x 1)
+    expected = 1.0 + c * (5.0 + 0.2) + 2.0 * (2.0 + 0.3)
+    np.testing.assert_allclose(part, expected, rtol=1e-12)
+    np.testing.assert_allclose(batch.scores({"c": c}, "full")[:, 0], part, rtol=1e-10)
+
+
 def test_monte_carlo_of_a_linear_model_is_analytic():
     system = _system()
     n = 20000

@@ -91,6 +91,17 @@ def ishigami_indices(a=7.0, b=0.1):
     return np.array([v1, v2, 0.0]) / v, np.array([v1 + v13, v2, v13]) / v
 
 
+@pytest.mark.parametrize(("p", "n", "second_order"), [(1, 4, False), (3, 8, False), (4, 16, True)])
+def test_sobol_design_is_salibs_saltelli_design(p, n, second_order):
+    """The vectorized design gives SALib's rows exactly (same sequence, same order)."""
+    from SALib.sample import sobol as salib_sobol
+
+    bounds = [(0.0, 1.0)] * (p - 1) + [(2.0, 5.0)]
+    X, problem = sobol_design(bounds, n, second_order=second_order, seed=7)
+    expected = salib_sobol.sample(problem, n, calc_second_order=second_order, seed=7)
+    np.testing.assert_array_equal(X, expected)
+
+
 def test_sobol_on_ishigami_within_confidence_intervals():
     X, problem = sobol_design([(-np.pi, np.pi)] * 3, 2**13, seed=3)
     assert X.shape == (2**13 * 5, 3)

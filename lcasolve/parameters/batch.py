@@ -202,37 +202,52 @@ class ParameterBatch:
     def _partitioned(
         self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]], k: int
     ) -> np.ndarray:
+        from lcasolve.parameters import _kernels
+
         system, part = self.system, self._partition
         where = part["where"]
-        nf = part["a_ff"].shape[0]
-        M = np.repeat(part["a_ff"][None, :, :], k, axis=0)  # noqa: N806
-        W = np.repeat(part["w"][None, :, :], k, axis=0)  # noqa: N806 - (K, categories, F)
+        nq = part["w"].shape[0]
+        in_row = in_col = np.zeros(0, dtype=np.int64)
+        in_delta = np.zeros((0, k))
+        out_col: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        out_coef: list[np.ndarray] = [np.zeros((0, nq))]
+        out_delta: list[np.ndarray] = [np.zeros((0, k))]
         if "technosphere" in entries:
             index, vals = entries["technosphere"]
             tech = system.technosphere
-            delta = vals - tech.value[index][:, None]  # (e, K)
+            delta = np.asarray(vals, dtype=np.float64) - tech.value[index][:, None]  # (e, K)
             rows, cols = where[tech.row[index]], where[tech.col[index]]
             inside = rows >= 0
-            for e in np.flatnonzero(inside):
-                M[:, rows[e], cols[e]] += delta[e]
-            for e in np.flatnonzero(~inside):
-                W[:, :, cols[e]] -= delta[e][:, None] * part["lam"][tech.row[index][e]][None, :]
+            in_row, in_col, in_delta = rows[inside], cols[inside], delta[inside]
+            # an input from the background enters the scores through its adjoint: -λ_r
+            out_col.append(cols[~inside])
+            out_coef.append(-part["lam"][tech.row[index][~inside]])
+            out_delta.append(delta[~inside])
         if "biosphere" in entries:
             index, vals = entries["biosphere"]
             bio = system.biosphere
-            delta = vals - bio.value[index][:, None]
-            C = system.C.tocsc()  # noqa: N806
-            for b in range(len(index)):
-                c = np.asarray(C[:, bio.row[index][b]].toarray()).ravel()
-                W[:, :, where[bio.col[index][b]]] += delta[b][:, None] * c[None, :]
-        rhs = np.repeat(part["f"][None, :, None], k, axis=0)
-        s = np.linalg.solve(M, rhs)  # (K, F, 1)
-        residual = np.abs(M @ s - rhs).max(axis=(1, 2))
-        scale = (np.abs(M) @ np.abs(s) + np.abs(rhs)).max(axis=(1, 2))
-        worst = float(np.max(residual / np.where(scale > 0, scale, 1.0))) if nf else 0.0
-        if not worst <= self.tolerance:
+            out_col.append(where[bio.col[index]])
+            out_coef.append(np.asarray(system.C.tocsc()[:, bio.row[index]].T.toarray()))
+            out_delta.append(np.asarray(vals, dtype=np.float64) - bio.value[index][:, None])
+        h = np.empty((k, nq))
+        worst = np.empty(k)
+        _kernels.foreground_scores(  # type: ignore[call-arg]  # numba dispatcher takes *args
+            np.ascontiguousarray(part["a_ff"], dtype=np.float64),
+            np.ascontiguousarray(part["w"], dtype=np.float64),
+            np.ascontiguousarray(part["f"], dtype=np.float64),
+            np.ascontiguousarray(in_row, dtype=np.int64),
+            np.ascontiguousarray(in_col, dtype=np.int64),
+            np.ascontiguousarray(np.broadcast_to(in_delta, (in_row.size, k))),
+            np.concatenate(out_col).astype(np.int64),
+            np.ascontiguousarray(np.vstack(out_coef), dtype=np.float64),
+            np.ascontiguousarray(np.vstack(out_delta), dtype=np.float64),
+            h,
+            worst,
+        )
+        largest = float(worst.max()) if k and part["a_ff"].shape[0] else 0.0
+        if not largest <= self.tolerance:
             raise IllConditionedError(
-                f"a foreground solve of the partitioned batch has relative residual {worst:.2e}",
-                worst,
+                f"a foreground solve of the partitioned batch has relative residual {largest:.2e}",
+                largest,
             )
-        return np.asarray((W @ s)[:, :, 0])
+        return h

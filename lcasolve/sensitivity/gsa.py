@@ -214,7 +214,8 @@ def sobol_design(
         a Monte Carlo run with ``design=``.
     """
     _salib("Sobol designs")
-    from SALib.sample import sobol as salib_sobol
+    from SALib.util import scale_samples
+    from scipy.stats import qmc
 
     p = len(bounds)
     problem = {
@@ -222,8 +223,19 @@ def sobol_design(
         "names": [str(x) for x in names] if names is not None else [f"x{i}" for i in range(p)],
         "bounds": [list(map(float, b)) for b in bounds],
     }
-    X = salib_sobol.sample(problem, n, calc_second_order=second_order, seed=seed)  # noqa: N806
-    return np.asarray(X, dtype=np.float64), problem
+    # SALib's Saltelli scheme (the rows of ``SALib.sample.sobol.sample``, same order), built
+    # with array operations instead of its loop over rows and columns: per base point ``i``
+    # the row of A, the p rows A with column j from B (then, with second order, B with column
+    # j from A), and the row of B; A and B are the two halves of a scrambled Sobol' sequence
+    base = qmc.Sobol(d=2 * p, scramble=True, seed=seed).random(n)
+    a, b = base[:, :p], base[:, p:]
+    eye = np.eye(p, dtype=bool)
+    blocks = [a[:, None, :], np.where(eye[None], b[:, None, :], a[:, None, :])]
+    if second_order:
+        blocks.append(np.where(eye[None], a[:, None, :], b[:, None, :]))
+    blocks.append(b[:, None, :])
+    X = np.concatenate(blocks, axis=1).reshape(-1, p)  # noqa: N806
+    return np.asarray(scale_samples(X, problem), dtype=np.float64), problem
 
 
 def sobol(
