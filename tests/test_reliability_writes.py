@@ -346,3 +346,15 @@ def test_missing_folder_is_a_usage_error(tmp_path, command):
     argv, target = writers(tmp_path / "missing")[command]
     proc = cli(*argv)
     one_line_error(proc, str(target.parent), "does not exist", code=2)
+
+
+def test_run_file_checksum_does_not_depend_on_numpy_scalar_repr(tmp_path):
+    # numpy 2 shows np.int64(3) where numpy 1 showed 3 (legacy="1.25" brings that back): a run
+    # file written under one must still be read and resumed under the other
+    from lcasolve.montecarlo import MonteCarlo, _store
+    from tests.test_montecarlo import random_system
+
+    out = tmp_path / "run.h5"
+    first = MonteCarlo(random_system(n=20, seed=1), {2: 1.0}).run(8, seed=3, out=out)
+    with np.printoptions(legacy="1.25"):
+        np.testing.assert_array_equal(_store.read(out)["scores"], first.scores)

@@ -134,7 +134,8 @@ def _header_digest(h5: Any) -> str:
     """Checksum of the header: attributes, names, deterministic scores, recorded inputs."""
     h = hashlib.blake2b(digest_size=32)
     for key in (*_KEYS, "versions", "parameters", "inventory_flows"):
-        h.update(f"{key}={h5.attrs[key]!r};".encode())
+        value = h5.attrs[key]  # as a Python value: numpy's scalar repr changed in numpy 2
+        h.update(f"{key}={value.item() if isinstance(value, np.generic) else value!r};".encode())
     for name in ("demand_names", "category_names", "category_units"):
         h.update(json.dumps([_text(x) for x in h5[name][...]]).encode())
     h.update(np.ascontiguousarray(h5["deterministic"][...], dtype="f8").tobytes())
