@@ -210,3 +210,60 @@ def test_activity_scores_of_a_well_conditioned_system_carry_their_bound():
     assert scores.condition == pytest.approx(dense_skeel(system.A.T), rel=1e-9)
     assert scores.error_bound < 1e-13
     assert scores.lam[0, 0] == pytest.approx(exact_score(0.5, 0.5), rel=1e-14)
+
+
+def chain_system(steps: int, factor: float) -> lcasolve.System:
+    """1 needs ``factor`` units of 2, 2 needs ``factor`` of 3, …; the last emits 1 CO2 per unit."""
+    n = steps + 1
+    tech = [(i, i, 1.0) for i in range(1, n + 1)]
+    tech += [(i + 1, i, -factor) for i in range(1, n)]
+    return lcasolve.build_system(tech, [("CO2", n, 1.0)], {"GWP": {"CO2": 1.0}})
+
+
+@pytest.mark.parametrize(("steps", "factor"), [(7, 1e3), (17, 10.0), (10, 1e12), (3, 1e12)])
+def test_chains_of_large_factors_are_exact_and_not_warned_about(steps, factor):
+    """Skeel's condition of such a chain is huge (1e18 for 7 × 1e3), the answer exact."""
+    system = chain_system(steps, factor)
+    assert dense_skeel(system.A) > 1e8  # cond · ρ alone would warn or refuse
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = lcasolve.LCA(system).calculate({1: 1.0})
+    exact = float(Fraction(factor) ** steps)  # every step multiplies by the factor exactly
+    assert abs(result.score() - exact) / exact <= max(result.error_bound, 1e-15)
+    assert result.error_bound < 1e-12
+
+
+def test_componentwise_bound_holds_on_random_chains_with_loops():
+    """The sharper bound still covers the real error (exact rational solve of a small system)."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = 6
+        A = np.eye(n)  # noqa: N806
+        for i in range(1, n):
+            A[i, i - 1] = -(10.0 ** rng.uniform(0, 4))  # a chain of big factors
+        A[0, n - 1] = -rng.uniform(0.5, 1.0) / abs(np.prod(np.diag(A, -1)))  # a loop, gain < 1
+        exact = np.array(
+            [float(v) for v in _rational_solve(A, [Fraction(1)] + [Fraction(0)] * (n - 1))]
+        )
+        fact = factorize(sp.csc_matrix(A))
+        x = fact.solve(np.eye(n)[:, 0]).x
+        bound = fact.error_bound(x, np.eye(n)[:, 0])
+        with lcasolve.set_options(error_bound_warning=0.0):  # force the sharper bound
+            sharp = fact.error_bound(x, np.eye(n)[:, 0])
+        err = np.abs(x - exact).max() / np.abs(x).max()
+        assert err <= sharp * (1 + 1e-9) + 1e-300
+        assert sharp <= bound * (1 + 1e-12)
+
+
+def _rational_solve(A, b):  # noqa: N803
+    """Gaussian elimination in exact rationals (the entries of ``A`` as the floats they are)."""
+    n = len(b)
+    M = [[Fraction(float(A[i, j])) for j in range(n)] + [b[i]] for i in range(n)]  # noqa: N806
+    for c in range(n):
+        p = next(r for r in range(c, n) if M[r][c] != 0)
+        M[c], M[p] = M[p], M[c]
+        for r in range(n):
+            if r != c and M[r][c] != 0:
+                f = M[r][c] / M[c][c]
+                M[r] = [a - f * m for a, m in zip(M[r], M[c], strict=True)]
+    return [M[i][n] / M[i][i] for i in range(n)]
