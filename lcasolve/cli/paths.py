@@ -6,6 +6,7 @@ import argparse
 import time
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     emit,
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_input_arguments(p)
     add_demand_arguments(p, top=20)
     add_hotspot_arguments(p, cutoff=0.001)
+    add_accuracy_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     system, demand = load_with_demand(args)
     start = time.perf_counter()
-    paths = LCA(system).paths(
+    paths = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).paths(
         demand,
         category=category_of(system, args.category),
         top=args.top,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     emit,
@@ -76,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_input_arguments(p)
     add_demand_arguments(p, top=None)
     add_hotspot_arguments(p, cutoff=0.005)
+    add_accuracy_argument(p)
     p.add_argument(
         "--max-nodes",
         type=_checked(check_max_nodes, int),
@@ -98,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     system, demand = load_with_demand(args)
     start = time.perf_counter()
-    tree = LCA(system).tree(
+    tree = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).tree(
         demand,
         category=category_of(system, args.category),
         cutoff=args.cutoff,
