@@ -480,6 +480,24 @@ def test_record_gives_matrix_values_and_design_imposes_them(small):
         assert res2.scores[k, 0, 0] == pytest.approx(cb @ np.linalg.solve(Ak, f), rel=1e-9)
 
 
+def test_scores_at_draw_numbers_are_the_run_iterations(small):
+    """``scores(draws)`` gives iteration ``draws[k]`` of ``run``; equal numbers, equal draws."""
+    tech = small.technosphere
+    unc = np.flatnonzero(tech.uncertain)[:2]
+    mc = MonteCarlo(small, {1: 1.0}, batch_size=5)
+    run = mc.run(30, seed=6, record={"technosphere": unc}, progress=False)
+    draws = np.array([3, 29, 3, 0, 17, 17, 8])
+    np.testing.assert_array_equal(mc.scores(draws, seed=6), run.scores[draws])
+    # a design imposed per sample is the design of the same iterations in run
+    vals = run.inputs["technosphere"][draws] * 1.2
+    got = mc.scores(draws, seed=6, design={"technosphere": (unc, vals)})
+    full = run.inputs["technosphere"] * 1.2
+    want = mc.run(30, seed=6, design={"technosphere": (unc, full)}, progress=False).scores
+    np.testing.assert_array_equal(got, want[draws])
+    with pytest.raises(InputError, match="non-negative"):
+        mc.scores(np.array([-1]), seed=6)
+
+
 def test_bad_input_raises_specific_errors(small, tmp_path):
     mc = MonteCarlo(small, {1: 1.0})
     for n in (0, -1, 1.5):

@@ -243,13 +243,12 @@ def test_background_draws_are_the_monte_carlo_draws_in_chunks(monkeypatch):
     import dataclasses
 
     from lcasolve.montecarlo import MonteCarlo
-    from lcasolve.parameters import analysis
 
     system = _system()
     at = int(np.flatnonzero(system.biosphere.col == 0)[0])
     system = _with_uncertain(system, "biosphere", at, _record(3, loc=1.0, scale=1.0))
     whole = parameter_monte_carlo(system, {1: 1.0}, 50, seed=4, background=True)
-    monkeypatch.setattr(analysis, "_CHUNK_VALUES", 1)  # chunks of 16 samples
+    monkeypatch.setattr(MonteCarlo, "batch_size", property(lambda self: 3))  # chunks of 3
     chunked = parameter_monte_carlo(system, {1: 1.0}, 50, seed=4, background=True)
     np.testing.assert_array_equal(chunked.scores.to_numpy(), whole.scores.to_numpy())
     fixed = system.with_parameters({"1/a": 2.0, "2/b": 5.0})

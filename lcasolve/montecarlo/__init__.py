@@ -293,6 +293,65 @@ class MonteCarlo:
         object.__setattr__(result, "seconds", time.perf_counter() - start)
         return _validity.apply(result, invalid)
 
+    def scores(
+        self,
+        draws: np.ndarray,
+        *,
+        seed: int = 0,
+        design: Mapping[str, tuple[Sequence[int], np.ndarray]] | None = None,
+    ) -> np.ndarray:
+        """Scores of samples with given draw numbers, in memory (no run file, no flags).
+
+        Sample ``k`` takes draw number ``draws[k]`` of every varying entry (the same value as
+        iteration ``draws[k]`` of :meth:`run` with this seed), so samples with equal draw
+        numbers share every sampled entry, while ``design`` may give each sample its own values
+        of some entries (e.g. entries defined by formulas of sampled parameters).
+
+        Parameters
+        ----------
+        draws : array of int
+            Non-negative draw number of each sample.
+        seed : int
+            Non-negative seed.
+        design : mapping, optional
+            ``{matrix: (entry indices, values)}`` with ``values`` of shape
+            ``(len(draws), len(indices))`` in the matrix sign, as in :meth:`run`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(draws), demands, categories)``.
+        """
+        from lcasolve.montecarlo._engine import run_chunk
+        from lcasolve.uncertainty import seed_key
+
+        seed_key(seed)
+        its = np.asarray(draws)
+        if its.ndim != 1 or (its.size and not np.issubdtype(its.dtype, np.integer)):
+            raise InputError("draws must be a 1-D array of integer draw numbers")
+        if its.size and its.min() < 0:
+            raise InputError(f"draw numbers must be non-negative, got {int(its.min())}")
+        k = int(its.size)
+        design_index, design_values = run_design(self.system, design, k)
+        plan = build_plan(
+            self.system,
+            self.deterministic,
+            self.settings,
+            self.analysis.category_positions,
+            others="sample",
+            design_index=design_index,
+            seed=seed,
+        )
+        out = np.empty((k, len(self.demand_names), len(self.category_names)))
+        step = self.batch_size
+        for start in range(0, k, step):
+            stop = min(k, start + step)
+            part = {m: v[start:stop] for m, v in design_values.items()}
+            out[start:stop] = run_chunk(plan, start, stop, part, its[start:stop], flags=False)[
+                "scores"
+            ]
+        return out
+
     def __repr__(self) -> str:
         return (
             f"<MonteCarlo {len(self.demand_names)} demands x {len(self.category_names)} "

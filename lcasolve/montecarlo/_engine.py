@@ -217,11 +217,26 @@ class ChunkResult(TypedDict):
 
 
 def run_chunk(
-    plan: Plan, start: int, stop: int, design: dict[str, np.ndarray] | None = None
+    plan: Plan,
+    start: int,
+    stop: int,
+    design: dict[str, np.ndarray] | None = None,
+    draws: np.ndarray | None = None,
+    flags: bool = True,
 ) -> ChunkResult:
-    """Compute iterations ``[start, stop)``; ``design`` holds this chunk's designed values."""
+    """Compute iterations ``[start, stop)``; ``design`` holds this chunk's designed values.
+
+    Iteration ``k`` takes draw number ``k`` of every varying entry, or ``draws[k - start]``
+    when ``draws`` is given (samples that must share their draws, e.g. a Sobol design).
+    Without ``flags`` the samples are not checked for meaning (``invalid`` all zero): the
+    check factorizes every sample whose supplies come out negative.
+    """
     design = design or {}
-    its = np.arange(start, stop, dtype=np.int64)
+    its = (
+        np.arange(start, stop, dtype=np.int64)
+        if draws is None
+        else np.ascontiguousarray(draws, dtype=np.int64)
+    )
     K = its.shape[0]
     timing = {"sample": 0.0, "solve": 0.0, "other": 0.0}
     with numba_threads(plan.settings.threads):
@@ -266,10 +281,12 @@ def run_chunk(
             timing["other"] += time.perf_counter() - t2
         t2 = time.perf_counter()
         base = plan.baseline
-        invalid = sample_flags(
-            data[0], base.diag_pos, base.pattern, base.demands, supplies,
-            base.values[base.diag_pos],
-        )  # fmt: skip
+        invalid = np.zeros(K, dtype=np.uint8)
+        if flags:
+            invalid = sample_flags(
+                data[0], base.diag_pos, base.pattern, base.demands, supplies,
+                base.values[base.diag_pos],
+            )  # fmt: skip
         timing["other"] += time.perf_counter() - t2
     contrib: ChunkContributions | None = None
     if plan.contributions is not None:

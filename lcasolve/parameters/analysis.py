@@ -176,10 +176,6 @@ def parameter_monte_carlo(
     return ParameterMonteCarlo(samples, pd.DataFrame(h, columns=_categories(system)))
 
 
-#: matrix values held at once when the background is drawn (entries x samples of a chunk)
-_CHUNK_VALUES = 2**23
-
-
 def _sample_scores(
     system: Any,
     batch: ParameterBatch,
@@ -193,9 +189,10 @@ def _sample_scores(
     """Scores ``(K, categories)`` of K parameter samples, with the background drawn or not.
 
     ``values`` maps parameters to K samples (or numbers); with ``background`` sample ``k`` also
-    takes every uncertain matrix entry's draw number ``its[k]`` of the keyed streams, and the
-    samples are solved in chunks so that at most about :data:`_CHUNK_VALUES` matrix values are
-    held at once.
+    takes every uncertain matrix entry's draw number ``its[k]`` of the keyed streams: the
+    samples go through the Monte Carlo engine (:meth:`lcasolve.montecarlo.MonteCarlo.scores`),
+    which draws only the entries that can change the scores and imposes the formula entries'
+    values as its design.
     """
     if not background:
         return batch.scores(values, method)
@@ -205,58 +202,20 @@ def _sample_scores(
         )
     if not any(getattr(system, m).uncertain.any() for m in _MATRICES):
         raise InputError("no matrix entry has a distribution: there is no background to draw")
+    from lcasolve.montecarlo import MonteCarlo
+
     k = len(its)
-    width = int(np.clip(_CHUNK_VALUES // max(system.technosphere.value.size, 1), 16, 4096))
-    blocks = []
-    for start in range(0, k, width):
-        part = slice(start, min(k, start + width))
-        chunk = {key: _rows(v, part) for key, v in values.items()}
-        blocks.append(batch.entry_scores(_with_background(system, chunk, its[part], seed)))
-    return np.vstack(blocks)
+    params = system.parameters
+    formulas = params.entry_values(params.evaluate(values))
+    design = {
+        m: (index, np.broadcast_to(v.reshape(len(index), -1), (len(index), k)).T)
+        for m, (index, v) in formulas.items()
+    }
+    mc = MonteCarlo(system, dict(batch.demand), tolerance=batch.tolerance)
+    return mc.scores(its, seed=seed, design=design)[:, 0, :]
 
 
 _MATRICES = ("technosphere", "biosphere", "characterization")
-
-
-def _rows(value: object, part: slice) -> object:
-    """Samples ``part`` of a parameter's values (a number stays a number)."""
-    return np.asarray(value)[part] if np.ndim(value) else value  # type: ignore[arg-type]
-
-
-def _with_background(
-    system: Any, values: Mapping[Hashable, object], its: np.ndarray, seed: int
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Entry values per sample: uncertain entries drawn, formula entries from the parameters.
-
-    Sample ``k`` takes draw number ``its[k]`` of every uncertain entry, from the same keyed
-    streams as :mod:`lcasolve.montecarlo` (same seed and iteration, same value).
-    """
-    from lcasolve.montecarlo._engine import entry_keys
-    from lcasolve.uncertainty import sample_records
-
-    params = system.parameters
-    formulas = params.entry_values(params.evaluate(values))
-    width = len(its)
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for matrix in _MATRICES:
-        entries = getattr(system, matrix)
-        index = np.flatnonzero(entries.uncertain)
-        drawn = np.empty((0, width))
-        if index.size:
-            sign = np.where(entries.flip[index], -1.0, 1.0)
-            keys = entry_keys(matrix, index)
-            drawn = sample_records(
-                entries.uncertainty[index], its, seed, entry_keys=keys, sign=sign
-            )
-        if matrix in formulas:
-            f_index, f_values = formulas[matrix]
-            f_values = np.broadcast_to(f_values.reshape(len(f_index), -1), (len(f_index), width))
-            keep = ~np.isin(index, f_index)
-            index = np.concatenate([index[keep], f_index])
-            drawn = np.vstack([drawn[keep], f_values])
-        if index.size:
-            out[matrix] = (index, drawn)
-    return out
 
 
 def _inverse_cdf(record: np.ndarray, u: np.ndarray, name: str) -> np.ndarray:
