@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import lcasolve
+from lcasolve.errors import InvalidProductionError
 from lcasolve.io.ecospold2_write import write_ecospold2
 from lcasolve.io.jsonld_write import _uid
 from lcasolve.methods import with_methods
@@ -200,3 +201,74 @@ def test_missing_cas_numbers_are_left_out(tmp_path):
     assert text.count("casNumber=") == 1 and 'casNumber="124-38-9"' in text
     back = lcasolve.load(path)
     assert sorted(back.B.toarray().ravel().tolist()) == [0.25, 0.5, 1.0]
+
+
+def _with_landfill():
+    """a1 makes p1 and generates 0.3 kg of waste w, which landfill (a2) treats (ecoinvent's signs:
+    the treatment's production −1, the waste generated +0.3 in A); the landfill emits CH4."""
+    import pandas as pd
+
+    from lcasolve.model import build_system
+
+    activities = pd.DataFrame(
+        {
+            "id": ["a1", "a2"],
+            "name": ["making", "landfill"],
+            "product_id": ["p1", "w"],
+            "product": ["thing", "waste"],
+            "unit": ["kg", "kg"],
+            "location": ["GLO", "GLO"],
+            "waste": [False, True],
+        }
+    )
+    return build_system(
+        [("p1", "a1", 1.0), ("w", "a2", -1.0), ("w", "a1", 0.3)],
+        [("CO2", "a1", 2.0), ("CH4", "a2", 0.1)],
+        {"GWP": {"CO2": 1.0, "CH4": 30.0}},
+        activities=activities,
+    )
+
+
+def test_waste_treatment_round_trip(tmp_path):
+    """ecoinvent's treatment layout (negative reference classified 'Waste', waste generated as a
+    negative input) reads back as a treatment with the same scores: 2 + 0.3 · 0.1 · 30 = 2.9."""
+    system = _with_landfill()
+    path = write_ecospold2(system, tmp_path / "waste.zip")
+    with zipfile.ZipFile(path) as z:
+        texts = [z.read(n).decode() for n in z.namelist()]
+    assert (
+        sum('<classificationValue xml:lang="en">Waste</classificationValue>' in t for t in texts)
+        == 1
+    )
+    back = lcasolve.load(path)
+    assert back.metadata["counts"]["waste treatments (negative reference product)"] == 1
+    assert back.metadata["counts"]["waste inputs read as outputs"] == 1
+    lca = lcasolve.LCA(back)
+    making = back.activities.loc[back.activities["name"] == "making", "id"].iloc[0]
+    supply = lca.calculate({making: 1.0}).supply
+    np.testing.assert_allclose(sorted(supply), [0.3, 1.0], rtol=1e-12)
+    inventory = dict(zip(back.flows["name"], back.B @ supply, strict=True))
+    assert inventory == pytest.approx({"CO2": 2.0, "CH4": 0.03}, rel=1e-12)
+
+
+def test_positive_input_of_a_treated_waste_is_refused(tmp_path):
+    """A waste treatment's waste taken in with a positive amount contradicts the convention."""
+    path = write_ecospold2(_with_landfill(), tmp_path / "waste.zip")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(bad, "w") as out:
+        for n in z.namelist():
+            out.writestr(n, z.read(n).decode().replace('amount="-0.3"', 'amount="0.3"'))
+    with pytest.raises(InvalidProductionError, match="ecoinvent writes a waste sent to treatment"):
+        lcasolve.load(bad)
+    lenient = lcasolve.load(bad, strict=False)
+    assert any("negative input" in p for p in lenient.metadata["problems"])
+
+
+def test_negative_reference_not_classified_waste_is_refused(tmp_path):
+    path = write_ecospold2(_with_landfill(), tmp_path / "waste.zip")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(bad, "w") as out:
+        for n in z.namelist():
+            out.writestr(n, z.read(n).decode().replace(">Waste<", ">allocatable product<"))
+    with pytest.raises(InvalidProductionError, match="classified 'allocatable product'"):
+        lcasolve.load(bad)

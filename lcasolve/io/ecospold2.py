@@ -9,6 +9,13 @@ Exchanges, by their group:
 - ``elementaryExchange`` with ``outputGroup`` 4 (emission) or ``inputGroup`` 4 (resource);
   flow ids are the ``elementaryExchangeId``, the compartment is ``compartment/subcompartment``.
 
+Waste treatments as ecoinvent writes them: the reference product is the waste with a negative
+amount and the By-product classification ``Waste`` (or ``Recyclable``); an activity generating
+that waste lists it as an input of a negative amount. The treatment is read as taking in the
+waste (production ``-amount`` on the diagonal) and the negative inputs as waste outputs linked
+to it, so supplies stay positive. A negative reference product classified otherwise (a sign
+flipped by mistake) is refused, as is a positive input of a treated waste.
+
 An activity without an ``outputGroup`` 0 exchange has no reference product, so it cannot be a
 column of ``A``; it is left out and listed in the link report (issue ``no reference product``).
 
@@ -38,6 +45,7 @@ import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,7 +61,7 @@ from lcasolve.errors import (
 )
 from lcasolve.io._files import member_names, open_zip, read_member
 from lcasolve.io.assembly import assemble
-from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_none
+from lcasolve.io.distributions import bounded, lognormal, normal, pedigree_or_none, scaled
 from lcasolve.io.ecospold2_master import MasterData, exchange_properties, read_master
 from lcasolve.io.linking import LinkOptions
 from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
@@ -248,11 +256,18 @@ def _parse(
             ref_unit, factor = known
             counts["unit conversions"] += factor != 1.0
             amount = _float(ex, "amount", ewhere) * factor
+            treatment = False
             if (io, group) == ("output", 0) and not elementary and amount < 0:
-                raise InvalidProductionError(
-                    f"{ewhere}: the reference product (outputGroup 0) has the negative amount "
-                    f"{amount}; refusing to flip its sign"
-                )
+                label = _byproduct_class(ex)
+                if label not in _WASTE_CLASSES:
+                    raise InvalidProductionError(
+                        f"{ewhere}: the reference product (outputGroup 0) has the negative "
+                        f"amount {amount} but is classified {label or 'not at all'!r}, not "
+                        f"'Waste' (ecoinvent's waste treatments carry the By-product "
+                        f"classification 'Waste' or 'Recyclable'); refusing to flip its sign"
+                    )
+                treatment = True  # ecoinvent's waste treatment: it takes in -amount of waste
+                counts["waste treatments (negative reference product)"] += 1
             if elementary:
                 comp = ex.find(_NS + "compartment")
                 compartment = "/".join(
@@ -266,7 +281,7 @@ def _parse(
                 counts["elementary exchanges"] += 1
             else:
                 compartment = ""
-                kind = "waste" if (io, group) == ("output", 3) else "product"
+                kind = "waste" if (io, group) == ("output", 3) or treatment else "product"
                 counts[f"{io}Group {group}"] += 1
             old = flows.get(fid)
             if old is None or (kind == "waste" and old.kind == "product"):
@@ -294,11 +309,11 @@ def _parse(
                 rec = None
             return ExchangeRecord(
                 flow=fid,
-                amount=amount,
-                is_input=io == "input",
+                amount=-amount if treatment else amount,
+                is_input=io == "input" or treatment,
                 is_reference=(io, group) == ("output", 0) and not elementary,
                 provider=ex.attrib.get("activityLinkId") or None,
-                uncertainty=rec,
+                uncertainty=scaled(rec, -1.0) if treatment else rec,
                 id=eid,
                 where=ewhere,
                 pedigree=_pedigree(ex),
@@ -314,6 +329,56 @@ def _parse(
                 props = problems.guard(partial(exchange_properties, ex, aid, rec.flow, ewhere))
                 properties.extend((p, d) for d in props or [])
     return p
+
+
+#: By-product classifications of a reference product with a negative amount: a treatment
+_WASTE_CLASSES = ("waste", "recyclable")
+
+
+def _byproduct_class(ex: ET.Element) -> str:
+    """The exchange's ecoinvent "By-product classification" (lower case), or ``""``."""
+    for cls in ex.findall(_NS + "classification"):
+        if (
+            _text(cls, "classificationSystem") or ""
+        ).strip().lower() == "by-product classification":
+            return (_text(cls, "classificationValue") or "").strip().lower()
+    return ""
+
+
+def _waste_inputs(
+    processes: list[ProcessRecord], flows: dict[str, FlowRecord], problems: Problems
+) -> int:
+    """Read ecoinvent's waste sent to treatment, a negative input, as the waste output it is.
+
+    A flow that some treatment takes in (a negative reference product, read as the input of
+    ``-amount``) is a waste: an activity that generates it lists it as an input of a negative
+    amount, which becomes an output of the positive amount (its distribution mirrored), linked to
+    the treatment as any waste output is. A positive input of such a waste contradicts that
+    convention (a sign lost, or a reference product's sign flipped): a problem naming the
+    exchange. Returns the number of inputs turned into outputs.
+    """
+    wastes = {e.flow for p in processes for e in p.exchanges if e.is_reference and e.is_input}
+    turned = 0
+    for p in processes:
+        for k, e in enumerate(p.exchanges):
+            if e.flow not in wastes or e.is_reference or not e.is_input:
+                continue
+            if e.amount < 0:
+                p.exchanges[k] = replace(
+                    e, amount=-e.amount, is_input=False, uncertainty=scaled(e.uncertainty, -1.0)
+                )
+                turned += 1
+            elif e.amount > 0:
+                name = flows[e.flow].name if e.flow in flows else e.flow
+                problems.add(
+                    InvalidProductionError(
+                        f"{e.where}: an input of {e.amount} of {name!r}, which a waste treatment "
+                        f"takes in (its reference product is negative): ecoinvent writes a waste "
+                        f"sent to treatment as a negative input; the input is left out"
+                    )
+                )
+                p.exchanges[k] = replace(e, amount=0.0)
+    return turned
 
 
 def _master(master: MasterData | None, elementary: bool, fid: str, key: str) -> str:
@@ -427,6 +492,7 @@ def read(
         left_out = [i for i in problems.items if i not in problems.distributions]
         why = f"; {len(left_out)} left out, the first: {left_out[0]}" if left_out else ""
         raise InputError(f"no activities with a reference product in {list(map(str, paths))}{why}")
+    counts["waste inputs read as outputs"] = _waste_inputs(processes, flows, problems)
     processes = _split_datasets(processes, problems)
     kept = {id(p) for p in processes}
     counts["properties"] = sum(id(p) in kept for p, _ in properties)
@@ -460,6 +526,4 @@ def read(
     ]
     meta = dict(system.metadata)
     meta["link_report"] = LinkReport(report)
-    from dataclasses import replace
-
     return replace(system, metadata=meta)

@@ -80,6 +80,14 @@ def _uncertainties(entries: Entries, mirror: np.ndarray) -> list[str]:
     return out
 
 
+#: the classification of a waste treatment's reference product (negative), as ecoinvent writes it
+_WASTE = (
+    '<classification classificationId="39b0f0ab-1a2f-401b-9f4d-6e39400760a4">'
+    '<classificationSystem xml:lang="en">By-product classification</classificationSystem>'
+    '<classificationValue xml:lang="en">Waste</classificationValue></classification>'
+)
+
+
 def _text(value: object, fallback: str) -> str:
     text = str(value)
     return fallback if text in ("", "nan", "None") else text
@@ -177,7 +185,8 @@ def write_ecospold2(system: System, path: str | os.PathLike[str]) -> Path:
                     f'intermediateExchangeId="{prod_uid[i]}"{link} amount="{a_amount[k]}">'
                     f'<name xml:lang="en">{prod_name[i]}</name>'
                     f'<unitName xml:lang="en">{act_unit[i]}</unitName>'
-                    f"{a_unc[k]}{groups[ref]}</intermediateExchange>"
+                    f"{a_unc[k]}{_WASTE if ref and A.value[k] < 0 else ''}{groups[ref]}"
+                    "</intermediateExchange>"
                 )
                 n += 1
             for k in b_by_col[b_ptr[j] : b_ptr[j + 1]]:
