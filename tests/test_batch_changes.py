@@ -69,3 +69,29 @@ def test_changes_outside_the_pattern_are_refused(base):  # noqa: F811
                       np.array([1.0]), 1)  # fmt: skip
     with pytest.raises(ShapeMismatchError, match="one length"):
         solve_changes(base, BatchSettings(), np.array([0, 1]), np.array([0]), np.array([1.0]), 1)
+
+
+@pytest.mark.parametrize("via", ["changes", "values"])
+def test_a_production_changed_to_zero_is_not_a_silent_infinity(via):
+    """An acyclic chain (one sweep is exact) whose variant 1 sets a production to 0: variant 0
+    is solved, variant 1 goes to the direct fallback, which refuses the singular matrix."""
+    import scipy.sparse as sp
+
+    from lcasolve.batch import Baseline, solve_batch
+    from lcasolve.errors import LcasolveError
+
+    A = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [-2.0, 1.0, 0.0], [0.0, -3.0, 1.0]]))  # noqa: N806
+    base = Baseline.build(A, np.array([[1.0], [0.0], [0.0]]), ["a", "b", "c"])  # noqa: F811
+    slot = int(base.diag_pos[1])
+    with pytest.raises(LcasolveError, match="singular|zero|productio"):
+        if via == "changes":
+            solve_changes(base, BatchSettings(), np.array([slot]), np.array([1]),
+                          np.array([-1.0]), 2)  # fmt: skip
+        else:
+            data = np.repeat(base.values[:, None], 2, axis=1)
+            data[slot, 1] = 0.0
+            solve_batch(base, BatchSettings(), data)
+    ok = solve_changes(base, BatchSettings(), np.array([slot]), np.array([0]), np.array([1.0]), 1)
+    doubled = A.toarray()
+    doubled[1, 1] = 2.0  # b's production doubled: a takes 2 b (one unit of b's activity)
+    np.testing.assert_allclose(ok.supply[:, 0], np.linalg.solve(doubled, [1.0, 0.0, 0.0]))

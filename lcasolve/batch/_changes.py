@@ -103,13 +103,13 @@ def solve_changes(
         tile = _tile(K)
         sweep = _kernels.gauss_seidel_delta
         sweep(a.indptr, a.indices, base.values, base.diag_pos, 0, n, f, x, 1, *changes, diag, tile)
-        if c0 >= c1:  # no cycles: one sweep is exact
-            return BatchSolution(x, np.zeros(0, dtype=np.int64), 1)
         out = np.empty_like(x)
-        done = np.zeros(K, dtype=bool)
         sweeps = 1
         r = np.empty(K)
-        while True:
+        # no cycles: one sweep is exact, unless a variant's production became 0 (non-finite)
+        done = np.isfinite(x).all(axis=0) if c0 >= c1 else np.zeros(K, dtype=bool)
+        out[:, done] = x[:, done]
+        while c0 < c1:
             if c1 < n:
                 sweep(a.indptr, a.indices, base.values, base.diag_pos, c1, n, f, x, 1,
                       *changes, diag, tile)  # fmt: skip

@@ -328,8 +328,8 @@ def _gauss_seidel(
     kern = _kernels.gauss_seidel
     kern(*args, data, base.diag_pos, 0, n, f, x, 1)
     sweeps = 1
-    if c0 >= c1:  # no cycles: one sweep is exact
-        return x, np.zeros(0, dtype=np.int64), sweeps
+    if c0 >= c1:  # no cycles: one sweep is exact, unless a variant's production became 0
+        return x, np.flatnonzero(~np.isfinite(x).all(axis=0)), sweeps
     out = x.copy()
     cols = np.arange(K, dtype=np.int64)  # sample of each working column
     live = np.ones(K, dtype=bool)  # working columns still iterating
