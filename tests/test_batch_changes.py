@@ -83,7 +83,7 @@ def test_a_production_changed_to_zero_is_not_a_silent_infinity(via):
     A = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [-2.0, 1.0, 0.0], [0.0, -3.0, 1.0]]))  # noqa: N806
     base = Baseline.build(A, np.array([[1.0], [0.0], [0.0]]), ["a", "b", "c"])  # noqa: F811
     slot = int(base.diag_pos[1])
-    with pytest.raises(LcasolveError, match="singular|zero|productio"):
+    with pytest.raises(LcasolveError, match="variant 1 is singular"):
         if via == "changes":
             solve_changes(base, BatchSettings(), np.array([slot]), np.array([1]),
                           np.array([-1.0]), 2)  # fmt: skip

@@ -141,5 +141,7 @@ def solve_changes(
             where[failed] = np.arange(failed.size)
             mine = where[var] >= 0
             np.add.at(data, (slot[mine], where[var[mine]]), merged[mine])
-            out[:, failed] = _fallback(base, settings, data, f, x0, np.arange(failed.size))
+            out[:, failed] = _fallback(
+                base, settings, data, f, x0, np.arange(failed.size), numbers=failed
+            )
     return BatchSolution(out, failed, sweeps)

@@ -442,8 +442,12 @@ def _fallback(
     f: np.ndarray,
     x0: np.ndarray,
     variants: np.ndarray,
+    numbers: np.ndarray | None = None,
 ) -> np.ndarray:
     """Variants the batched iteration did not solve: GMRES, else a refactorization.
+
+    ``variants`` are columns of ``data``; ``numbers`` the variant numbers messages name, when
+    ``data`` holds only some variants (default: the columns themselves).
 
     GMRES is preconditioned with the deterministic factorization and starts from the
     deterministic supply; a variant whose relative residual then is above the tolerance is
@@ -474,18 +478,25 @@ def _fallback(
         else:
             exact.append(i)
     if exact:
-        out[:, exact] = _exact(base, settings, data, f, variants[exact])
+        named = variants if numbers is None else numbers
+        out[:, exact] = _exact(base, settings, data, f, variants[exact], named[exact])
     return out
 
 
 def _exact(
-    base: Baseline, settings: BatchSettings, data: np.ndarray, f: np.ndarray, variants: np.ndarray
+    base: Baseline,
+    settings: BatchSettings,
+    data: np.ndarray,
+    f: np.ndarray,
+    variants: np.ndarray,
+    numbers: np.ndarray | None = None,
 ) -> np.ndarray:
     """Refactorize ``A_k`` (the deterministic symbolic analysis reused) and solve, per variant."""
     a = base.pattern
     out = np.empty((a.shape[0], variants.size))
+    named = (variants if numbers is None else numbers).tolist()
     for i, k in enumerate(variants.tolist()):
-        what = f"the technosphere of variant {int(k)}"
+        what = f"the technosphere of variant {int(named[i])}"
         lu = base.refactorized(data[:, k], what)
         out[:, i] = _refined(lu, a.matrix(data[:, k]), f, settings.tolerance, what)
     return out
