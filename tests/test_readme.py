@@ -66,10 +66,8 @@ PARAMETRIC = [
 COMMODITY = "0001b273-4a23-3c9f-b790-840b628d1bf5=1"
 #: commands that take 4-10 s each on a loaded 2-core machine: in the slow suite
 SLOW = {"report", "mc", "compare", "scenarios", "generate", "convert"}
-#: commands documented but not run here, and why
-NOT_RUN = {
-    "bench": "minutes of benchmarks on generated databases, with bw2calc (test_cli_generate_bench)",
-}
+#: the README's benchmark sizes take minutes: the slow suite runs its bench lines at this size
+BENCH_PROCESSES = "300"
 PLACEHOLDER = re.compile(r"[A-Z]+(\.\.\.|=[A-Z0-9]+|\.[a-z0-9]+)?")
 
 
@@ -218,8 +216,8 @@ def expand(line: str) -> tuple[list[str], bool]:
 def _cases():
     for line in [*_table_lines(), *_bash_lines()]:
         command = line.split()[1]
-        marks = [pytest.mark.skip(reason=NOT_RUN[command])] if command in NOT_RUN else []
-        if command in SLOW or "--parameters" in line:
+        marks = []
+        if command in SLOW or command == "bench" or "--parameters" in line:
             marks.append(pytest.mark.slow)
         yield pytest.param(line, marks=marks, id=line)
 
@@ -227,6 +225,8 @@ def _cases():
 @pytest.mark.parametrize("line", list(_cases()))
 def test_readme_command_line_runs(line, tmp_path):
     args, parametric = expand(line)
+    if args[0] == "bench":  # the documented sizes, but small: the options are what is checked
+        args[args.index("--processes") + 1] = BENCH_PROCESSES
     if parametric and not SHARED.is_dir():
         pytest.skip(f"{SHARED / 'data'} is absent (the example has no parameters)")
     code, out, err = cli(*args, cwd=_checkout(tmp_path))
