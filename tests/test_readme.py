@@ -56,6 +56,7 @@ OPTION_VALUES = {
     "--company": "ACME",
     "--reference-year": "2024",
     "--scenarios": "scenarios.csv",
+    "--sobol": "8",
 }
 #: the example has no parameters: the parameter commands run on uslci-transport (its formulas)
 #: with USLCI for the units, demanding a commodity transport process of uslci-transport
@@ -227,7 +228,15 @@ def test_readme_command_line_runs(line, tmp_path):
     args, parametric = expand(line)
     if args[0] == "bench":  # the documented sizes, but small: the options are what is checked
         args[args.index("--processes") + 1] = BENCH_PROCESSES
-    if parametric and not SHARED.is_dir():
+    if parametric and (args[0] == "mc" or "--sobol" in args):
+        # drawing parameters needs parameters with distributions, which uslci-transport's are
+        # not: the tables widget of test_tables_parameters (a uniform transport distance)
+        from tests.test_tables_parameters import _parametric
+
+        widget = str(_parametric(tmp_path / "widget"))
+        args = [widget if a == PARAMETRIC[0] else a for a in args if a != PARAMETRIC[1]]
+        args = ["widget=1" if a == COMMODITY else a for a in args]
+    elif parametric and not SHARED.is_dir():
         pytest.skip(f"{SHARED / 'data'} is absent (the example has no parameters)")
     code, out, err = cli(*args, cwd=_checkout(tmp_path))
     assert code == 0, f"lcasolve {' '.join(args)}: exit {code}: {err.strip()[-1000:]}"

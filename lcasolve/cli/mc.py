@@ -157,7 +157,8 @@ def _run_parameters(args: argparse.Namespace) -> int:
     for flag, given in unavailable:
         if given:
             raise UsageError(f"{flag} is not available with --parameters")
-    system, demand = load_with_demand(args, sampling=True)
+    # with --fixed-background the exchanges' distributions are not drawn: invalid ones only warn
+    system, demand = load_with_demand(args, sampling=not args.fixed_background)
     background = not args.fixed_background
     start = time.perf_counter()
     run = parameter_monte_carlo(

@@ -140,7 +140,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--sobol needs --parameters")
     if args.fixed_background and args.sobol is None:
         raise UsageError("--fixed-background needs --sobol")
-    system, demand = load_with_demand(args)
+    # Sobol indices with the background draw the exchanges: invalid distributions are refused
+    # (unless --lenient) as by mc; every other ranking only warns about them
+    system, demand = load_with_demand(
+        args, sampling=args.sobol is not None and not args.fixed_background
+    )
     if args.sobol is not None:
         return _run_sobol(args, system, demand)
     if args.parameters:
