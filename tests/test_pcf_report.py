@@ -150,3 +150,19 @@ def test_without_monte_carlo_and_with_given_samples(cement):
         build_report(lca, demand, samples=np.ones(3), iterations=5)
     with pytest.raises(InputError, match="non-negative"):
         build_report(lca, demand, iterations=-1)
+
+
+def test_library_json_is_strict_json_without_nan():
+    """``Footprint.to_json`` and ``PCFReport.to_json`` write null where a value is not finite."""
+    import json
+    import math
+
+    from lcasolve._json import json_text
+
+    text = json_text({"a": float("nan"), "b": [1.0, float("inf")], "c": np.float64(-np.inf)})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == {
+        "a": None,
+        "b": [1.0, None],
+        "c": None,
+    }
+    assert not math.isnan(json.loads(json_text({"x": 2.5}))["x"])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+from lcasolve._json import json_text
 from lcasolve.cli._usage import demand_item, demand_text, positive_int
 from lcasolve.errors import UsageError
 
@@ -277,36 +277,3 @@ def printable(text: str) -> str:
     screen or set the window title; tab and newline stay.
     """
     return text.translate(_CONTROL)
-
-
-def json_text(payload: Any) -> str:
-    """``payload`` as strict JSON: NaN and infinities become ``null``, never bare ``NaN``.
-
-    Numpy scalars and arrays are converted; anything else unknown is written as its string.
-    Every command's JSON goes through here (``json.dumps(allow_nan=False)`` guards it).
-    """
-    return json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False)
-
-
-def _finite(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, float | np.floating):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _finite(obj.tolist())
-    return obj
-
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcasolve._json import json_text
 from lcasolve.errors import InputError
 from lcasolve.io._atomic import write_text_atomic
 from lcasolve.lca import LCA, contribution_table
@@ -242,7 +242,7 @@ class Footprint:
 
     def to_json(self, path: str | Path | None = None, *, top: int = 10) -> str:
         """The summary as JSON text; also written (atomically) to ``path`` if given."""
-        text = json.dumps(self.to_dict(top), indent=2)
+        text = json_text(self.to_dict(top))
         if path is not None:
             write_text_atomic(Path(path), text + "\n")
         return text

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
+from lcasolve._json import json_text
 from lcasolve.pcf.footprint import Footprint, write_text_atomic
 
 __all__ = ["PCFReport", "Section"]
@@ -97,7 +97,7 @@ class PCFReport:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """:meth:`to_dict` as JSON text; also written (atomically) to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=2, default=_json_default)
+        text = json_text(self.to_dict())
         if path is not None:
             write_text_atomic(Path(path), text + "\n")
         return text
@@ -124,15 +124,3 @@ class PCFReport:
         from lcasolve.pcf.report._page import body
 
         return body(self)
-
-
-def _json_default(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
