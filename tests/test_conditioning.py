@@ -179,13 +179,14 @@ def test_calc_refuses_ill_conditioned_tables_in_one_line(tmp_path):
     assert json.loads(allowed.stdout)["error_bound"] > 1e-2
 
 
-@pytest.mark.parametrize("command", ["tree", "paths"])
-def test_tree_and_paths_take_the_option_their_refusal_names(tmp_path, command):
-    """The refusal says --allow-ill-conditioned: tree and paths accept it and then compute."""
+@pytest.mark.parametrize("command", ["tree", "paths", "sensitivity", "compare"])
+def test_commands_take_the_option_their_refusal_names(tmp_path, command):
+    """The refusal says --allow-ill-conditioned: the commands accept it and then compute."""
     folder = loop_tables(tmp_path, "1.9999999999999993")
-    refused = cli(command, folder, "--demand", "cement=1", "--json")
+    demand = ["--demand", "cement=1"] + (["--demand", "el_wind=1"] if command == "compare" else [])
+    refused = cli(command, folder, *demand, "--json")
     assert refused.returncode == 1 and "--allow-ill-conditioned" in refused.stderr
-    allowed = cli(command, folder, "--demand", "cement=1", "--json", "--allow-ill-conditioned")
+    allowed = cli(command, folder, *demand, "--json", "--allow-ill-conditioned")
     assert allowed.returncode == 0, allowed.stderr
     lines = problems(allowed.stderr)  # the supply's solve, and the tree's adjoint one
     assert lines and all(

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     demand_rows,
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "the same draws): mean difference, its 95% interval and P(A < B).",
     )
     add_input_arguments(p)
+    add_accuracy_argument(p)
     add_demand_arguments(p, top=None, each=True)
     p.add_argument(
         "--iterations",
@@ -70,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
         if warm.compiled and not args.json:
             print(f"compiling kernels once, ~{warm.seconds:.1f} s", file=sys.stderr, flush=True)
     start = time.perf_counter()
+    from lcasolve.lca import LCA
+
     result = compare(
-        system,
+        LCA(system, allow_ill_conditioned=args.allow_ill_conditioned),
         alternatives,
         iterations=args.iterations,
         seed=args.seed,

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     demand_rows,
@@ -27,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="ranked sensitivities and elasticities of each score to every matrix entry",
     )
     add_input_arguments(p)
+    add_accuracy_argument(p)
     add_demand_arguments(p)
     p.add_argument(
         "--rank-by",
@@ -134,6 +136,7 @@ def _category(system: Any, k: int, score: float, rows: list[dict[str, Any]]) -> 
 
 def run(args: argparse.Namespace) -> int:
     """Load, take local sensitivities and print the top ``--top`` entries per category."""
+    from lcasolve.lca import LCA
     from lcasolve.sensitivity import local_sensitivities
 
     if args.sobol is not None and not args.parameters:
@@ -149,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_sobol(args, system, demand)
     if args.parameters:
         return _run_parameters(args, system, demand)
+    # the accuracy check of the result these sensitivities are of (condition, error bound)
+    LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     start = time.perf_counter()
     local = local_sensitivities(system, demand)
     seconds = time.perf_counter() - start
@@ -224,7 +229,7 @@ def _run_sobol(args: argparse.Namespace, system: Any, demand: Any) -> int:
 
     background = not args.fixed_background
     start = time.perf_counter()
-    scores = LCA(system).calculate(demand)
+    scores = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     categories: list[dict[str, Any]] = []
     lines: list[str] = []
     for k, name in enumerate(system.categories["name"].astype(str)):
