@@ -38,7 +38,7 @@ def foreground_scores(
                        h, worst, k, m, lu, s)  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _solve_one(
     a_ff, w, f, in_row, in_col, in_delta, out_col, out_coef, out_delta, h, worst, k, m, lu, s
 ):  # pragma: no cover - compiled
