@@ -266,7 +266,9 @@ def sobol(
         calc_second_order=second_order,
         num_resamples=num_resamples,
         conf_level=conf_level,
-        seed=seed,
+        # SALib seeds its bootstrap only for a truthy seed: seed=0 drew from numpy's global
+        # state. A Generator is always truthy, and default_rng(int) is what SALib makes of one
+        seed=np.random.default_rng(seed),
     )
     return pd.DataFrame(
         {k: np.asarray(res[k], dtype=np.float64) for k in ("S1", "S1_conf", "ST", "ST_conf")},
