@@ -132,8 +132,13 @@ def _text(fp: dict) -> str:
     for a in fp["top_activities"]:
         lines.append(f"  {str(a['name'])[:60]:<60} {a['score']:>10,.1f}  {a['share']:>6.1%}")
     lines += ["", "By greenhouse gas:"]
+    width = min(72, max([36, *(len(str(f["name"])) for f in fp["by_flow"])]))
     for f in fp["by_flow"]:
-        lines.append(f"  {str(f['name'])[:36]:<36} {f['score']:>10,.1f}  {f['share']:>6.1%}")
+        # names carry their compartment ("Methane, fossil (air/non-urban air or from high
+        # stacks)"): as wide as the longest, up to 72 characters
+        lines.append(
+            f"  {str(f['name'])[:width]:<{width}} {f['score']:>10,.1f}  {f['share']:>6.1%}"
+        )
     s = fp["ghg_split"]
     lines += [
         "",
