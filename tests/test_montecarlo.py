@@ -368,9 +368,9 @@ def test_fallback_refactorizes_when_gmres_does_not_converge(monkeypatch):
     def no_progress(A, b, x0=None, **kwargs):  # noqa: N803
         return np.zeros_like(b), 1
 
-    def exact(base, settings, data, f, samples):
+    def exact(base, settings, data, f, samples, numbers=None):
         calls.append(len(samples))
-        return real_exact(base, settings, data, f, samples)
+        return real_exact(base, settings, data, f, samples, numbers)
 
     monkeypatch.setattr(scipy.sparse.linalg, "gmres", no_progress)
     monkeypatch.setattr(_engine, "_exact", exact)
