@@ -87,3 +87,37 @@ def test_generate_cli_writes_json_ld(tmp_path):
     assert main(["generate", str(out), "--processes", "120", "--format", "jsonld"]) == 0
     assert lcasolve.detect_format(out) == "jsonld"
     assert lcasolve.load(out).n_activities == 120
+
+
+def test_missing_cas_numbers_and_compartments_are_left_out(tmp_path):
+    """NaN/None cells (pandas 3 keeps them through astype(str)) give no 'cas' and no NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from lcasolve.model import build_system
+
+    flows = pd.DataFrame(
+        {
+            "id": ["CO2", "CH4", "N2O"],
+            "name": ["Carbon dioxide", "Methane", "Dinitrogen monoxide"],
+            "compartment": ["air", np.nan, "air"],
+            "unit": ["kg", "kg", None],
+            "cas": ["124-38-9", np.nan, None],
+        }
+    )
+    system = build_system(
+        [("p1", "a1", 1.0)],
+        [("CO2", "a1", 1.0), ("CH4", "a1", 0.5), ("N2O", "a1", 0.25)],
+        flows=flows,
+    )
+    path = write_jsonld(system, tmp_path / "cas.zip")
+    with zipfile.ZipFile(path) as z:
+        docs = [
+            json.loads(z.read(n), parse_constant=lambda c: pytest.fail(f"bare {c}"))
+            for n in z.namelist()
+            if n.startswith("flows/")
+        ]
+    by_name = {d["name"]: d for d in docs}
+    assert by_name["Carbon dioxide"]["cas"] == "124-38-9"
+    assert "cas" not in by_name["Methane"] and "cas" not in by_name["Dinitrogen monoxide"]
+    assert sorted(lcasolve.load(path).B.toarray().ravel().tolist()) == [0.25, 0.5, 1.0]

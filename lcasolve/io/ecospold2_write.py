@@ -35,7 +35,7 @@ import numpy as np
 from lcasolve.io._atomic import atomic_path
 from lcasolve.io.assembly import compartment_direction
 from lcasolve.io.distributions import scaled
-from lcasolve.io.jsonld_write import _uid
+from lcasolve.io.jsonld_write import _text, _uid
 from lcasolve.model import Entries, System
 
 __all__ = ["write_ecospold2"]
@@ -88,11 +88,6 @@ _WASTE = (
 )
 
 
-def _text(value: object, fallback: str) -> str:
-    text = str(value)
-    return fallback if text in ("", "nan", "None") else text
-
-
 def write_ecospold2(system: System, path: str | os.PathLike[str]) -> Path:
     """Write ``system`` as a zip of EcoSpold2 activity datasets.
 
@@ -118,10 +113,10 @@ def write_ecospold2(system: System, path: str | os.PathLike[str]) -> Path:
     flow_uid = [_uid("flow", f) for f in flows["id"].tolist()]
     flow_name = [escape(str(n)) for n in flows["name"].tolist()]
     flow_unit = [escape(_text(u, "kg")) for u in flows["unit"].tolist()]
-    comp = [_text(c, "") for c in flows["compartment"].astype(str).tolist()]
+    comp = [_text(c) for c in flows["compartment"].tolist()]
     resource = [compartment_direction(c) == "input" for c in comp]
     # missing CAS numbers are NaN or None (a pandas column, tables joined to a background)
-    cas = [_text(c, "") for c in flows["cas"].tolist()] if "cas" in flows else [""] * len(flows)
+    cas = [_text(c) for c in flows["cas"].tolist()] if "cas" in flows else [""] * len(flows)
     flow_extra = [f" casNumber={quoteattr(c)}" if c else "" for c in cas]
     comp_xml = []
     for c in comp:

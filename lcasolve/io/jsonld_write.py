@@ -35,6 +35,15 @@ def _uid(kind: str, key: object) -> str:
     return str(uuid.uuid5(_NS, f"{kind}:{key}"))
 
 
+def _text(value: object, fallback: str = "") -> str:
+    """A table cell as text; ``fallback`` for an empty, NaN or None cell.
+
+    pandas 3 keeps NaN and None as they are through ``astype(str)``: test the cell, not the column.
+    """
+    text = str(value)
+    return fallback if text in ("", "nan", "None") else text
+
+
 def _uncertainty(rec: np.void) -> dict[str, Any] | None:
     kind = int(rec["uncertainty_type"])
     if kind == 2:
@@ -88,8 +97,8 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
     ids = acts["id"].tolist()
     pid = [_uid("process", a) for a in ids]
     prod_flow = [_uid("product", p) for p in acts["product_id"].tolist()]
-    act_units = [str(u) if str(u) not in ("", "nan") else "unit" for u in acts["unit"].tolist()]
-    flow_units = [str(u) if str(u) not in ("", "nan") else "kg" for u in system.flows["unit"]]
+    act_units = [_text(u, "unit") for u in acts["unit"].tolist()]
+    flow_units = [_text(u, "kg") for u in system.flows["unit"].tolist()]
     units = sorted(set(act_units) | set(flow_units))
     unit_id = {u: _uid("unit", u) for u in units}
     prop_id = {u: _uid("property", u) for u in units}
@@ -132,10 +141,10 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
     b_ptr = np.searchsorted(B.col[b_by_col], np.arange(system.n_activities + 1))
     flow_ids = [_uid("flow", f) for f in system.flows["id"].tolist()]
     flows_df = system.flows
-    comp = flows_df["compartment"].astype(str).tolist()
+    comp = [_text(c) for c in flows_df["compartment"].tolist()]
     # resources (by compartment) are inputs from nature, everything else an emission
     resource = [compartment_direction(c) == "input" for c in comp]
-    cas = flows_df["cas"].astype(str).tolist() if "cas" in flows_df else [""] * len(flows_df)
+    cas = [_text(c) for c in flows_df["cas"]] if "cas" in flows_df else [""] * len(flows_df)
 
     with (
         atomic_path(target, suffix=".zip") as tmp,
@@ -178,7 +187,7 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
                 flow_doc(fid, str(acts["product"].iloc[j]), "PRODUCT_FLOW", act_units[j]),
             )
         for i, fid in enumerate(flow_ids):
-            category = "Elementary flows/" + comp[i] if comp[i] not in ("", "nan") else ""
+            category = "Elementary flows/" + comp[i] if comp[i] else ""
             put(
                 f"flows/{fid}.json",
                 flow_doc(
@@ -187,7 +196,7 @@ def write_jsonld(system: System, path: str | os.PathLike[str]) -> Path:
                     "ELEMENTARY_FLOW",
                     flow_units[i],
                     category,
-                    cas[i] if cas[i] != "nan" else "",
+                    cas[i],
                 ),
             )
         names = acts["name"].astype(str).tolist()
