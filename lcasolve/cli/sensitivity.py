@@ -176,15 +176,8 @@ def run(args: argparse.Namespace) -> int:
             show = top[["matrix", "row_name", "col_name", "value", "std", "importance"]]
         lines.append(show.to_string(index=False))
         lines.append("")
-    lines.append(f"relative residual {local.residual:.2e}, computed in {seconds:.3f} s")
-    payload = {
-        **_header(args, system, demand, "matrix entries"),
-        "categories": categories,
-        "residual": local.residual,
-        "seconds": seconds,
-    }
-    emit(args, payload, "\n".join(lines))
-    return 0
+    return _emit_ranked(args, system, demand, "matrix entries", categories, lines,
+                        local.residual, seconds)  # fmt: skip
 
 
 def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
@@ -211,11 +204,26 @@ def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
         shown = ["parameter", "value", "sensitivity", "elasticity", "importance"]
         lines.append(top[shown].to_string(index=False))
         lines.append("")
-    lines.append(f"relative residual {result.residual:.2e}, computed in {seconds:.3f} s")
+    return _emit_ranked(args, system, demand, "parameters", categories, lines,
+                        result.residual, seconds)  # fmt: skip
+
+
+def _emit_ranked(
+    args: argparse.Namespace,
+    system: Any,
+    demand: Any,
+    ranked: str,
+    categories: list[dict[str, Any]],
+    lines: list[str],
+    residual: float,
+    seconds: float,
+) -> int:
+    """Print a local ranking (``ranked``: what its rows are) as JSON or text; exit code 0."""
+    lines.append(f"relative residual {residual:.2e}, computed in {seconds:.3f} s")
     payload = {
-        **_header(args, system, demand, "parameters"),
+        **_header(args, system, demand, ranked),
         "categories": categories,
-        "residual": result.residual,
+        "residual": residual,
         "seconds": seconds,
     }
     emit(args, payload, "\n".join(lines))
