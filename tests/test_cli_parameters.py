@@ -39,6 +39,24 @@ def test_param_changes_the_score(model):
     assert json.loads(changed.stdout)["scores"][GWP] == pytest.approx(25.0, rel=1e-12)
 
 
+def test_convert_keeps_the_parameters(model, tmp_path):
+    out = tmp_path / "model.h5"
+    conv = _lcasolve("convert", model, out, "--json")
+    assert conv.returncode == 0, conv.stderr
+    payload = json.loads(conv.stdout)
+    assert (payload["parameters"], payload["formula_entries"]) == (4, 2)
+    base = _lcasolve("calc", out, "--demand", "use=1", "--method", GWP, "--json")
+    assert base.returncode == 0, base.stderr
+    assert json.loads(base.stdout)["scores"][GWP] == pytest.approx(12.5, rel=1e-12)
+    changed = _lcasolve(
+        "calc", out, "--demand", "use=1", "--method", GWP, "--json",
+        "--param", "use/dist=20", "--param", "k=2",
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    # as from the JSON-LD zip: Q = 20 * 0.2 * 3 kg of 'make' (2 kg CO2 each) + k/2
+    assert json.loads(changed.stdout)["scores"][GWP] == pytest.approx(25.0, rel=1e-12)
+
+
 def test_param_errors(model):
     unknown = _lcasolve("calc", model, "--demand", "use=1", "--param", "dist=20")
     assert unknown.returncode == 1

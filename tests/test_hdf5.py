@@ -12,6 +12,7 @@ from lcasolve.errors import DataFileError
 from lcasolve.examples import load_example
 from lcasolve.io import hdf5
 from lcasolve.model import build_system
+from lcasolve.parameters import Formula, ParameterSet
 from lcasolve.synthetic import generate
 
 MATRICES = ("technosphere", "biosphere", "characterization")
@@ -45,8 +46,10 @@ def test_round_trip_synthetic(tmp_path):
     s1 = lcasolve.LCA(system).calculate({pid: 1.0}).scores
     s2 = lcasolve.LCA(back).calculate({pid: 1.0}).scores
     assert dict(s1) == dict(s2)
-    with h5py.File(out) as f:
-        assert f.attrs["lcasolve_format"] == hdf5.FORMAT_VERSION
+    with h5py.File(out) as f:  # no parameters: format 2, readable by older lcasolve
+        assert f.attrs["lcasolve_format"] == 2
+        assert "parameters" not in f
+    assert back.parameters is None
 
 
 def test_round_trip_tags_waste_and_link_report(tmp_path):
@@ -94,6 +97,65 @@ def test_round_trip_mixed_ids_and_none(tmp_path):
     back = hdf5.read(hdf5.write(system, tmp_path / "m.h5"))
     assert_same(system, back)
     assert back.activities["id"].tolist() == system.activities["id"].tolist()
+
+
+def _co2(system):
+    supply = lcasolve.LCA(system).calculate({"use": 1.0}).supply
+    return float((system.B @ supply)[system.flow_index["CO2"]])
+
+
+def test_parameters_and_formulas_round_trip(tmp_path):
+    from dataclasses import replace
+
+    from tests.test_jsonld import _write_zip
+    from tests.test_jsonld_parameters import _files
+
+    system = lcasolve.load(_write_zip(tmp_path / "p.zip", _files()))
+    # one formula in SimaPro's decimal-comma syntax: stored canonically, read back the same
+    params = system.parameters
+    comma = Formula.parse("dist*frac*1,5*2", decimal=",", where="use/Q")
+    entries = (replace(params.entries[0], formula=comma), *params.entries[1:])
+    system = replace(system, parameters=ParameterSet(params.parameters, entries))
+    out = hdf5.write(system, tmp_path / "p.h5")
+    with h5py.File(out) as f:
+        assert f.attrs["lcasolve_format"] == 3
+    back = hdf5.read(out)
+    assert_same(system, back)
+    a, b = system.parameters, back.parameters
+    assert len(b) == 4 and len(b.entries) == 2
+    for p, q in zip(a.parameters, b.parameters, strict=True):
+        assert (q.name, q.scope, q.description) == (p.name, p.scope, p.description)
+        assert q.value == p.value or (np.isnan(q.value) and np.isnan(p.value))
+        assert (q.formula is None) == (p.formula is None)
+        if p.formula is not None:
+            assert q.formula.text == p.formula.text and q.formula.tree == p.formula.tree
+        assert (q.uncertainty is None) == (p.uncertainty is None)
+    frac = b.get("frac", "use")
+    assert int(frac.uncertainty["uncertainty_type"]) == 4
+    assert (float(frac.uncertainty["minimum"]), float(frac.uncertainty["maximum"])) == (0.1, 0.3)
+    assert b.entries[0].formula.text == "dist*frac*1,5*2"
+    for e, f in zip(a.entries, b.entries, strict=True):
+        assert (f.matrix, f.entry, f.row, f.col, f.factor, f.scope) == (
+            e.matrix, e.entry, e.row, e.col, e.factor, e.scope,
+        )  # fmt: skip
+    # the same what-if before and after the store: Q = 20 * 0.2 * 3 kg (2 kg CO2 each) + k/2
+    for s in (system, back):
+        assert _co2(s) == pytest.approx(12.5, rel=1e-12)
+        assert _co2(s.with_parameters({"use/dist": 20.0, "k": 2.0})) == pytest.approx(
+            25.0, rel=1e-12
+        )
+
+
+def test_parameters_tampered_store_is_refused(tmp_path):
+    from tests.test_jsonld import _write_zip
+    from tests.test_jsonld_parameters import _files
+
+    system = lcasolve.load(_write_zip(tmp_path / "p.zip", _files()))
+    out = hdf5.write(system, tmp_path / "p.h5")
+    with h5py.File(out, "a") as f:
+        f["parameters/value"][0] = 99.0
+    with pytest.raises(DataFileError, match="p.h5.*altered or is corrupt"):
+        hdf5.read(out)
 
 
 def test_arrays_metadata_kept(tmp_path, shared_data):

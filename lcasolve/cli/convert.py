@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     report = list(system.metadata.get("link_report", []) or [])
     problems = list(system.metadata.get("problems", []) or [])
     summary = _summary(report)
+    params = system.parameters
+    n_params = 0 if params is None else len(params)
+    n_formulas = 0 if params is None else len(params.entries)
     payload = {
         "output": str(out),
         "activities": system.n_activities,
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         "technosphere_entries": len(system.technosphere),
         "biosphere_entries": len(system.biosphere),
         "characterization_entries": len(system.characterization),
+        "parameters": n_params,
+        "formula_entries": n_formulas,
         "link_report": summary,
         "problems": len(problems),
         "input_files": [dict(x) for x in system.metadata.get("input_files") or ()],
@@ -78,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         f"entries: technosphere {len(system.technosphere)}, biosphere "
         f"{len(system.biosphere)}, characterization {len(system.characterization)}",
     ]
+    if params is not None:
+        lines.append(f"parameters: {n_params}, formula entries: {n_formulas} (stored)")
     if report:
         lines.append(f"link report: {len(report)} entries")
         lines += [f"  {issue}: {n}" for issue, n in summary["issues"].items()]

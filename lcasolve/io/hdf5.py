@@ -13,6 +13,13 @@ Layout (format version ``FORMAT_VERSION``, root attribute ``lcasolve_format``):
     attribute ``json``: the JSON-serializable metadata entries (including the link report); the
     names of skipped entries in attribute ``skipped``. ``metadata["arrays"]`` (presampled values
     of datapackages) is stored under ``/arrays/<matrix>/{entries,values}``.
+``/parameters`` (format 3, written only for a system with a
+:class:`~lcasolve.parameters.ParameterSet`)
+    attribute ``json``: per parameter its name, scope, description and formula, per formula
+    entry its matrix, scope and formula (a formula as ``[text as written, canonical text,
+    where]``: the canonical text parses back to the same tree whatever the source's decimal
+    mark); datasets ``value``, ``uncertainty`` and ``has_uncertainty`` (one per parameter) and
+    ``entry``, ``row``, ``col``, ``factor`` (one per formula entry).
 
 Root attribute ``checksum`` (format 2): BLAKE2b of every dataset and attribute above, by path,
 dtype, shape and bytes; loading recomputes it from what it read and refuses an altered or
@@ -50,8 +57,12 @@ def sniff(path: Path) -> bool:
     return path.suffix.lower() in {".h5", ".hdf5"}
 
 
-#: version written to the root attribute ``lcasolve_format`` (2: with ``checksum``)
-FORMAT_VERSION = 2
+#: version written to the root attribute ``lcasolve_format`` (2: with ``checksum``; 3: with
+#: ``/parameters``, written only when the system has parameters, so that a store without them
+#: stays readable by lcasolve versions that know format 2)
+FORMAT_VERSION = 3
+#: the version of a store without parameters
+_PLAIN_VERSION = 2
 #: datasets declaring at most this many bytes are read whatever the file stores for them
 _SMALL = 2**16
 #: above :data:`_SMALL`, the largest declared / stored size accepted (compressed datasets of
@@ -119,6 +130,8 @@ def write(system: System, path: str | os.PathLike[str], *, progress: bool | None
     ------
     DataFileError
         If the folder does not exist or the file cannot be written.
+    InputError
+        If a table column, a parameter's scope or a formula cannot be stored (naming it).
     """
     h5py = _h5py()
     path = Path(path)
@@ -126,7 +139,7 @@ def write(system: System, path: str | os.PathLike[str], *, progress: bool | None
         raise DataFileError(f"{path}: the folder {path.parent} does not exist")
     from lcasolve._progress import progress_bar
 
-    parts = [*_MATRICES, *_TABLES, "metadata"]
+    parts = [*_MATRICES, *_TABLES, "metadata", "parameters"]
     bar = progress_bar(progress, len(parts) + 1, f"writing {path.name}", unit="part")
     # built in memory, then written with plain file writes: HDF5 failing a write on a full
     # disk can crash the interpreter while it cleans up; a failed Python write is one error
@@ -134,7 +147,8 @@ def write(system: System, path: str | os.PathLike[str], *, progress: bool | None
     digest = _Digest()
     try:
         with h5py.File(buf, "w") as f:
-            f.attrs["lcasolve_format"] = FORMAT_VERSION
+            params = system.parameters
+            f.attrs["lcasolve_format"] = _PLAIN_VERSION if params is None else FORMAT_VERSION
             for name in _MATRICES:
                 _write_entries(f.create_group(name), getattr(system, name), digest)
                 _step(bar, name)
@@ -144,6 +158,9 @@ def write(system: System, path: str | os.PathLike[str], *, progress: bool | None
                 _step(bar, name)
             _write_metadata(f, dict(system.metadata), digest)
             _step(bar, "metadata")
+            if params is not None:
+                _write_parameters(f.create_group("parameters"), params, digest)
+            _step(bar, "parameters")
             f.attrs["checksum"] = digest.hexdigest()
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             fh.write(buf.getbuffer())
@@ -239,6 +256,126 @@ def _write_metadata(f: Any, metadata: dict[str, Any], digest: _Digest) -> None:
             _put(sub, "values", np.asarray(item["values"], dtype=np.float64), digest)
 
 
+def _scope_out(scope: Any, what: str) -> Any:
+    """A parameter's scope as JSON: None, a string or integer, a tuple id as a list."""
+    if scope is None or (isinstance(scope, (str, int)) and not isinstance(scope, bool)):
+        return scope
+    if isinstance(scope, tuple) and all(isinstance(v, (str, int)) for v in scope):
+        return list(scope)
+    raise InputError(
+        f"{what}: its scope {scope!r} cannot be stored (not a string, integer or tuple of them)"
+    )
+
+
+def _scope_in(value: Any) -> Any:
+    """Inverse of :func:`_scope_out` (a list is a tuple id: lists are not hashable scopes)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _formula_out(formula: Any, what: str) -> list[str]:
+    """``[text, canonical text, where]``; the canonical text must parse back to the same tree."""
+    from lcasolve.parameters._evaluate import to_text
+    from lcasolve.parameters._parser import parse
+
+    canonical = to_text(formula.tree)
+    if parse(canonical, ".", formula.where) != formula.tree:
+        raise InputError(
+            f"{what}: formula {formula.text!r} cannot be stored (its canonical text "
+            f"{canonical!r} does not parse back to the same formula)"
+        )
+    return [formula.text, canonical, formula.where]
+
+
+def _formula_in(item: list[str]) -> Any:
+    from lcasolve.parameters import Formula
+    from lcasolve.parameters._parser import parse
+
+    text, canonical, where = item
+    return Formula(text, parse(canonical, ".", where), where)
+
+
+def _write_parameters(g: Any, params: Any, digest: _Digest) -> None:
+    """Store a :class:`~lcasolve.parameters.ParameterSet` (see the module docstring)."""
+    from lcasolve.parameters import scope_label
+
+    ps, es = params.parameters, params.entries
+    records = []
+    for p in ps:
+        what = f"{scope_label(p.scope)} parameter {p.name!r}"
+        formula = None if p.formula is None else _formula_out(p.formula, what)
+        records.append(
+            {
+                "name": p.name,
+                "scope": _scope_out(p.scope, what),
+                "formula": formula,
+                "description": p.description,
+            }
+        )
+    entries = []
+    for e in es:
+        what = f"the {e.matrix} formula entry {e.formula.where or e.entry!r}"
+        entries.append(
+            {
+                "matrix": e.matrix,
+                "scope": _scope_out(e.scope, what),
+                "formula": _formula_out(e.formula, what),
+            }
+        )
+    text = json.dumps({"parameters": records, "entries": entries}, default=_json_scalar)
+    _put_attr(g, "json", text, digest)
+    unc = np.zeros(len(ps), dtype=UNCERTAINTY_DTYPE)
+    has = np.zeros(len(ps), dtype=bool)
+    for i, p in enumerate(ps):
+        if p.uncertainty is not None:
+            unc[i], has[i] = p.uncertainty, True
+    _put(g, "value", np.asarray([p.value for p in ps], dtype=np.float64), digest)
+    _put(g, "uncertainty", unc, digest)
+    _put(g, "has_uncertainty", has, digest)
+    for key in ("entry", "row", "col"):
+        _put(g, key, np.asarray([getattr(e, key) for e in es], dtype=np.int64), digest)
+    _put(g, "factor", np.asarray([e.factor for e in es], dtype=np.float64), digest)
+
+
+def _read_parameters(g: Any, read: _Reader) -> Any:
+    """The :class:`~lcasolve.parameters.ParameterSet` written by :func:`_write_parameters`."""
+    from lcasolve.parameters import FormulaEntry, Parameter, ParameterSet
+
+    spec = json.loads(read.attr(g, "json"))
+    value, unc, has = read(g["value"]), read(g["uncertainty"]), read(g["has_uncertainty"])
+    if unc.dtype != UNCERTAINTY_DTYPE:
+        unc = unc.astype(UNCERTAINTY_DTYPE)
+    records, items = spec["parameters"], spec["entries"]
+    if not value.shape == unc.shape == has.shape == (len(records),):
+        raise ValueError("parameter arrays differ in length")
+    parameters = tuple(
+        Parameter(
+            r["name"],
+            float(value[i]),
+            None if r["formula"] is None else _formula_in(r["formula"]),
+            _scope_in(r["scope"]),
+            unc[i].copy() if has[i] else None,
+            r["description"],
+        )
+        for i, r in enumerate(records)
+    )
+    columns = {key: read(g[key]) for key in ("entry", "row", "col", "factor")}
+    if any(c.shape != (len(items),) for c in columns.values()):
+        raise ValueError("formula entry arrays differ in length")
+    entries = tuple(
+        FormulaEntry(
+            item["matrix"],
+            int(columns["entry"][i]),
+            int(columns["row"][i]),
+            int(columns["col"][i]),
+            _formula_in(item["formula"]),
+            float(columns["factor"][i]),
+            _scope_in(item["scope"]),
+        )
+        for i, item in enumerate(items)
+    )
+    return ParameterSet(parameters, entries)
+
+
 def read(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], **options: Any
 ) -> System:
@@ -311,6 +448,10 @@ def read(
                     m: {"entries": reader(g["entries"]), "values": reader(g["values"])}
                     for m, g in f["arrays"].items()
                 }
+            parameters = None
+            if "parameters" in f:
+                where = "/parameters"
+                parameters = _read_parameters(f["parameters"], reader)
         except DataFileError:
             raise
         except (KeyError, OSError, ValueError, TypeError) as exc:
@@ -329,6 +470,7 @@ def read(
             tables["flows"],
             tables["categories"],
             metadata,
+            parameters,
         )
     except InputError as exc:
         raise DataFileError(f"{path}: inconsistent lcasolve store ({exc})") from None
