@@ -107,3 +107,20 @@ def test_sensitivity_sobol_of_the_parameters_and_the_background(model):
         "sensitivity", model, "--demand", "use=1", "--parameters", "--sobol", "64", "--seed", "-1"
     )
     assert seed.returncode == 2 and "--seed" in seed.stderr and "Traceback" not in seed.stderr
+
+
+@pytest.mark.parametrize(
+    ("n", "low", "high"), [("1000", 512, 1024), ("3", 2, 4), ("2049", 2048, 4096)]
+)
+def test_sensitivity_sobol_size_must_be_a_power_of_two(model, n, low, high):
+    # Sobol' points balance only for 2**k of them: refused before anything is loaded or solved
+    proc = _lcasolve(
+        "sensitivity", model, "--demand", "use=1", "--method", GWP, "--parameters",
+        "--sobol", n, "--json",
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    assert line == (
+        f"lcasolve sensitivity: error: --sobol {n} is not a power of 2, which Sobol' sampling "
+        f"needs for its balance properties: use {low} or {high}"
+    )

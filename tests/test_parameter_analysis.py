@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lcasolve
-from lcasolve.errors import InputError, UnknownParameterError
+from lcasolve.errors import InputError, InvalidParameterError, UnknownParameterError
 from lcasolve.model.entries import Entries, no_uncertainty
 from lcasolve.parameters import (
     BACKGROUND,
@@ -21,6 +21,7 @@ from lcasolve.parameters import (
     parameter_sobol,
     solve_scenarios,
 )
+from lcasolve.sensitivity.gsa import check_sobol_size, sobol_design
 
 
 def _record(kind, **fields):
@@ -235,6 +236,21 @@ def test_sobol_with_the_background_as_a_grouped_factor():
         parameter_sobol(system, {1: 1.0}, n=64, background=True, method="partitioned")
     with pytest.raises(InputError, match="no matrix entry has a distribution"):
         parameter_sobol(_system(), {1: 1.0}, n=64, background=True)
+
+
+def test_sobol_size_must_be_a_power_of_two():
+    system = _system()
+    nearest = r"^n 1000 is not a power of 2.*use 512 or 1024$"
+    with pytest.raises(InvalidParameterError, match=nearest):
+        parameter_sobol(system, {1: 1.0}, n=1000)
+    with pytest.raises(InvalidParameterError, match=r"n 96 .*use 64 or 128"):
+        sobol_design([(0.0, 1.0)] * 2, 96)
+    for bad in (0, -4):
+        with pytest.raises(InvalidParameterError, match=rf"power of 2 \(1, 2, 4, ...\), got {bad}"):
+            sobol_design([(0.0, 1.0)], bad)
+    with pytest.raises(InvalidParameterError, match="integer power of 2, got 64.0"):
+        sobol_design([(0.0, 1.0)], 64.0)
+    assert [check_sobol_size(2**k) for k in range(12)] == [2**k for k in range(12)]
 
 
 def test_background_draws_are_the_monte_carlo_draws_in_chunks(monkeypatch):

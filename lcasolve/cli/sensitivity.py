@@ -143,6 +143,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--sobol needs --parameters")
     if args.fixed_background and args.sobol is None:
         raise UsageError("--fixed-background needs --sobol")
+    if args.sobol is not None:
+        from lcasolve.errors import InvalidParameterError
+        from lcasolve.sensitivity.gsa import check_sobol_size
+
+        try:
+            check_sobol_size(args.sobol, "--sobol")
+        except InvalidParameterError as exc:
+            raise UsageError(str(exc)) from None
     # Sobol indices with the background draw the exchanges: invalid distributions are refused
     # (unless --lenient) as by mc; every other ranking only warns about them
     system, demand = load_with_demand(

@@ -292,8 +292,18 @@ def parameter_sobol(
     pandas.DataFrame
         Index the parameters (and ``"background"``); columns ``S1``, ``S1_conf``, ``ST``,
         ``ST_conf``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n`` is not a power of 2, naming the nearest ones (before any work).
+    InputError
+        If no parameter has a distribution, or one is named ``"background"`` with
+        ``background``.
     """
-    from lcasolve.sensitivity.gsa import sobol, sobol_design
+    from lcasolve.sensitivity.gsa import check_sobol_size, sobol, sobol_design
+
+    n = check_sobol_size(n)
 
     params = system.parameters
     if params is None or not params.uncertain:

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InputError, MissingExtraError
+from lcasolve.errors import InputError, InvalidParameterError, MissingExtraError
 
 __all__ = [
     "GlobalSensitivity",
+    "check_sobol_size",
     "delta",
     "global_sensitivities",
     "sobol",
@@ -188,6 +189,43 @@ def delta(
     return frame
 
 
+def check_sobol_size(n: object, name: str = "n") -> int:
+    """Refuse a Sobol' base sample size that is not a power of 2.
+
+    Sobol' points keep their balance properties (equal coverage of every dyadic box) only for
+    ``2**k`` points; SALib and scipy merely warn about other sizes and go on with a worse design.
+
+    Parameters
+    ----------
+    n : int
+        The base sample size.
+    name : str, optional
+        How the caller names it in the message (e.g. ``"--sobol"``).
+
+    Returns
+    -------
+    int
+        ``n``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n`` is not an integer power of 2 (``1, 2, 4, ...``), naming the nearest ones.
+    """
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise InvalidParameterError(f"{name} must be an integer power of 2, got {n!r}")
+    value = int(n)
+    if value < 1:
+        raise InvalidParameterError(f"{name} must be a power of 2 (1, 2, 4, ...), got {value}")
+    if value & (value - 1):
+        low = 1 << (value.bit_length() - 1)
+        raise InvalidParameterError(
+            f"{name} {value} is not a power of 2, which Sobol' sampling needs for its balance "
+            f"properties: use {low} or {2 * low}"
+        )
+    return value
+
+
 def sobol_design(
     bounds: Sequence[tuple[float, float]],
     n: int,
@@ -212,7 +250,13 @@ def sobol_design(
         The design and the SALib problem to pass to :func:`sobol`. Map uniform columns to other
         distributions with their inverse CDF before evaluating the model, or impose the design on
         a Monte Carlo run with ``design=``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``n`` is not a power of 2 (see :func:`check_sobol_size`).
     """
+    n = check_sobol_size(n)
     _salib("Sobol designs")
     from SALib.util import scale_samples
     from scipy.stats import qmc
