@@ -80,11 +80,11 @@ def _execute(
             if existing == out:
                 return _from_file(out, thresholds)
             part = existing
-            done = _store.done_chunks(part)
-            earlier = _store.read(part)["scores"]
+            earlier = _store.read(part)
+            done = earlier["done"]
             for (s, e), d in zip(bounds, done, strict=True):
                 if d:
-                    running.update(earlier[s:e])
+                    running.update(earlier["scores"][s:e])
         else:
             part = _store.create(out, header)
     scores = np.full((iterations, n_dem, n_cat), np.nan)

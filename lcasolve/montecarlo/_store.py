@@ -304,12 +304,6 @@ def _verify_header(path: Path, h5: Any) -> None:
         )
 
 
-def done_chunks(path: Path) -> np.ndarray:
-    """Boolean mask of the chunks already written."""
-    with _open(path) as h5:
-        return h5["done"][...]
-
-
 def commit(path: Path, chunk: int, results: list[ChunkResult]) -> None:
     """Write finished chunks into ``path`` in place: the arrays first, then their done flags.
 
@@ -407,28 +401,56 @@ def _stack(parts: Any) -> np.ndarray:
     return items[0] if len(items) == 1 else np.concatenate(items)
 
 
-def read(path: Path) -> dict[str, Any]:
+def read(path: Path, *, strict: bool = True) -> dict[str, Any]:
     """Arrays and attributes of a run file, every done chunk verified against its checksum.
+
+    Only the chunks marked done count: their flags are read before their arrays (a writer
+    marks a chunk done only once its arrays are synced, see :func:`commit`), so a file that a
+    writer is filling, or that a killed writer left, gives the chunks finished at that moment
+    and nothing of a chunk half written. The rows of the other chunks are NaN (``invalid``
+    0); ``iterations_done`` counts the rows present.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A run file, finished or partial.
+    strict : bool
+        Raise for an altered or corrupt chunk; otherwise leave it out like a chunk not done
+        and list it in ``corrupt``.
+
+    Returns
+    -------
+    dict
+        The root attributes and ``scores``, ``done`` (the chunks present), ``corrupt``
+        (``[(chunk, first iteration, last iteration)]`` left out, empty when ``strict``),
+        ``iterations_done``, ``n_fallback``, ``invalid``, ``inputs``, ``inventory``,
+        ``contributions`` and the names.
 
     Raises
     ------
     DataFileError
-        If the header or a chunk was altered or is corrupt (naming the chunk's iterations).
+        If the header is altered or corrupt, or (``strict``) a chunk is (naming its
+        iterations).
     """
     try:
         with _open(path) as h5:
-            return _read(path, h5)
+            return _read(path, h5, strict)
     except (OSError, KeyError) as exc:
         raise DataFileError(f"run file {path} cannot be read: {exc}") from None
 
 
-def _read(path: Path, h5: Any) -> dict[str, Any]:
+def _read(path: Path, h5: Any, strict: bool) -> dict[str, Any]:
     _verify_header(path, h5)
+    # the flags, and what a commit writes with them, before the arrays: a chunk marked done
+    # here had its arrays synced before its flag, so they are complete when read below
+    done = np.asarray(h5["done"][...], dtype=bool)
+    fallback = h5["n_fallback"][...]
+    sums = h5["checksum"][...]
+    grp = h5.get("contributions")
+    spans = None if grp is None else grp["span"][...]
     out: dict[str, Any] = {key: h5.attrs[key] for key in h5.attrs}
     out["scores"] = h5["scores"][...]
-    out["done"] = h5["done"][...]
-    fallback = h5["n_fallback"][...]
-    out["n_fallback"] = int(fallback[out["done"]].sum())
+    n, chunk = out["scores"].shape[0], int(out["batch_size"])
     # flags of samples without meaning (lcasolve.montecarlo._validity)
     out["invalid"] = h5["invalid"][...]
     out["deterministic"] = h5["deterministic"][...]
@@ -444,21 +466,20 @@ def _read(path: Path, h5: Any) -> dict[str, Any]:
         if has_inventory
         else np.zeros((*out["scores"].shape[:2], 0), dtype=np.float64)
     )
-    out["contributions"] = None
-    out["contribution_activities"] = None
-    spans = coords = data = None
-    if "contributions" in h5:
-        grp = h5["contributions"]
-        spans = grp["span"][...]
-        used = int(spans[out["done"], 1].max(initial=0))
+    coords = data = None
+    if grp is not None and spans is not None:
+        capacity = int(grp["data"].shape[0])
+        sane = (spans[:, 0] >= 0) & (spans[:, 0] <= spans[:, 1]) & (spans[:, 1] <= capacity)
+        used = int(spans[done & sane, 1].max(initial=0))
         coords, data = grp["coords"][:, :used], grp["data"][:used]
-    chunk = int(out["batch_size"])
-    sums = h5["checksum"][...]
-    for k in np.flatnonzero(out["done"]):
-        s, e = k * chunk, min((k + 1) * chunk, out["scores"].shape[0])
+    corrupt: list[tuple[int, int, int]] = []
+    for k in np.flatnonzero(done).tolist():
+        s, e = k * chunk, min((k + 1) * chunk, n)
         c = d = None
+        ok = True
         if spans is not None and coords is not None and data is not None:
             a, b = spans[k]
+            ok = bool(sane[k])
             c, d = coords[:, a:b], data[a:b]
         digest = _chunk_digest(
             out["scores"][s:e],
@@ -469,21 +490,47 @@ def _read(path: Path, h5: Any) -> dict[str, Any]:
             int(fallback[k]),
             out["invalid"][s:e],
         )
-        if not np.array_equal(digest, sums[k]):
+        if ok and np.array_equal(digest, sums[k]):
+            continue
+        if strict:
             raise DataFileError(
                 f"{path}: iterations {s}-{e - 1} (chunk {k}) were altered or are corrupt (their "
-                f"checksum does not match); run again with --overwrite"
+                f"checksum does not match); resume the run (--resume) to compute them again"
             )
-    if spans is not None and coords is not None and data is not None:
+        corrupt.append((k, s, e - 1))
+        done[k] = False
+    rows = np.repeat(done, chunk)[:n]
+    _blank(out, ~rows)
+    out["done"] = done
+    out["corrupt"] = corrupt
+    out["iterations_done"] = int(rows.sum())
+    out["n_fallback"] = int(fallback[done].sum())
+    out["contributions"] = None
+    out["contribution_activities"] = None
+    if grp is not None and spans is not None and coords is not None and data is not None:
         import sparse
 
-        grp = h5["contributions"]
         out["contribution_activities"] = json.loads(grp.attrs["activities"])
         shape = tuple(int(x) for x in grp.attrs["shape"])
-        keep = [np.arange(a, b) for (a, b), ok in zip(spans, out["done"], strict=True) if ok]
+        keep = [np.arange(a, b) for (a, b), ok in zip(spans, done, strict=True) if ok]
         sel = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
         out["contributions"] = sparse.COO(coords[:, sel], data[sel], shape=shape)
     return out
+
+
+def _blank(out: dict[str, Any], rows: np.ndarray) -> None:
+    """Clear the ``rows`` (iterations of chunks not done): NaN values, no flags.
+
+    Whatever they hold (the NaN of creation, a chunk a writer is halfway through, an altered
+    chunk) is not a result.
+    """
+    if not rows.any():
+        return
+    out["scores"][rows] = np.nan
+    out["inventory"][rows] = np.nan
+    out["invalid"][rows] = 0
+    for values in out["inputs"].values():
+        values[rows] = np.nan
 
 
 def finish(path: Path, out: Path) -> None:

@@ -1,0 +1,155 @@
+"""Run files read while a writer fills them, and resumed past corrupt chunks.
+
+The reference values are those of an uninterrupted run with the same seed: the counter-based
+streams make every iteration's draws, hence its scores, independent of which process computed
+it and when.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from lcasolve.montecarlo import MonteCarlo, _store
+from tests.test_montecarlo import random_system
+
+ITERATIONS, BATCH, SEED = 20, 4, 3  # five chunks of four iterations
+RECORD = {"technosphere": [30, 31], "biosphere": [2]}
+
+
+def new_run(out, **kwargs):
+    mc = MonteCarlo(random_system(n=20, seed=1), {2: 1.0, 5: 1.0}, batch_size=BATCH)
+    return mc.run(ITERATIONS, seed=SEED, out=out, record=RECORD, inventory=[0, 1], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """An uninterrupted run: its file and its result."""
+    out = tmp_path_factory.mktemp("run") / "run.h5"
+    return out, new_run(out)
+
+
+def unfinished(finished, tmp_path, present=2):
+    """The partial file of a writer halfway through the last chunk.
+
+    Its arrays hold the first ``present`` iterations of that chunk (the other rows still the
+    NaN of creation) and the chunk is not marked done.
+    """
+    part = tmp_path / "run.h5.partial"
+    shutil.copy(finished[0], part)
+    with h5py.File(part, "r+") as h5:
+        h5.attrs["complete"] = False
+        h5["done"][-1] = False
+        h5["checksum"][-1] = 0
+        h5["scores"][ITERATIONS - BATCH + present :] = np.nan
+    return part
+
+
+def test_a_chunk_not_marked_done_is_left_out_and_counted(finished, tmp_path):
+    _, first = finished
+    part = unfinished(finished, tmp_path)
+    data = _store.read(part)
+    done = ITERATIONS - BATCH
+    assert data["iterations_done"] == done
+    assert data["done"].tolist() == [True, True, True, True, False]
+    np.testing.assert_array_equal(data["scores"][:done], first.scores[:done])
+    # the two iterations the writer had written are not taken: the chunk is not finished
+    assert np.isfinite(first.scores[done:]).all()
+    assert np.isnan(data["scores"][done:]).all()
+    assert np.isnan(data["inventory"][done:]).all()
+    assert all(np.isnan(v[done:]).all() for v in data["inputs"].values())
+    np.testing.assert_array_equal(
+        data["inputs"]["technosphere"][:done], first.inputs["technosphere"][:done]
+    )
+    assert not data["invalid"][done:].any()
+    assert data["corrupt"] == []
+
+
+class _WriterFinishesDuringRead:
+    """A run file whose first read of a chunk array lets a writer finish the last chunk.
+
+    The writer writes as :func:`lcasolve.montecarlo._store.commit` does, arrays then flags,
+    straight into the file's bytes while the reader has it open.
+    """
+
+    ARRAYS = ("done", "n_fallback", "checksum", "scores", "invalid", "inventory")
+
+    def __init__(self, h5, finish):
+        self._h5, self._finish = h5, finish
+
+    def __getattr__(self, name):
+        return getattr(self._h5, name)
+
+    def __contains__(self, name):
+        return name in self._h5
+
+    def __getitem__(self, name):
+        obj = self._h5[name]
+        return _Dataset(obj, self) if name in self.ARRAYS else obj
+
+    def finish_once(self):
+        if self._finish is not None:
+            self._finish()
+            self._finish = None
+
+
+class _Dataset:
+    def __init__(self, ds, owner):
+        self._ds, self._owner = ds, owner
+
+    def __getattr__(self, name):
+        return getattr(self._ds, name)
+
+    def __getitem__(self, key):
+        value = self._ds[key]
+        self._owner.finish_once()
+        return value
+
+
+def test_a_chunk_finished_during_the_read_is_taken_whole_or_not_at_all(finished, tmp_path):
+    out, first = finished
+    part = unfinished(finished, tmp_path, present=0)
+    with h5py.File(out) as h5:
+        rows = h5["scores"][ITERATIONS - BATCH :].tobytes()
+        digest = h5["checksum"][-1].tobytes()
+    with h5py.File(part) as h5:
+        row = h5["scores"].id.get_offset() + (ITERATIONS - BATCH) * h5["scores"][0].nbytes
+        at_sum = h5["checksum"].id.get_offset() + (ITERATIONS // BATCH - 1) * 32
+        at_done = h5["done"].id.get_offset() + ITERATIONS // BATCH - 1
+
+    def writer():
+        fd = os.open(part, os.O_WRONLY)
+        try:
+            os.pwrite(fd, rows, row)
+            os.fsync(fd)
+            os.pwrite(fd, digest, at_sum)
+            os.pwrite(fd, b"\x01", at_done)
+        finally:
+            os.close(fd)
+
+    with h5py.File(part) as h5:
+        data = _store._read(part, _WriterFinishesDuringRead(h5, writer), True)
+    # the flags were read before the writer finished: the last chunk is not in this read,
+    # and what is in it is consistent (no checksum error from a half-seen chunk)
+    done = ITERATIONS - BATCH
+    assert data["iterations_done"] == done
+    np.testing.assert_array_equal(data["scores"][:done], first.scores[:done])
+    assert np.isnan(data["scores"][done:]).all()
+    # the next read sees the chunk done and whole
+    again = _store.read(part)
+    assert again["iterations_done"] == ITERATIONS
+    np.testing.assert_array_equal(again["scores"], first.scores)
+
+
+def test_a_resumed_unfinished_run_equals_the_uninterrupted_one(finished, tmp_path):
+    _, first = finished
+    unfinished(finished, tmp_path)
+    res = new_run(tmp_path / "run.h5", resume=True)
+    np.testing.assert_array_equal(res.scores, first.scores)
+    np.testing.assert_array_equal(res.inventory, first.inventory)
+    for name, values in first.inputs.items():
+        np.testing.assert_array_equal(res.inputs[name], values)
