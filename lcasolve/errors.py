@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "CorruptChunkWarning",
     "DataFileError",
     "EmptySystemError",
     "FormulaError",
@@ -246,6 +247,10 @@ class InvalidSampleWarning(LcasolveWarning, RuntimeWarning):
 
 class IllConditionedWarning(LcasolveWarning, RuntimeWarning):
     """A result's forward-error bound is above the warning level (but below the limit)."""
+
+
+class CorruptChunkWarning(LcasolveWarning, RuntimeWarning):
+    """A resumed Monte Carlo run computes again the chunks of its file that are corrupt."""
 
 
 class MissingExtraError(LcasolveError, ImportError):

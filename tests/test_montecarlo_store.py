@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
+from lcasolve.errors import CorruptChunkWarning, DataFileError
 from lcasolve.montecarlo import MonteCarlo, _store
 from tests.test_montecarlo import random_system
 
@@ -153,3 +154,125 @@ def test_a_resumed_unfinished_run_equals_the_uninterrupted_one(finished, tmp_pat
     np.testing.assert_array_equal(res.inventory, first.inventory)
     for name, values in first.inputs.items():
         np.testing.assert_array_equal(res.inputs[name], values)
+
+
+def corrupt_bytes(path, dataset, row):
+    """Flip the bytes of one row of ``dataset`` in the file, as a bad disk sector would."""
+    with h5py.File(path) as h5:
+        ds = h5[dataset]
+        size = ds[0].nbytes
+        at = ds.id.get_offset() + row * size
+    with open(path, "r+b") as fh:
+        fh.seek(at)
+        old = fh.read(size)
+        fh.seek(at)
+        fh.write(bytes(b ^ 0x5A for b in old))
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The iteration ranges the run computes."""
+    from lcasolve.montecarlo import _runner
+
+    seen = []
+    real = _runner.run_chunk
+
+    def run_chunk(plan, start, stop, *args, **kwargs):
+        seen.append((start, stop))
+        return real(plan, start, stop, *args, **kwargs)
+
+    monkeypatch.setattr(_runner, "run_chunk", run_chunk)
+    return seen
+
+
+def assert_same_run(res, first, path):
+    np.testing.assert_array_equal(res.scores, first.scores)
+    np.testing.assert_array_equal(res.inventory, first.inventory)
+    for name, values in first.inputs.items():
+        np.testing.assert_array_equal(res.inputs[name], values)
+    assert res.n_fallback == first.n_fallback
+    again = _store.read(path)  # strict: every chunk verified
+    np.testing.assert_array_equal(again["scores"], first.scores)
+    assert again["complete"] and again["iterations_done"] == ITERATIONS
+    assert not path.with_name(path.name + ".partial").exists()
+
+
+def test_a_corrupt_chunk_of_a_finished_run_alone_is_computed_again(finished, tmp_path, counted):
+    src, first = finished
+    out = tmp_path / "run.h5"
+    shutil.copy(src, out)
+    corrupt_bytes(out, "scores", 9)  # chunk 2: iterations 8-11
+    with pytest.raises(DataFileError, match=r"iterations 8-11 \(chunk 2\)"):
+        _store.read(out)
+    with pytest.warns(CorruptChunkWarning, match=r"run\.h5: iterations 8-11 \(chunk 2\)"):
+        res = new_run(out, resume=True)
+    assert counted == [(8, 12)]
+    assert res.redone == [(8, 11)]
+    assert_same_run(res, first, out)
+    with h5py.File(out) as a, h5py.File(src) as b:
+        np.testing.assert_array_equal(a["checksum"][...], b["checksum"][...])
+
+
+def test_corrupt_chunks_of_an_unfinished_run_are_computed_with_the_rest(
+    finished, tmp_path, counted
+):
+    _, first = finished
+    part = unfinished(finished, tmp_path)
+    corrupt_bytes(part, "inventory", 0)  # chunk 0
+    corrupt_bytes(part, "n_fallback", 3)  # chunk 3
+    with pytest.warns(CorruptChunkWarning) as caught:
+        res = new_run(tmp_path / "run.h5", resume=True)
+    (warning,) = caught
+    assert "iterations 0-3 (chunk 0), iterations 12-15 (chunk 3)" in str(warning.message)
+    assert sorted(counted) == [(0, 4), (12, 16), (16, 20)]
+    assert res.redone == [(0, 3), (12, 15)]
+    assert_same_run(res, first, tmp_path / "run.h5")
+
+
+def test_an_interrupted_redo_goes_on_from_its_partial_file(finished, tmp_path, counted):
+    src, first = finished
+    out = tmp_path / "run.h5"
+    shutil.copy(src, out)
+    corrupt_bytes(out, "scores", 1)
+    corrupt_bytes(out, "scores", 17)
+    part = tmp_path / "run.h5.partial"
+    shutil.copy(out, part)  # a resume that redid chunk 0 and was killed before chunk 4
+    with h5py.File(part, "r+") as h5, h5py.File(src) as ok:
+        h5.attrs["complete"] = False
+        h5["scores"][:BATCH] = ok["scores"][:BATCH]
+        h5["done"][-1] = False
+    pattern = r"run\.h5: iterations 0-3 \(chunk 0\), iterations 16-19 \(chunk 4\)"
+    with pytest.warns(CorruptChunkWarning, match=pattern):
+        res = new_run(out, resume=True)
+    assert res.redone == [(0, 3), (16, 19)]
+    assert counted == [(16, 20)]
+    assert_same_run(res, first, out)
+
+
+def test_contribution_spans_out_of_range_are_a_corrupt_chunk(tmp_path):
+    system = random_system(n=20, seed=1)
+
+    def run(out, **kwargs):
+        mc = MonteCarlo(system, {2: 1.0}, batch_size=BATCH)
+        return mc.run(ITERATIONS, seed=SEED, out=out, contributions=True, **kwargs)
+
+    first = run(tmp_path / "first.h5")
+    out = tmp_path / "run.h5"
+    shutil.copy(tmp_path / "first.h5", out)
+    with h5py.File(out, "r+") as h5:
+        h5["contributions/span"][1] = (5, 10**9)  # past the end of the arrays
+    with pytest.warns(CorruptChunkWarning, match=r"iterations 4-7 \(chunk 1\)"):
+        res = run(out, resume=True)
+    assert (res.contributions != first.contributions).nnz == 0
+    assert res.contributions.nnz == first.contributions.nnz > 0
+    np.testing.assert_array_equal(res.scores, first.scores)
+
+
+def test_an_array_of_the_wrong_shape_is_refused_naming_it(finished, tmp_path):
+    out = tmp_path / "run.h5"
+    shutil.copy(finished[0], out)
+    with h5py.File(out, "r+") as h5:
+        del h5["invalid"]
+        h5.create_dataset("invalid", data=np.zeros(ITERATIONS - 1, np.uint8))
+    with pytest.raises(DataFileError, match=r"'invalid' has shape \(19,\), the run's is \(20,\)"):
+        new_run(out, resume=True)

@@ -137,13 +137,10 @@ def test_finished_run_resumes_to_itself(finished_run, tmp_path):
 @pytest.mark.parametrize(
     ("partial", "alter", "words"),
     [
-        (False, lambda h5: h5["scores"].__setitem__((5, 0, 0), 1.0), ["iterations 4-7 (chunk 1)"]),
-        (True, lambda h5: h5["scores"].__setitem__((0, 0, 0), 1.0), ["iterations 0-3 (chunk 0)"]),
-        (True, lambda h5: h5["n_fallback"].__setitem__(2, 7), ["iterations 8-11 (chunk 2)"]),
         (True, lambda h5: h5["deterministic"].__setitem__((0, 0), 1.0), ["header", "altered"]),
         (True, lambda h5: h5.attrs.__setitem__("iterations", 400), ["header", "altered"]),
     ],
-    ids=["finished-score", "partial-score", "partial-fallback", "deterministic", "attribute"],
+    ids=["deterministic", "attribute"],
 )
 def test_altered_run_file_is_refused_on_resume(finished_run, tmp_path, partial, alter, words):
     out = tmp_path / "run.h5"
@@ -157,6 +154,38 @@ def test_altered_run_file_is_refused_on_resume(finished_run, tmp_path, partial, 
     proc = cli(*mc_args(out, "--resume"))
     one_line_error(proc, str(target), *words)
     assert target.exists()  # nothing is deleted
+
+
+@pytest.mark.parametrize(
+    ("partial", "alter", "words"),
+    [
+        (False, lambda h5: h5["scores"].__setitem__((5, 0, 0), 1.0), "iterations 4-7 (chunk 1)"),
+        (True, lambda h5: h5["scores"].__setitem__((0, 0, 0), 1.0), "iterations 0-3 (chunk 0)"),
+        (True, lambda h5: h5["n_fallback"].__setitem__(2, 7), "iterations 8-11 (chunk 2)"),
+    ],
+    ids=["finished-score", "partial-score", "partial-fallback"],
+)
+def test_altered_chunks_are_computed_again_on_resume(finished_run, tmp_path, partial, alter, words):
+    out = tmp_path / "run.h5"
+    target = out.with_name("run.h5.partial") if partial else out
+    shutil.copy(finished_run, target)
+    with h5py.File(target, "r+") as h5:
+        if partial:
+            h5.attrs["complete"] = False
+            h5["done"][-1] = False
+        alter(h5)
+    proc = cli(*mc_args(out, "--resume"))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if ": warning: " in ln]
+    assert line.startswith(f"lcasolve mc: warning: {target}: {words} were altered")
+    assert "computed again" in line
+    first, last = (int(x) for x in words.split()[1].split("-"))
+    assert json.loads(proc.stdout)["redone"] == [[first, last]]
+    with h5py.File(out) as a, h5py.File(finished_run) as b:
+        assert np.array_equal(a["scores"][...], b["scores"][...])
+        assert np.array_equal(a["checksum"][...], b["checksum"][...])
+        assert a.attrs["complete"]
+    assert not out.with_name("run.h5.partial").exists()
 
 
 def test_partial_file_resumes_when_unaltered(finished_run, tmp_path):

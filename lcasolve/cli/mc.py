@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         "n_invalid": res.n_invalid,
         "invalid": res.invalid_counts(),
         "dropped": res.dropped,
+        "redone": [list(r) for r in res.redone],
         "seconds": seconds,
         "kernels": warm.to_dict(),
     }

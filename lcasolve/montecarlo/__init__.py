@@ -185,7 +185,10 @@ class MonteCarlo:
         out : path, optional
             HDF5 file written per completed chunk (atomically; resumable).
         resume : bool
-            Continue an interrupted run in ``out`` (same data and parameters).
+            Continue an interrupted run in ``out`` (same data and parameters). Chunks of the
+            file, finished or not, whose checksum does not match are computed again
+            (:class:`~lcasolve.errors.CorruptChunkWarning`, ``result.redone``); an altered
+            header is refused.
         overwrite : bool
             Replace an existing ``out``.
         record : mapping, optional

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections import deque
 from contextlib import nullcontext
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from lcasolve.errors import CorruptChunkWarning
 from lcasolve.montecarlo import _store
 from lcasolve.montecarlo._engine import ChunkResult, Plan, run_chunk
 from lcasolve.montecarlo._lock import run_lock
@@ -73,20 +75,19 @@ def _execute(
     done = np.zeros(len(bounds), dtype=bool)
     n_dem, n_cat = len(header["demand_names"]), len(header["category_names"])
     running = StreamingStatistics((n_dem, n_cat), thresholds)
+    redone: list[tuple[int, int]] = []
     if out is not None:
         existing = _store.prepare(out, resume=resume, overwrite=overwrite)
-        if existing is not None:
-            _store.check_header(existing, header)
-            if existing == out:
-                return _from_file(out, thresholds)
-            part = existing
-            earlier = _store.read(part)
+        if existing is None:
+            part = _store.create(out, header)
+        else:
+            part, earlier, redone = _resume(out, existing, header)
+            if part is None:
+                return _result(earlier, out, thresholds)
             done = earlier["done"]
             for (s, e), d in zip(bounds, done, strict=True):
                 if d:
                     running.update(earlier["scores"][s:e])
-        else:
-            part = _store.create(out, header)
     scores = np.full((iterations, n_dem, n_cat), np.nan)
     inputs = {name: np.full((iterations, v[0].size), np.nan) for name, v in plan.record.items()}
     inventory = np.full((iterations, n_dem, plan.inventory_rows.size), np.nan)
@@ -134,7 +135,7 @@ def _execute(
         _store.commit(part, chunk, buffer)
         _store.finish(part, out)
         if done.any():  # chunks computed by an earlier process: read the whole file
-            res = _from_file(out, thresholds)
+            res = _result(_store.read(out), out, thresholds, redone)
             object.__setattr__(res, "timing", totals)
             return res
     contributions = None
@@ -164,7 +165,52 @@ def _execute(
         inventory_flows=list(header["inventory_flows"]),
         running=running,
         invalid=invalid,
+        redone=redone,
     )
+
+
+def _resume(
+    out: Path, existing: Path, header: RunHeader
+) -> tuple[Path | None, dict[str, Any], list[tuple[int, int]]]:
+    """The partial file to go on with, what it holds, and the chunks it computes again.
+
+    The partial file is None when ``out`` is finished and whole (what it holds is the
+    result). A finished run with corrupt chunks goes back to its partial file, or to the one
+    an interrupted resume of it left; the corrupt chunks are marked not done, with a
+    :class:`~lcasolve.errors.CorruptChunkWarning`, and only they are computed again.
+    """
+    _store.check_header(existing, header)
+    earlier = _store.read(existing, strict=False)
+    if existing != out:
+        _store.forget(existing, [k for k, _, _ in earlier["corrupt"]])
+        return existing, earlier, _disclose(existing, earlier["corrupt"])
+    if not earlier["corrupt"]:
+        return None, earlier, []
+    redone = _disclose(out, earlier["corrupt"])
+    part = _store.partial_path(out)
+    if not part.exists():
+        _store.reopen(out)
+        _store.forget(part, [k for k, _, _ in earlier["corrupt"]])
+        return part, earlier, redone
+    # a resume of ``out`` interrupted before: go on with its progress
+    _store.check_header(part, header)
+    kept = _store.read(part, strict=False)
+    _store.forget(part, [k for k, _, _ in kept["corrupt"]])
+    return part, kept, sorted({*redone, *_disclose(part, kept["corrupt"])})
+
+
+def _disclose(path: Path, corrupt: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Warn that the corrupt chunks found in ``path`` are computed again; their ranges."""
+    if not corrupt:
+        return []
+    ranges = ", ".join(f"iterations {s}-{e} (chunk {k})" for k, s, e in corrupt)
+    warnings.warn(
+        f"{path}: {ranges} were altered or are corrupt (their checksum does not match); "
+        f"they are computed again, the other chunks are kept",
+        CorruptChunkWarning,
+        stacklevel=6,  # _disclose, _resume, _execute, execute, MonteCarlo.run, its caller
+    )
+    return [(s, e) for _, s, e in corrupt]
 
 
 def _results(
@@ -213,8 +259,13 @@ def _progress(progress: bool | None, total: int, initial: int) -> Any:
     return progress_bar(progress, total, "Monte Carlo", initial=initial, unit="it", smoothing=0.1)
 
 
-def _from_file(path: Path, thresholds: tuple[float, ...] = ()) -> MonteCarloResult:
-    data = _store.read(path)
+def _result(
+    data: dict[str, Any],
+    path: Path,
+    thresholds: tuple[float, ...] = (),
+    redone: list[tuple[int, int]] | None = None,
+) -> MonteCarloResult:
+    """The result of a finished run file, from :func:`lcasolve.montecarlo._store.read`."""
     running = StreamingStatistics(data["scores"].shape[1:], thresholds)
     running.update(data["scores"])
     return MonteCarloResult(
@@ -233,4 +284,5 @@ def _from_file(path: Path, thresholds: tuple[float, ...] = ()) -> MonteCarloResu
         inventory_flows=data["inventory_flows"],
         running=running,
         invalid=data["invalid"],
+        redone=list(redone or []),
     )

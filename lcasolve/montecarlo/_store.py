@@ -11,8 +11,12 @@ rewritten 45 times). Per-activity contributions, whose size is not known in adva
 arrays with spare capacity; when it runs out the file is rebuilt once with twice the capacity.
 
 The header (seed, sizes, options, names, deterministic scores) has its own checksum; resuming
-or reading a file verifies both and refuses an altered or corrupt one. When every chunk is done,
-the partial file is copied once to ``out`` with ``complete`` set, and removed.
+or reading a file verifies both. An altered or corrupt header is refused. A reader takes only
+the chunks marked done, their flags read before their arrays, so a file being written gives the
+chunks finished so far, each whole. A resume computes again just the chunks whose checksum does
+not match (:func:`forget`), a finished run going back to its partial file for that
+(:func:`reopen`). When every chunk is done, the partial file is copied once to ``out`` with
+``complete`` set, and removed.
 """
 
 from __future__ import annotations
@@ -304,6 +308,39 @@ def _verify_header(path: Path, h5: Any) -> None:
         )
 
 
+def reopen(out: Path) -> Path:
+    """Copy a finished run to its partial file (atomically, ``complete`` unset); return it.
+
+    For chunks to be computed again (:func:`forget`); ``out`` stays until :func:`finish`
+    replaces it.
+    """
+    part = partial_path(out)
+    with atomic_path(part) as tmp:
+        shutil.copyfile(out, tmp)
+        with _open(tmp, "r+") as h5:
+            h5.attrs["complete"] = False
+    return part
+
+
+def forget(path: Path, chunks: list[int]) -> None:
+    """Mark ``chunks`` not done (flag, checksum, span, fallbacks cleared) so they run again.
+
+    Their arrays are overwritten by the next :func:`commit`; their contribution entries, if
+    any, are left unreferenced (the span cleared, so a commit can reuse the space).
+    """
+    if not chunks:
+        return
+    with _open(path, "r+") as h5:
+        for k in sorted(chunks):
+            h5["done"][k] = False
+            h5["checksum"][k] = 0
+            h5["n_fallback"][k] = 0
+            if "contributions" in h5:
+                h5["contributions/span"][k] = (0, 0)
+        h5.flush()
+    _sync(path)
+
+
 def commit(path: Path, chunk: int, results: list[ChunkResult]) -> None:
     """Write finished chunks into ``path`` in place: the arrays first, then their done flags.
 
@@ -449,8 +486,9 @@ def _read(path: Path, h5: Any, strict: bool) -> dict[str, Any]:
     grp = h5.get("contributions")
     spans = None if grp is None else grp["span"][...]
     out: dict[str, Any] = {key: h5.attrs[key] for key in h5.attrs}
+    n, chunk = int(out["iterations"]), int(out["batch_size"])
+    _check_shapes(path, h5, n, -(-n // chunk))
     out["scores"] = h5["scores"][...]
-    n, chunk = out["scores"].shape[0], int(out["batch_size"])
     # flags of samples without meaning (lcasolve.montecarlo._validity)
     out["invalid"] = h5["invalid"][...]
     out["deterministic"] = h5["deterministic"][...]
@@ -516,6 +554,31 @@ def _read(path: Path, h5: Any, strict: bool) -> dict[str, Any]:
         sel = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
         out["contributions"] = sparse.COO(coords[:, sel], data[sel], shape=shape)
     return out
+
+
+def _check_shapes(path: Path, h5: Any, n: int, n_chunks: int) -> None:
+    """Refuse arrays whose shape is not the run's (a file altered beyond its chunks)."""
+    d, c = h5["demand_names"].shape[0], h5["category_names"].shape[0]
+    expected = {
+        "scores": (n, d, c),
+        "invalid": (n,),
+        "done": (n_chunks,),
+        "n_fallback": (n_chunks,),
+        "checksum": (n_chunks, 32),
+    }
+    if "inventory" in h5:
+        expected["inventory"] = (n, d, len(json.loads(h5.attrs["inventory_flows"])))
+    if "contributions" in h5:
+        expected["contributions/span"] = (n_chunks, 2)
+    for name in h5["inputs"]:
+        if not name.endswith("_index"):
+            expected[f"inputs/{name}"] = (n, h5["inputs"][name + "_index"].shape[0])
+    for name, shape in expected.items():
+        if h5[name].shape != shape:
+            raise DataFileError(
+                f"{path}: the array {name!r} has shape {h5[name].shape}, the run's is {shape}: "
+                f"the file was altered or is corrupt; run again with --overwrite"
+            )
 
 
 def _blank(out: dict[str, Any], rows: np.ndarray) -> None:

@@ -174,6 +174,9 @@ class MonteCarloResult:
         Samples left out by :meth:`drop_invalid` (``run(invalid="drop")``).
     dropped_counts : dict
         Those samples by reason (as :meth:`invalid_counts`).
+    redone : list of (int, int)
+        First and last iteration of each chunk that a resumed run found corrupt in its file
+        and computed again (with a :class:`~lcasolve.errors.CorruptChunkWarning`).
     """
 
     scores: np.ndarray
@@ -195,6 +198,7 @@ class MonteCarloResult:
     invalid: np.ndarray | None = None
     dropped: int = 0
     dropped_counts: dict[str, int] = field(default_factory=dict)
+    redone: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def iterations(self) -> int:
