@@ -169,6 +169,16 @@ class LCA:
         check_accuracy(cond, fact.A, bound, fact.labels, allow=self.allow_ill_conditioned)
         return cond.condition, bound
 
+    def _accuracy_transposed(self, b: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
+        """Condition and forward-error bound of an adjoint ``Aᵀ λ = b``; warn or refuse."""
+        from lcasolve.solve.conditioning import check_accuracy
+
+        fact = self.factorization
+        cond = fact.conditioning_transposed
+        bound = fact.error_bound(lam, b, transposed=True)
+        check_accuracy(cond, fact.AT, bound, fact.labels, allow=self.allow_ill_conditioned)
+        return cond.condition, bound
+
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.
 
@@ -184,13 +194,8 @@ class LCA:
             self._check_productive(ones, equations.supply(self.factorization, ones).x)
         cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
         sol = equations.adjoint(self.factorization, cB)
-        from lcasolve.solve.conditioning import check_accuracy
-
-        fact = self.factorization
-        cond = fact.conditioning_transposed
-        bound = fact.error_bound(sol.x, cB, transposed=True)
-        check_accuracy(cond, fact.AT, bound, fact.labels, allow=self.allow_ill_conditioned)
-        return ActivityScores(self.system, sol.x, sol.residual, cond.condition, bound)
+        condition, bound = self._accuracy_transposed(cB, sol.x)
+        return ActivityScores(self.system, sol.x, sol.residual, condition, bound)
 
     @property
     def hotspot_basis(self) -> Basis:

@@ -141,6 +141,7 @@ class Baseline:
         F: np.ndarray,  # noqa: N803
         labels: list[object],
         tolerance: float = 1e-10,
+        factorization: Factorization | None = None,
     ) -> Baseline:
         """Factorize the deterministic ``A``, solve every demand, order the sweeps.
 
@@ -155,6 +156,9 @@ class Baseline:
             Activity ids in the caller's order.
         tolerance : float
             Relative residual the deterministic supplies must reach (refined once).
+        factorization : Factorization, optional
+            A factorization of this ``A`` made already (e.g. an
+            :class:`~lcasolve.lca.LCA`'s), used instead of factorizing again.
 
         Raises
         ------
@@ -165,7 +169,7 @@ class Baseline:
         """
         A = sp.csr_matrix(A)  # noqa: N806
         F = np.asarray(F, dtype=np.float64).reshape(A.shape[0], -1)  # noqa: N806
-        lu = _factorize(A, labels, "the technosphere")
+        lu = _factorize(A, labels, "the technosphere") if factorization is None else factorization
         X = np.column_stack(  # noqa: N806
             [_refined(lu, A, F[:, d], tolerance, "the technosphere") for d in range(F.shape[1])]
         )

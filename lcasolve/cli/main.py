@@ -90,11 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _warning_printer(command: str, default: Any) -> Any:
-    """``showwarning`` that prints lcasolve's own warnings as one line, others as usual."""
+    """``showwarning`` that prints lcasolve's own warnings as one line, others as usual.
+
+    An lcasolve warning is printed once per run even when several steps issue it (the
+    deterministic solve checked by the command and again by a batch of variants).
+    """
+    shown: set[str] = set()
 
     def show(message: Any, category: type, filename: str, lineno: int, *rest: Any) -> None:
         if issubclass(category, LcasolveWarning):
-            print(f"lcasolve {command}: warning: {printable(str(message))}", file=sys.stderr)
+            line = f"lcasolve {command}: warning: {printable(str(message))}"
+            if line not in shown:
+                shown.add(line)
+                print(line, file=sys.stderr)
         else:
             default(message, category, filename, lineno, *rest)
 

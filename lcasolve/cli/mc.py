@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from lcasolve.cli._common import (
+    add_accuracy_argument,
     add_demand_arguments,
     add_input_arguments,
     add_invalid_argument,
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="with --parameters: hold the exchanges at their values, draw the parameters only",
     )
     add_invalid_argument(p)
+    add_accuracy_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         return _run_parameters(args)
     if args.fixed_background:
         raise UsageError("--fixed-background needs --parameters")
+    if args.allow_ill_conditioned:
+        # the plain run's samples are checked by their residuals; its deterministic solve is
+        # not made (the --parameters run checks the deterministic supply's error bound)
+        raise UsageError("--allow-ill-conditioned needs --parameters")
     check_run_file(args)
     system, demand = load_with_demand(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
@@ -169,11 +175,12 @@ def _run_parameters(args: argparse.Namespace) -> int:
         args.seed,
         fixed=dict(args.param or ()),
         background=background,
+        allow_ill_conditioned=args.allow_ill_conditioned,
     )
     seconds = time.perf_counter() - start
     scores = run.scores
     names = [str(c) for c in scores.columns]
-    det = LCA(system).calculate(demand)
+    det = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     units = dict(zip(system.categories["name"].astype(str), system.categories["unit"], strict=True))
     values = {k: scores[k].to_numpy() for k in names}
     payload: dict[str, Any] = {

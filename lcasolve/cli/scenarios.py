@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lcasolve.cli._common import add_demand_arguments, add_input_arguments, emit, load_system
+from lcasolve.cli._common import (
+    add_accuracy_argument,
+    add_demand_arguments,
+    add_input_arguments,
+    emit,
+    load_system,
+)
 
 __all__ = ["register", "run"]
 
@@ -27,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "unit.",
     )
     add_input_arguments(p)
+    add_accuracy_argument(p)
     add_demand_arguments(p, top=None, each=True)
     p.add_argument("--scenarios", required=True, metavar="FILE", help="the scenarios")
 
@@ -61,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give at least one --demand ID=AMOUNT")
     demands = {item: parse_demand([item]) for item in args.demand}
     system = load_system(args)
+    allow = args.allow_ill_conditioned
     start = time.perf_counter()
     exchange_file = Path(args.scenarios).suffix.lower() in (".csv", ".xlsx", ".xls", ".tsv")
     if args.scenarios == "arrays" or exchange_file:
@@ -70,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         categories = [str(c) for c in system.categories["name"]]
         blocks = []
         for label, demand in demands.items():
-            h = ParameterBatch(system, demand).entry_scores(scenarios.entries)
+            batch = ParameterBatch(system, demand, allow_ill_conditioned=allow)
+            h = batch.entry_scores(scenarios.entries)
             index = pd.MultiIndex.from_product([scenarios.names, [label]])
             blocks.append(pd.DataFrame(h, index=index, columns=categories))
         order = pd.MultiIndex.from_product(
@@ -79,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         frame = pd.concat(blocks).reindex(order)
     else:
         frame = solve_scenarios(
-            system, _parameter_scenarios(args.scenarios, system), demands
+            system,
+            _parameter_scenarios(args.scenarios, system),
+            demands,
+            allow_ill_conditioned=allow,
         ).to_frame()
     seconds = time.perf_counter() - start
     payload = {

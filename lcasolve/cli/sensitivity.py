@@ -160,10 +160,10 @@ def run(args: argparse.Namespace) -> int:
         return _run_sobol(args, system, demand)
     if args.parameters:
         return _run_parameters(args, system, demand)
-    # the accuracy check of the result these sensitivities are of (condition, error bound)
-    LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     start = time.perf_counter()
-    local = local_sensitivities(system, demand)
+    # the supply's and the adjoint's solves are checked (error bound) as LCA checks them
+    lca = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned)
+    local = local_sensitivities(lca, demand)
     seconds = time.perf_counter() - start
     categories: list[dict[str, Any]] = []
     lines: list[str] = []
@@ -193,7 +193,9 @@ def _run_parameters(args: argparse.Namespace, system: Any, demand: Any) -> int:
     from lcasolve.parameters import parameter_sensitivities
 
     start = time.perf_counter()
-    result = parameter_sensitivities(system, demand)
+    result = parameter_sensitivities(
+        system, demand, allow_ill_conditioned=args.allow_ill_conditioned
+    )
     seconds = time.perf_counter() - start
     categories: list[dict[str, Any]] = []
     lines: list[str] = []
@@ -250,8 +252,9 @@ def _run_sobol(args: argparse.Namespace, system: Any, demand: Any) -> int:
     lines: list[str] = []
     for k, name in enumerate(system.categories["name"].astype(str)):
         table = parameter_sobol(
-            system, demand, args.sobol, args.seed, category=name, background=background
-        ).sort_values("ST", ascending=False, kind="stable")
+            system, demand, args.sobol, args.seed, category=name, background=background,
+            allow_ill_conditioned=args.allow_ill_conditioned,
+        ).sort_values("ST", ascending=False, kind="stable")  # fmt: skip
         if args.top is not None:
             table = table.head(args.top)
         rows = [

@@ -126,6 +126,7 @@ def parameter_monte_carlo(
     fixed: Mapping[Hashable, object] | None = None,
     method: str = "auto",
     background: bool = False,
+    allow_ill_conditioned: bool = False,
 ) -> ParameterMonteCarlo:
     """Monte Carlo over the uncertain parameters, and with ``background`` every uncertain entry.
 
@@ -147,6 +148,9 @@ def parameter_monte_carlo(
         Also draw every uncertain matrix entry (technosphere, biosphere, characterization) from
         the same keyed streams as :mod:`lcasolve.montecarlo` (same seed, same draws); an entry
         defined by a formula takes the formula's value instead.
+    allow_ill_conditioned : bool
+        Warn instead of refusing when the deterministic solve's forward-error bound is above
+        the limit (see :class:`~lcasolve.parameters.batch.ParameterBatch`).
 
     Returns
     -------
@@ -165,7 +169,8 @@ def parameter_monte_carlo(
     values: dict[Hashable, object] = dict(draws)
     values.update(fixed_keys)
     h = _sample_scores(
-        system, ParameterBatch(system, demand), values, np.arange(iterations), seed,
+        system, ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned),
+        values, np.arange(iterations), seed,
         background=background, method=method,
     )  # fmt: skip
     columns = [_spelling(params._by_key[k]) for k in draws]
@@ -253,6 +258,7 @@ def parameter_sobol(
     category: Hashable | None = None,
     method: str = "auto",
     background: bool = False,
+    allow_ill_conditioned: bool = False,
 ) -> pd.DataFrame:
     """Sobol first-order and total indices of the uncertain parameters (SALib).
 
@@ -286,6 +292,9 @@ def parameter_sobol(
         batch: "auto" or "full").
     background : bool
         Also vary the uncertain matrix entries, as the grouped factor ``"background"``.
+    allow_ill_conditioned : bool
+        Warn instead of refusing when the deterministic solve's forward-error bound is above
+        the limit (see :class:`~lcasolve.parameters.batch.ParameterBatch`).
 
     Returns
     -------
@@ -320,7 +329,7 @@ def parameter_sobol(
     }
     # the background column only says which rows share a draw: equal value, same draw number
     its = np.unique(design[:, -1], return_inverse=True)[1] if background else np.zeros(0)
-    batch = ParameterBatch(system, demand)
+    batch = ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
     h = _sample_scores(system, batch, values, its, seed, background=background, method=method)
     q = 0 if category is None else _categories(system).index(str(category))
     return sobol(problem, h[:, q], seed=seed)
@@ -365,6 +374,7 @@ def solve_scenarios(
     demands: Mapping[str, Mapping[Hashable, float]],
     *,
     method: str = "auto",
+    allow_ill_conditioned: bool = False,
 ) -> ScenarioResult:
     """Solve every scenario (a named set of parameter values) as one batch per demand.
 
@@ -376,6 +386,11 @@ def solve_scenarios(
         Scenario name -> {parameter: value}; parameters not named keep their values.
     demands : Mapping
         Demand name -> {product id: amount}.
+    method : {"auto", "full", "partitioned"}
+        See :class:`~lcasolve.parameters.batch.ParameterBatch`.
+    allow_ill_conditioned : bool
+        Warn instead of refusing when the deterministic solve's forward-error bound is above
+        the limit (see :class:`~lcasolve.parameters.batch.ParameterBatch`).
 
     Returns
     -------
@@ -402,7 +417,8 @@ def solve_scenarios(
         columns = {params.inputs[0].key: np.full(len(names), params.inputs[0].value)}
     blocks = []
     for label, demand in demands.items():
-        h = ParameterBatch(system, demand).scores(columns, method)
+        batch = ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
+        h = batch.scores(columns, method)
         index = pd.MultiIndex.from_product([names, [label]], names=["scenario", "demand"])
         blocks.append(pd.DataFrame(h, index=index, columns=_categories(system)))
     order = pd.MultiIndex.from_product([names, list(demands)], names=["scenario", "demand"])

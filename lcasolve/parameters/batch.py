@@ -8,6 +8,16 @@ the background ``B`` is solved once (its adjoint ``λ_B``, the all-activity scor
 solves only ``A_FF s_F = f_F``; then ``h = (C B_F − λ_Bᵀ A_BF) s_F`` exactly (bw2calc's
 ``PartitionedMonteCarloLCA`` idea). ``auto`` takes the partition when ``F`` has at most
 :data:`PARTITION_LIMIT` activities and no characterization factor is a formula.
+
+Accuracy: before the first batch, the deterministic system is solved by
+:meth:`LCA.calculate <lcasolve.lca.LCA.calculate>` with its checks, among them the
+forward-error bound (:mod:`lcasolve.solve.conditioning`: a warning above
+``error_bound_warning``, a refusal above ``error_bound_limit`` unless
+``allow_ill_conditioned``); the partitioned method also checks the bound of its adjoint
+``λ``, which enters every sample's score. Every variant's own solve is checked by its
+residual; its condition is not estimated (that would need a factorization per variant), so
+a sample that moves a loop's gain close to 1 is caught only when its residual misses the
+tolerance.
 """
 
 from __future__ import annotations
@@ -42,11 +52,15 @@ class ParameterBatch:
         ``{product id: amount}``.
     tolerance : float
         Relative residual every sample's solve must reach.
+    allow_ill_conditioned : bool
+        Warn instead of refusing when the deterministic solve's forward-error bound (or the
+        partitioned adjoint's) is above the limit (see the module documentation).
     """
 
     system: Any
     demand: Mapping[Hashable, float]
     tolerance: float = 1e-10
+    allow_ill_conditioned: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,13 +145,23 @@ class ParameterBatch:
         k = max((np.shape(v)[1] for _, v in entries.values()), default=1)
         return self._full(entries, k)
 
+    @cached_property
+    def _lca(self) -> Any:
+        """The deterministic system's LCA, its supply checked (productive, finite, accurate)."""
+        from lcasolve.lca import LCA
+
+        lca = LCA(self.system, allow_ill_conditioned=self.allow_ill_conditioned)
+        lca.calculate(self.demand)
+        return lca
+
     # ------------------------------------------------------------------ full batch
     @cached_property
     def _baseline(self) -> Any:
         from lcasolve.batch import Baseline
 
         labels = list(self.system.activities["id"])
-        return Baseline.build(self.system.A, self.f, labels, self.tolerance)
+        fact = self._lca.factorization
+        return Baseline.build(self.system.A, self.f, labels, self.tolerance, fact)
 
     def _full(self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]], k: int) -> np.ndarray:
         from lcasolve.batch import BatchSettings, solve_batch, solve_changes
@@ -180,7 +204,6 @@ class ParameterBatch:
     @cached_property
     def _partition(self) -> dict[str, Any]:
         from lcasolve import equations
-        from lcasolve.lca import LCA
 
         system = self.system
         fg = self.foreground
@@ -188,9 +211,11 @@ class ParameterBatch:
         n = system.n_activities
         where = np.full(n, -1, dtype=np.int64)
         where[fg] = np.arange(fg.size)
-        lca = LCA(system)
+        lca = self._lca
         cB = np.asarray(system.CB.T.toarray())  # noqa: N806 - (n, k)
-        lam = np.asarray(equations.adjoint(lca.factorization, cB).x).reshape(n, -1)
+        adjoint = equations.adjoint(lca.factorization, cB).x
+        lca._accuracy_transposed(cB, adjoint)  # λ enters every sample's score
+        lam = np.asarray(adjoint).reshape(n, -1)
         A = system.A.tocsc()  # noqa: N806
         a_ff = A[fg][:, fg].toarray()
         background = np.ones(n, dtype=bool)

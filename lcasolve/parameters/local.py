@@ -101,6 +101,9 @@ class ParameterSensitivity:
         ``dh/dp``, shape ``(n_parameters, n_categories)``.
     residual : float
         Largest relative residual of the solves.
+    error_bound : float
+        The larger bound of the relative forward error of the supply and of the adjoint
+        (checked as :class:`~lcasolve.lca.LCA` checks its results).
     """
 
     parameters: pd.DataFrame
@@ -108,6 +111,7 @@ class ParameterSensitivity:
     scores: np.ndarray
     derivative: np.ndarray
     residual: float
+    error_bound: float = float("nan")
 
     def to_frame(self, category: Hashable | None = None) -> pd.DataFrame:
         """Sensitivity, elasticity (``dh/dp · p / h``) and importance (``|dh/dp| · std``).
@@ -143,7 +147,10 @@ class ParameterSensitivity:
 
 
 def parameter_sensitivities(
-    lca_or_system: LCA | System, demand: Mapping[Hashable, float]
+    lca_or_system: LCA | System,
+    demand: Mapping[Hashable, float],
+    *,
+    allow_ill_conditioned: bool = False,
 ) -> ParameterSensitivity:
     """Exact local derivatives of every score by every input parameter.
 
@@ -153,6 +160,9 @@ def parameter_sensitivities(
         A system with parameters (or its LCA).
     demand : Mapping
         ``{product id: amount}``.
+    allow_ill_conditioned : bool, optional
+        When a system is given: warn instead of refusing solves whose error bound is above the
+        limit (see :func:`lcasolve.sensitivity.local_sensitivities`).
 
     Returns
     -------
@@ -162,6 +172,8 @@ def parameter_sensitivities(
     ------
     InputError
         If the system has no parameters.
+    IllConditionedError
+        If the supply's or the adjoint's error bound is above the limit (not allowed).
     """
     from lcasolve.sensitivity.local import entry_std, local_sensitivities
 
@@ -169,7 +181,7 @@ def parameter_sensitivities(
     params = system.parameters
     if params is None or not params.inputs:
         raise InputError("the system has no parameters to take sensitivities to")
-    local = local_sensitivities(lca_or_system, demand)
+    local = local_sensitivities(lca_or_system, demand, allow_ill_conditioned=allow_ill_conditioned)
     keys, jac = entry_jacobian(params)
     derivative = np.zeros((len(keys), len(local.categories)))
     for q in range(len(local.categories)):
@@ -194,4 +206,6 @@ def parameter_sensitivities(
         }
     )
     names = [str(system.categories["name"].iloc[k]) for k in local.categories]
-    return ParameterSensitivity(table, names, local.scores, derivative, local.residual)
+    return ParameterSensitivity(
+        table, names, local.scores, derivative, local.residual, local.error_bound
+    )

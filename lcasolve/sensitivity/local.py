@@ -62,6 +62,12 @@ class LocalSensitivity:
         Adjoint ``λ``, shape ``(n, len(categories))``.
     residual : float
         Largest relative residual of the two solves.
+    condition : float
+        The larger Skeel condition of ``A`` and ``Aᵀ`` (the supply's and the adjoint's solve).
+    error_bound : float
+        The larger bound of the relative forward error of ``s`` and of ``λ``
+        (:mod:`lcasolve.solve.conditioning`); both were checked as :class:`~lcasolve.lca.LCA`
+        checks its results (warned about, or refused above the limit).
     """
 
     system: System
@@ -72,6 +78,8 @@ class LocalSensitivity:
     inventory: np.ndarray
     lam: np.ndarray
     residual: float
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     def sensitivity(self, matrix: str, category: Hashable | None = None) -> np.ndarray:
         """``∂h/∂x`` for every entry of one matrix (entry order), for one category.
@@ -276,11 +284,14 @@ def local_sensitivities(
     category: Hashable | None = None,
     *,
     backend: str | None = None,
+    allow_ill_conditioned: bool = False,
 ) -> LocalSensitivity:
     """Sensitivities and elasticities of the scores to every A, B and C entry.
 
-    One solve for the supply and one adjoint solve (one right-hand side per category) with the
-    same factorization.
+    One solve for the supply (:meth:`LCA.calculate <lcasolve.lca.LCA.calculate>`, with its
+    checks) and one adjoint solve (one right-hand side per category) with the same
+    factorization; the forward-error bound of each is checked as
+    :meth:`~lcasolve.lca.LCA.calculate` checks it.
 
     Parameters
     ----------
@@ -292,6 +303,9 @@ def local_sensitivities(
         One impact category; by default every category of the system.
     backend : str, optional
         Solver backend when a system is given.
+    allow_ill_conditioned : bool, optional
+        When a system is given: warn instead of refusing a supply or adjoint whose error bound
+        is above the limit (an LCA given brings its own setting).
 
     Returns
     -------
@@ -301,11 +315,19 @@ def local_sensitivities(
     ------
     UnknownCategoryError
         If ``category`` is not in the system, or the system has no category.
+    IllConditionedError
+        If the bound of the supply's or the adjoint's relative error is above
+        ``set_options(error_bound_limit=...)`` and ill-conditioning is not allowed (above
+        ``error_bound_warning`` an :class:`~lcasolve.errors.IllConditionedWarning`).
     """
     from lcasolve.errors import UnknownCategoryError
     from lcasolve.lca import LCA
 
-    lca = lca_or_system if isinstance(lca_or_system, LCA) else LCA(lca_or_system, backend=backend)
+    lca = (
+        lca_or_system
+        if isinstance(lca_or_system, LCA)
+        else LCA(lca_or_system, backend=backend, allow_ill_conditioned=allow_ill_conditioned)
+    )
     system = lca.system
     if system.n_categories == 0:
         raise UnknownCategoryError("the system has no impact category to take sensitivities of")
@@ -314,14 +336,14 @@ def local_sensitivities(
         if category is None
         else [system.category_position(category)]
     )
-    f = system.demand_vector(demand)
-    sol = equations.supply(lca.factorization, f)
-    s = np.asarray(sol.x, dtype=np.float64).ravel()
+    sol = lca.calculate(demand)  # productive, finite, its forward-error bound checked
+    s = np.asarray(sol.supply, dtype=np.float64).ravel()
     g = equations.inventory(system.B, s)
     C = system.C[ks, :] if len(ks) < system.n_categories else system.C  # noqa: N806
     h = np.asarray(equations.scores(C, g)).ravel()
     cB = np.asarray((C @ system.B).T.toarray())  # noqa: N806 - (n, k)
     adj = equations.adjoint(lca.factorization, cB)
+    condition, bound = lca._accuracy_transposed(cB, adj.x)
     lam = np.asarray(adj.x, dtype=np.float64).reshape(system.n_activities, len(ks))
     return LocalSensitivity(
         system=system,
@@ -332,4 +354,6 @@ def local_sensitivities(
         inventory=np.asarray(g).ravel(),
         lam=lam,
         residual=float(max(sol.residual, adj.residual)),
+        condition=float(np.fmax(sol.condition, condition)),
+        error_bound=float(np.fmax(sol.error_bound, bound)),
     )
