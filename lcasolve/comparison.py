@@ -12,6 +12,11 @@ uncertain entry, so the difference ``B − A`` of one iteration is a paired diff
 ``P(A < B)`` is the fraction of iterations where ``A`` scores lower
 (:meth:`lcasolve.montecarlo.MonteCarloResult.compare`).
 
+An iteration where either score is NaN or infinite says nothing about which is lower: it is
+left out of the probability (numerator and denominator), and the pair reports how many were
+(``excluded_pairs``, and a note); when none is left the comparison raises
+:class:`~lcasolve.errors.NonFiniteValueError`.
+
 Two cases make that probability say less than it seems, and the result says so in its notes:
 no uncertain entry can change either alternative's score (every draw equals the deterministic
 scores: the probability is 0 or 1 trivially), or the difference is the same in every draw (the
@@ -173,15 +178,16 @@ class ComparisonResult:
         notes: list[str] = []
         mc = self.monte_carlo
         if mc is not None:
+            ab = mc.compare(a, b, k)  # P(a < b) over the pairs of finite scores
             ba = mc.compare(b, a, k)  # difference b − a and ratio b / a per iteration
             summary = ba.summary().loc["difference"]
-            p = mc.compare(a, b, k).p_less  # P(a < b)
             row |= {
                 "mean_difference": float(summary["mean"]),
                 "std_difference": float(summary["std"]),
                 "2.5%": float(summary["2.5%"]),
                 "97.5%": float(summary["97.5%"]),
-                "p_a_less": p,
+                "p_a_less": ab.p_less,
+                "excluded_pairs": ab.excluded,
             }
             notes = self._notes(k, a, b, row, ba.difference)
         row["notes"] = notes
@@ -193,13 +199,23 @@ class ComparisonResult:
         """The caveats of one pair's probability (see the module docstring)."""
         na, nb = self.names[a], self.names[b]
         assert self.monte_carlo is not None
+        drawn = self.monte_carlo.scores[:, [a, b], k]
+        finite = np.isfinite(difference)
         scale = max(
             abs(row["score_a"]),
             abs(row["score_b"]),
-            float(np.abs(self.monte_carlo.scores[:, [a, b], k]).max()),
+            float(np.abs(drawn[np.isfinite(drawn)]).max(initial=0.0)),
         )
         noise = _NOISE * scale
         notes = []
+        excluded = row["excluded_pairs"]
+        if excluded:
+            notes.append(
+                f"{excluded} of {difference.size} paired iterations have a non-finite score of "
+                f"{na} or {nb}: left out of P({na} < {nb}), computed over the other "
+                f"{difference.size - excluded}"
+            )
+        difference = difference[finite]
         if self.uncertain[a, k] == 0 and self.uncertain[b, k] == 0:
             notes.append(
                 f"no uncertain entry reaches {na} or {nb} in this category: every draw gives "
@@ -223,8 +239,9 @@ class ComparisonResult:
         """One row per (category, pair): both deterministic scores, ``b − a``, ``b / a``.
 
         With a Monte Carlo run also ``mean_difference``, ``std_difference``, its 2.5/97.5
-        percentiles and ``p_a_less`` (P(a < b) over the paired iterations). ``notes`` lists the
-        caveats of each row (see :attr:`notes`).
+        percentiles, ``p_a_less`` (P(a < b) over the paired iterations with finite scores of
+        both) and ``excluded_pairs`` (the iterations left out). ``notes`` lists the caveats of
+        each row (see :attr:`notes`).
         """
         return pd.DataFrame(self._pair_rows).set_index(["category", "a", "b"])
 

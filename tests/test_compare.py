@@ -266,3 +266,65 @@ def test_library_compare_takes_a_system_or_an_lca(toy):
         lcasolve.compare(system, {"e": {"E": 1.0}})
     with pytest.raises(InputError, match="pairs"):
         lcasolve.compare(system, [{"E": 1.0}, {"F": 1.0}], pairs="some")
+
+
+# --- non-finite samples ---------------------------------------------------------------------------
+
+
+def _hand_made(a, b):
+    """A comparison of 'a' and 'b' over hand-made paired scores (one category)."""
+    import numpy as np
+
+    from lcasolve.comparison import ComparisonResult
+    from lcasolve.montecarlo import MonteCarloResult
+
+    scores = np.stack([np.asarray(a, float), np.asarray(b, float)], axis=1)[:, :, None]
+    mc = MonteCarloResult(scores, ["a", "b"], ["GWP"], ["kg"], np.array([[1.0, 2.0]]))
+    return ComparisonResult(
+        names=["a", "b"],
+        demands=[{"a": 1.0}, {"b": 1.0}],
+        categories=["GWP"],
+        units=["kg"],
+        deterministic=np.array([[1.0], [2.0]]),
+        pairs=[(0, 1)],
+        uncertain=np.array([[1], [1]]),
+        monte_carlo=mc,
+    )
+
+
+def test_non_finite_pairs_are_left_out_of_the_probability_and_disclosed():
+    from lcasolve.cli.compare import _text
+
+    nan, inf = float("nan"), float("inf")
+    # finite pairs: (1, 2) a < b, (2, 1) not, (1, 3) a < b -> 2 / 3; three pairs left out
+    result = _hand_made([1, 2, nan, 4, inf, 1], [2, 1, 3, nan, 5, 3])
+    row = result.to_frame().iloc[0]
+    assert row["p_a_less"] == pytest.approx(2 / 3, rel=1e-15)  # not 2 / 6
+    assert row["excluded_pairs"] == 3
+    assert row["mean_difference"] == pytest.approx((1 - 1 + 2) / 3, rel=1e-15)
+    note = "3 of 6 paired iterations have a non-finite score of a or b: left out of P(a < b)"
+    assert any(n.startswith(note) for n in row["notes"])
+    assert any(note in n for n in result.notes)
+    (pair,) = result.to_dict()["categories"][0]["pairs"]
+    assert pair["excluded_pairs"] == 3 and pair["p_a_less"] == pytest.approx(2 / 3)
+    text = _text(result, 0, 0.0)
+    assert "P(a < b) = 0.6667" in text and f"note: {note}" in text
+    comparison = result.monte_carlo.compare("a", "b")
+    assert (comparison.p_less, comparison.excluded) == (pytest.approx(2 / 3), 3)
+    assert "3 non-finite left out" in repr(comparison)
+    # all finite: nothing left out, no note
+    clean = _hand_made([1, 2, 1], [2, 1, 3]).to_frame().iloc[0]
+    assert clean["excluded_pairs"] == 0 and clean["p_a_less"] == pytest.approx(2 / 3)
+    assert not any("non-finite" in n for n in clean["notes"])
+
+
+def test_no_finite_pair_is_a_specific_error():
+    from lcasolve.errors import NonFiniteValueError
+
+    nan, inf = float("nan"), float("inf")
+    result = _hand_made([nan, 1, -inf], [2, inf, 3])
+    message = r"P\(a < b\) in 'GWP': none of the 3 paired iterations has finite scores of both"
+    with pytest.raises(NonFiniteValueError, match=message):
+        result.to_frame()
+    with pytest.raises(NonFiniteValueError, match=message):
+        result.monte_carlo.compare("a", "b")

@@ -12,13 +12,55 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcasolve.errors import InputError, UnknownCategoryError, UnknownDemandError, format_ids
+from lcasolve.errors import (
+    InputError,
+    NonFiniteValueError,
+    UnknownCategoryError,
+    UnknownDemandError,
+    format_ids,
+)
 from lcasolve.montecarlo.noise import denoised, sample_std
 
-__all__ = ["PERCENTILES", "Comparison", "MonteCarloResult", "StreamingStatistics"]
+__all__ = ["PERCENTILES", "Comparison", "MonteCarloResult", "StreamingStatistics", "p_less"]
 
 #: percentiles reported by :meth:`MonteCarloResult.statistics`
 PERCENTILES = (2.5, 5.0, 25.0, 75.0, 95.0, 97.5)
+
+
+def p_less(xa: np.ndarray, xb: np.ndarray, what: str = "P(a < b)") -> tuple[float, int]:
+    """``P(a < b)`` over the paired iterations where both scores are finite.
+
+    A pair with a NaN or infinite score says nothing about which is lower: it is left out of
+    both the count of ``a < b`` and the number of pairs, and reported.
+
+    Parameters
+    ----------
+    xa, xb : numpy.ndarray
+        The scores of ``a`` and ``b`` per iteration (same length, paired).
+    what : str, optional
+        The probability as the error message names it (e.g. ``"P(steel < alu) in 'GWP'"``).
+
+    Returns
+    -------
+    (float, int)
+        The probability and the number of pairs left out.
+
+    Raises
+    ------
+    NonFiniteValueError
+        If no pair has two finite scores (or there are no pairs).
+    """
+    xa, xb = np.asarray(xa, dtype=np.float64), np.asarray(xb, dtype=np.float64)
+    if xa.shape != xb.shape:
+        raise InputError(f"{what}: {xa.shape[0]} scores of a but {xb.shape[0]} of b")
+    finite = np.isfinite(xa) & np.isfinite(xb)
+    used = int(np.count_nonzero(finite))
+    if used == 0:
+        raise NonFiniteValueError(
+            f"{what}: none of the {xa.size} paired iterations has finite scores of both "
+            f"alternatives; nothing to compare"
+        )
+    return float(np.count_nonzero(xa[finite] < xb[finite]) / used), xa.size - used
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +77,10 @@ class Comparison:
     ratio : numpy.ndarray
         ``score(a) / score(b)`` per iteration (NaN where ``b`` is 0).
     p_less : float
-        Fraction of iterations with ``score(a) < score(b)``: P(a < b).
+        Fraction of iterations with ``score(a) < score(b)``: P(a < b), over the iterations
+        where both scores are finite (see :func:`p_less`).
+    excluded : int
+        Iterations left out of ``p_less`` because a score is NaN or infinite.
     """
 
     a: str
@@ -44,6 +89,7 @@ class Comparison:
     difference: np.ndarray
     ratio: np.ndarray
     p_less: float
+    excluded: int = 0
 
     def summary(self) -> pd.DataFrame:
         """Mean, std, median and 2.5/97.5 percentiles of the difference and the ratio."""
@@ -60,9 +106,10 @@ class Comparison:
         return pd.DataFrame(rows).T
 
     def __repr__(self) -> str:
+        left = f", {self.excluded} non-finite left out" if self.excluded else ""
         return (
             f"<Comparison {self.a} vs {self.b} ({self.category}), {self.difference.size} "
-            f"paired iterations: P(a < b) = {self.p_less:.3f}>"
+            f"paired iterations{left}: P(a < b) = {self.p_less:.3f}>"
         )
 
     def _repr_html_(self) -> str:
@@ -335,20 +382,22 @@ class MonteCarloResult:
         Returns
         -------
         Comparison
-            Differences and ratios per iteration, and P(a < b).
+            Differences and ratios per iteration, and P(a < b) over the iterations where both
+            scores are finite (how many were left out: ``excluded``).
+
+        Raises
+        ------
+        NonFiniteValueError
+            If no iteration has finite scores of both.
         """
         i, j, k = self._demand(a), self._demand(b), self._category(category)
         xa, xb = self.scores[:, i, k], self.scores[:, j, k]
+        na, nb, cat = self.demand_names[i], self.demand_names[j], self.category_names[k]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(xb != 0, xa / np.where(xb != 0, xb, 1.0), np.nan)
-        return Comparison(
-            self.demand_names[i],
-            self.demand_names[j],
-            self.category_names[k],
-            xa - xb,
-            ratio,
-            float((xa < xb).mean()),
-        )
+            difference = xa - xb
+        p, excluded = p_less(xa, xb, f"P({na} < {nb}) in {cat!r}")
+        return Comparison(na, nb, cat, difference, ratio, p, excluded)
 
     def activity_contributions(
         self, demand: Hashable | None = None, category: Hashable | None = None
