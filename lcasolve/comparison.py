@@ -392,7 +392,7 @@ def compare(
             system,
             dict(zip(names, resolved, strict=True)),
             categories=categories,
-            **dict(monte_carlo or {}),
+            **{"allow_ill_conditioned": lca.allow_ill_conditioned, **dict(monte_carlo or {})},
         )
         run = mc.run(int(iterations), seed=seed, progress=progress)
     return ComparisonResult(

@@ -161,23 +161,17 @@ class LCA:
 
     def _accuracy(self, f: np.ndarray, s: np.ndarray) -> tuple[float, float]:
         """Condition and forward-error bound of a supply; warn or refuse when it is large."""
-        from lcasolve.solve.conditioning import check_accuracy
+        from lcasolve.solve.conditioning import solution_accuracy
 
-        fact = self.factorization
-        cond = fact.conditioning
-        bound = fact.error_bound(s, f)
-        check_accuracy(cond, fact.A, bound, fact.labels, allow=self.allow_ill_conditioned)
-        return cond.condition, bound
+        return solution_accuracy(self.factorization, s, f, allow=self.allow_ill_conditioned)
 
     def _accuracy_transposed(self, b: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
         """Condition and forward-error bound of an adjoint ``Aᵀ λ = b``; warn or refuse."""
-        from lcasolve.solve.conditioning import check_accuracy
+        from lcasolve.solve.conditioning import solution_accuracy
 
-        fact = self.factorization
-        cond = fact.conditioning_transposed
-        bound = fact.error_bound(lam, b, transposed=True)
-        check_accuracy(cond, fact.AT, bound, fact.labels, allow=self.allow_ill_conditioned)
-        return cond.condition, bound
+        return solution_accuracy(
+            self.factorization, lam, b, transposed=True, allow=self.allow_ill_conditioned
+        )
 
     def activity_scores(self) -> ActivityScores:
         """Every product's score per unit, for every category, from one adjoint solve.

@@ -283,3 +283,94 @@ def _rational_solve(A, b):  # noqa: N803
                 f = M[r][c] / M[c][c]
                 M[r] = [a - f * m for a, m in zip(M[r], M[c], strict=True)]
     return [M[i][n] / M[i][i] for i in range(n)]
+
+
+# --- Monte Carlo: its deterministic part passes the same check, once ----------------------------
+
+
+def test_monte_carlo_refuses_the_near_unit_loop_as_lca_does():
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = loop_system(A_BAD, B_BAD)
+    with pytest.raises(IllConditionedError) as lca_err:
+        lcasolve.LCA(system).calculate({1: 1.0})
+    with pytest.raises(IllConditionedError, match="ill-conditioned") as info:
+        MonteCarlo(system, {1: 1.0}).run(4, seed=1)
+    err = info.value
+    assert str(err) == str(lca_err.value)
+    assert err.activities == lca_err.value.activities and {2, 3} <= set(err.activities)
+    assert err.condition == pytest.approx(dense_skeel(system.A), rel=1e-6)
+    assert err.error_bound > 1e-2
+    assert "MonteCarlo" in str(err)  # the option it names exists there
+
+
+def test_monte_carlo_allowed_discloses_a_bound_that_covers_its_real_error():
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = loop_system(A_BAD, B_BAD)
+    with pytest.warns(IllConditionedWarning, match="activities most involved: 3, 2") as caught:
+        res = MonteCarlo(system, {1: 1.0}, allow_ill_conditioned=True).run(4, seed=1)
+    assert caught[0].filename == __file__  # points at the caller of run()
+    exact = exact_score(A_BAD, B_BAD)
+    off = abs(res.deterministic[0, 0] - exact) / exact
+    assert off > 0.05  # really wrong, and the residual check alone lets it through
+    assert res.condition == pytest.approx(dense_skeel(system.A), rel=1e-6)
+    assert res.error_bound >= off
+    assert f"condition {res.condition:.3g}" in res._repr_html_()
+
+
+def test_monte_carlo_warns_once_per_analysis_and_its_bound_holds():
+    from lcasolve.montecarlo import MonteCarlo
+
+    a, b = 0.5, (1 - 1e-11) / 0.5  # condition ~ 8e11, a bound between warning and limit
+    mc = MonteCarlo(loop_system(a, b), {1: 1.0})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = mc.run(4, seed=1)
+        second = mc.run(3, seed=2)
+        mc.scores(np.arange(3))
+    assert [w.category for w in caught] == [IllConditionedWarning]
+    assert "may be off by up to" in str(caught[0].message)
+    exact = exact_score(a, b)
+    assert 1e-6 < first.error_bound <= 1e-2
+    assert abs(first.deterministic[0, 0] - exact) / exact <= first.error_bound
+    assert second.condition == first.condition == pytest.approx(dense_skeel(mc.system.A), rel=1e-6)
+    with lcasolve.set_options(error_bound_limit=1e-8), pytest.raises(IllConditionedError):
+        MonteCarlo(loop_system(a, b), {1: 1.0}).run(2)
+
+
+def test_monte_carlo_of_a_well_conditioned_loop_is_silent_and_states_its_condition():
+    from lcasolve.montecarlo import MonteCarlo
+
+    system = loop_system(0.5, 0.5)
+    res = MonteCarlo(system, {1: 1.0}).run(4, seed=1)  # warnings are errors here
+    assert res.condition == pytest.approx(dense_skeel(system.A), rel=1e-9)
+    assert 0 < res.error_bound < 1e-13
+    assert res.deterministic[0, 0] == pytest.approx(exact_score(0.5, 0.5), rel=1e-14)
+
+
+def test_mc_command_refuses_ill_conditioned_tables_and_takes_the_option(tmp_path):
+    folder = loop_tables(tmp_path, "1.9999999999999993")
+    argv = ("mc", folder, "--demand", "cement=1", "--iterations", 8, "--no-progress", "--json")
+    refused = cli(*argv)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    (line,) = problems(refused.stderr)
+    assert "ill-conditioned" in line and "--allow-ill-conditioned" in line
+    assert "'petcoke'" in line and "'el_wind'" in line
+    allowed = cli(*argv, "--allow-ill-conditioned")
+    assert allowed.returncode == 0, allowed.stderr
+    warned = [x for x in problems(allowed.stderr) if "ill-cond" in x]
+    assert warned and all(x.startswith("lcasolve mc: warning: the technosphere") for x in warned)
+    payload = json.loads(allowed.stdout)
+    assert payload["error_bound"] > 1e-2 and payload["condition"] > 1e15
+
+
+def test_mc_json_states_the_condition_of_cement():
+    proc = cli(
+        "mc", example_path("cement"), "--demand", "cement=1", "--iterations", 8,
+        "--no-progress", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["condition"] == pytest.approx(427.03, rel=1e-3)  # dense value, cement
+    assert 0 < payload["error_bound"] < 1e-12

@@ -73,10 +73,6 @@ def run(args: argparse.Namespace) -> int:
         return _run_parameters(args)
     if args.fixed_background:
         raise UsageError("--fixed-background needs --parameters")
-    if args.allow_ill_conditioned:
-        # the plain run's samples are checked by their residuals; its deterministic solve is
-        # not made (the --parameters run checks the deterministic supply's error bound)
-        raise UsageError("--allow-ill-conditioned needs --parameters")
     check_run_file(args)
     system, demand = load_with_demand(args, sampling=True)
     # the one-off compilation of the kernels (first run after an install) is reported on its
@@ -91,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         method="exact" if args.exact else "iterative",
         batch_size=args.batch_size,
         threads=args.threads,
+        allow_ill_conditioned=args.allow_ill_conditioned,
     )
     res = mc.run(
         args.iterations,
@@ -122,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         "invalid": res.invalid_counts(),
         "dropped": res.dropped,
         "redone": [list(r) for r in res.redone],
+        "condition": res.condition,
+        "error_bound": res.error_bound,
         "seconds": seconds,
         "kernels": warm.to_dict(),
     }

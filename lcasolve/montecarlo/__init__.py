@@ -80,6 +80,12 @@ class MonteCarlo:
         suppliers (the acyclic part is exact in one sweep; no factorization, cheap per step);
         ``"lu"``: Richardson steps preconditioned with the deterministic factorization (few
         steps, each as costly as a triangular solve with the factors).
+    allow_ill_conditioned : bool
+        The deterministic supplies pass the check of :class:`~lcasolve.LCA` once (Skeel's
+        condition, forward-error bound; :mod:`lcasolve.solve.conditioning`): above the limit
+        :class:`~lcasolve.errors.IllConditionedError`, unless this is set (then, as above the
+        warning level, an :class:`~lcasolve.errors.IllConditionedWarning`). Every result
+        carries ``condition`` and ``error_bound``.
     """
 
     def __init__(
@@ -95,6 +101,7 @@ class MonteCarlo:
         tolerance: float = 1e-10,
         max_iter: int = 64,
         preconditioner: str = "gauss-seidel",
+        allow_ill_conditioned: bool = False,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, not {batch_size!r}")
@@ -109,6 +116,7 @@ class MonteCarlo:
             ),
             batch_size=batch_size,
             skip=skip,
+            allow_ill_conditioned=bool(allow_ill_conditioned),
         )
         demand_names, demand_list = _named_demands(demands)
         if categories is None:
@@ -237,6 +245,9 @@ class MonteCarlo:
             ``out`` exists and neither ``resume`` nor ``overwrite`` is set.
         InvalidSampleError
             ``invalid="refuse"`` and a sample is flagged.
+        IllConditionedError
+            The deterministic supplies' forward-error bound is above the limit (see
+            ``allow_ill_conditioned``).
         """
         from lcasolve.montecarlo import _runner, _validity
 
@@ -294,6 +305,8 @@ class MonteCarlo:
             thresholds=limits,
         )
         object.__setattr__(result, "seconds", time.perf_counter() - start)
+        object.__setattr__(result, "condition", det.condition)
+        object.__setattr__(result, "error_bound", det.error_bound)
         return _validity.apply(result, invalid)
 
     def scores(

@@ -208,11 +208,15 @@ class RunSettings:
         Iterations per chunk.
     skip : bool
         Draw only the entries that can change the scores.
+    allow_ill_conditioned : bool
+        Warn instead of refusing a deterministic solution whose forward-error bound is above
+        the limit (as :class:`~lcasolve.LCA`'s option).
     """
 
     solver: BatchSettings
     batch_size: int = 16
     skip: bool = True
+    allow_ill_conditioned: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,6 +235,10 @@ class Deterministic:
         Deterministic scores ``(demands, categories)``.
     database_hash : str
         :func:`database_hash` of the system.
+    condition : float
+        Skeel's condition of the technosphere (:mod:`lcasolve.solve.conditioning`).
+    error_bound : float
+        Bound of the relative forward error of the deterministic supplies (worst demand).
     """
 
     baseline: Baseline
@@ -238,6 +246,8 @@ class Deterministic:
     flows: np.ndarray
     scores: np.ndarray
     database_hash: str
+    condition: float = float("nan")
+    error_bound: float = float("nan")
 
     @classmethod
     def build(
@@ -247,11 +257,32 @@ class Deterministic:
         categories: Sequence[int],
         settings: RunSettings,
     ) -> Deterministic:
-        """Solve every demand with the deterministic values and prepare the sweeps."""
+        """Solve every demand with the deterministic values and prepare the sweeps.
+
+        The supplies pass the check of :class:`~lcasolve.LCA` (Skeel's condition and the
+        forward-error bound, :func:`~lcasolve.solve.conditioning.solution_accuracy`) once,
+        with the factorization the samples' solves use.
+
+        Raises
+        ------
+        IllConditionedError
+            The bound is above the limit and ``settings.allow_ill_conditioned`` is not set
+            (above the warning level: an :class:`~lcasolve.errors.IllConditionedWarning`).
+        """
+        from lcasolve.solve.conditioning import solution_accuracy
+
         n, m = system.n_activities, system.n_flows
         cats = np.asarray(categories, dtype=np.int64)
         ids = system.activities["id"].tolist()
         baseline = Baseline.build(system.A, F, ids, settings.solver.tolerance)
+        # sweep order is a symmetric permutation: the condition and the bound are those of A
+        condition, bound = solution_accuracy(
+            baseline.factorization,
+            baseline.supply,
+            baseline.demands,
+            allow=settings.allow_ill_conditioned,
+            stacklevel=7,  # past build, .deterministic and its cached_property, .run
+        )
         flows = np.ones(m, dtype=bool)
         reach = np.ones(n, dtype=bool)
         if settings.skip:
@@ -260,7 +291,7 @@ class Deterministic:
             flows[np.unique(sp.coo_matrix(system.C[cats]).col)] = True
         X = baseline.supply[baseline.position]  # noqa: N806 - the system's activity order
         scores = np.asarray((system.C[cats] @ (system.B @ X)).T)
-        return cls(baseline, reach, flows, scores, database_hash(system))
+        return cls(baseline, reach, flows, scores, database_hash(system), condition, bound)
 
 
 def build_plan(

@@ -221,6 +221,11 @@ class MonteCarloResult:
         Samples left out by :meth:`drop_invalid` (``run(invalid="drop")``).
     dropped_counts : dict
         Those samples by reason (as :meth:`invalid_counts`).
+    condition : float
+        Skeel's condition of the deterministic technosphere (NaN if not computed), see
+        :mod:`lcasolve.solve.conditioning`.
+    error_bound : float
+        Bound of the relative forward error of the deterministic supplies (worst demand).
     redone : list of (int, int)
         First and last iteration of each chunk that a resumed run found corrupt in its file
         and computed again (with a :class:`~lcasolve.errors.CorruptChunkWarning`).
@@ -245,6 +250,8 @@ class MonteCarloResult:
     invalid: np.ndarray | None = None
     dropped: int = 0
     dropped_counts: dict[str, int] = field(default_factory=dict)
+    condition: float = float("nan")
+    error_bound: float = float("nan")
     redone: list[tuple[int, int]] = field(default_factory=list)
 
     @property
@@ -466,7 +473,8 @@ class MonteCarloResult:
     def _repr_html_(self) -> str:
         return (
             f"<p>Monte Carlo: {self.iterations} iterations, seed {self.seed}, "
-            f"{self.n_fallback} direct fallbacks, {self.seconds:.2f} s</p>"
+            f"{self.n_fallback} direct fallbacks, {self.seconds:.2f} s; technosphere "
+            f"condition {self.condition:.3g}, error bound {self.error_bound:.2g}</p>"
             + self.statistics().to_html()
         )
 

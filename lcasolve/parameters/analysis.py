@@ -216,7 +216,12 @@ def _sample_scores(
         m: (index, np.broadcast_to(v.reshape(len(index), -1), (len(index), k)).T)
         for m, (index, v) in formulas.items()
     }
-    mc = MonteCarlo(system, dict(batch.demand), tolerance=batch.tolerance)
+    mc = MonteCarlo(
+        system,
+        dict(batch.demand),
+        tolerance=batch.tolerance,
+        allow_ill_conditioned=batch.allow_ill_conditioned,
+    )
     return mc.scores(its, seed=seed, design=design)[:, 0, :]
 
 

@@ -150,7 +150,12 @@ def factor_footprint(
         demands: dict[Hashable, dict[Hashable, float]] = {
             f"p{i}": {p: 1.0} for i, p in enumerate(uniq)
         }
-        mc = MonteCarlo(system, demands, categories=[system.categories["id"].iloc[k]])
+        mc = MonteCarlo(
+            system,
+            demands,
+            categories=[system.categories["id"].iloc[k]],
+            allow_ill_conditioned=lca.allow_ill_conditioned,
+        )
         res = mc.run(int(iterations), seed=seed, progress=False)
         ef = res.scores[:, :, 0]  # (iterations, products)
         where = {p: i for i, p in enumerate(uniq)}

@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from lcasolve._options import get_options
 from lcasolve.errors import IllConditionedError, IllConditionedWarning, format_ids
+
+if TYPE_CHECKING:
+    from lcasolve.solve import Factorization
 
 __all__ = [
     "Conditioning",
@@ -49,6 +52,7 @@ __all__ = [
     "onenorm_estimate",
     "residual_ratio",
     "skeel_condition",
+    "solution_accuracy",
 ]
 
 #: unit roundoff of float64
@@ -343,6 +347,7 @@ def check_accuracy(
     labels: Sequence[object],
     *,
     allow: bool = False,
+    stacklevel: int = 3,
 ) -> None:
     """Warn or refuse when the forward-error bound is large.
 
@@ -363,6 +368,8 @@ def check_accuracy(
         Activity id of each position.
     allow : bool
         Warn instead of raising above the limit.
+    stacklevel : int
+        Of the warning (3: the caller of the function that calls this one).
     """
     opts = get_options()
     if bound <= opts.error_bound_warning:
@@ -381,9 +388,59 @@ def check_accuracy(
         raise IllConditionedError(
             f"{text}. A loop of activities that returns nearly all of its output to itself "
             f"(gain close to 1) does this: check those amounts, or pass "
-            f"allow_ill_conditioned=True to LCA (--allow-ill-conditioned) to compute anyway",
+            f"allow_ill_conditioned=True to LCA or MonteCarlo (--allow-ill-conditioned) to "
+            f"compute anyway",
             condition=conditioning.condition,
             error_bound=bound,
             activities=ids,
         )
-    warnings.warn(text, IllConditionedWarning, stacklevel=3)
+    warnings.warn(text, IllConditionedWarning, stacklevel=stacklevel)
+
+
+def solution_accuracy(
+    factorization: Factorization,
+    x: np.ndarray,
+    b: np.ndarray,
+    *,
+    transposed: bool = False,
+    allow: bool = False,
+    stacklevel: int = 4,
+) -> tuple[float, float]:
+    """Condition and forward-error bound of a solution; warn or refuse when the bound is large.
+
+    The check of every solve that returns supplies or scores: :class:`~lcasolve.LCA`'s and the
+    deterministic part of a Monte Carlo run. Skeel's condition is the factorization's
+    (estimated once, :attr:`~lcasolve.solve.Factorization.conditioning`), the bound
+    :meth:`~lcasolve.solve.Factorization.error_bound` of ``x``, judged by
+    :func:`check_accuracy`.
+
+    Parameters
+    ----------
+    factorization : Factorization
+        Of ``A``.
+    x, b : numpy.ndarray
+        Solution and right-hand side of ``A x = b`` (``Aᵀ x = b`` with ``transposed``),
+        ``(n,)`` or ``(n, k)``.
+    transposed : bool
+        ``x`` solves the transposed system (the adjoint).
+    allow : bool
+        Warn instead of raising above the limit.
+    stacklevel : int
+        Of the warning (4: the caller of the function that calls this one).
+
+    Returns
+    -------
+    condition : float
+    error_bound : float
+
+    Raises
+    ------
+    IllConditionedError
+        The bound is above ``error_bound_limit`` and ``allow`` is not set.
+    """
+    fact = factorization
+    cond = fact.conditioning_transposed if transposed else fact.conditioning
+    bound = fact.error_bound(x, b, transposed=transposed)
+    matrix = fact.AT if transposed else fact.A
+    check_accuracy(cond, matrix, bound, fact.labels, allow=allow, stacklevel=stacklevel)
+    return cond.condition, bound

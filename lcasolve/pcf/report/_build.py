@@ -172,7 +172,12 @@ def build_report(
     if iterations:
         from lcasolve.montecarlo import MonteCarlo
 
-        res = MonteCarlo(lca.system, dict(demand), categories=[fp.category]).run(
+        res = MonteCarlo(
+            lca.system,
+            dict(demand),
+            categories=[fp.category],
+            allow_ill_conditioned=lca.allow_ill_conditioned,
+        ).run(
             int(iterations),
             seed=seed,
             out=out,
