@@ -19,6 +19,7 @@ from lcasolve.solve import Factorization, factorize
 
 if TYPE_CHECKING:
     from lcasolve.hotspots import Basis, StructuralPaths, SupplyGraph, SupplyTree
+    from lcasolve.solve import SolveResult
 
 __all__ = ["LCA", "ActivityScores", "LCAResult", "MultiLCAResult"]
 
@@ -118,7 +119,7 @@ class LCA:
         f = self.system.demand_vector(demand)
         sol = equations.supply(self.factorization, f)
         self._check_productive(f, sol.x)
-        condition, bound = self._accuracy(f, sol.x)
+        condition, bound = self._accuracy(f, sol)
         result = LCAResult(self.system, dict(demand), f, sol.x, sol.residual, condition, bound)
         _check_finite_scores(self.system, result.score_array, sol.x)
         return result
@@ -146,7 +147,7 @@ class LCA:
         F = np.column_stack([self.system.demand_vector(d) for d in items])  # noqa: N806
         sol = equations.supply(self.factorization, F)
         self._check_productive(F, sol.x)
-        condition, bound = self._accuracy(F, sol.x)
+        condition, bound = self._accuracy(F, sol)
         result = MultiLCAResult(self.system, names, F, sol.x, sol.residual, condition, bound)
         _check_finite_scores(self.system, result.scores.to_numpy().T, sol.x)
         return result
@@ -159,18 +160,31 @@ class LCA:
 
         check_productive(self.system.A, f, s, self._labels, self._names)
 
-    def _accuracy(self, f: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+    def _accuracy(self, f: np.ndarray, sol: SolveResult) -> tuple[float, float]:
         """Condition and forward-error bound of a supply; warn or refuse when it is large."""
         from lcasolve.solve.conditioning import solution_accuracy
 
-        return solution_accuracy(self.factorization, s, f, allow=self.allow_ill_conditioned)
+        return solution_accuracy(
+            self.factorization,
+            sol.x,
+            f,
+            residuals=sol.residuals,
+            allow=self.allow_ill_conditioned,
+        )
 
-    def _accuracy_transposed(self, b: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
+    def _accuracy_transposed(
+        self, b: np.ndarray, lam: np.ndarray, residuals: np.ndarray | None = None
+    ) -> tuple[float, float]:
         """Condition and forward-error bound of an adjoint ``Aᵀ λ = b``; warn or refuse."""
         from lcasolve.solve.conditioning import solution_accuracy
 
         return solution_accuracy(
-            self.factorization, lam, b, transposed=True, allow=self.allow_ill_conditioned
+            self.factorization,
+            lam,
+            b,
+            transposed=True,
+            residuals=residuals,
+            allow=self.allow_ill_conditioned,
         )
 
     def activity_scores(self) -> ActivityScores:
@@ -188,7 +202,7 @@ class LCA:
             self._check_productive(ones, equations.supply(self.factorization, ones).x)
         cB = self.system.CB.T.toarray()  # noqa: N806 - (n, k)
         sol = equations.adjoint(self.factorization, cB)
-        condition, bound = self._accuracy_transposed(cB, sol.x)
+        condition, bound = self._accuracy_transposed(cB, sol.x, sol.residuals)
         return ActivityScores(self.system, sol.x, sol.residual, condition, bound)
 
     @property

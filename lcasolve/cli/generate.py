@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "generate",
         help="write the synthetic ecoinvent-like database (benchmarks)",
         description="Generate the deterministic synthetic database (eco20k for 20000 "
-        "processes: one large loop of 75 %% of the activities, heavy-tailed supplier popularity, "
+        "processes: one large loop of 75 % of the activities, heavy-tailed supplier popularity, "
         "uncertainty on every entry, a GWP100-like characterization) and write it as a "
         "brightway datapackage (default), openLCA JSON-LD (v2), a zip of EcoSpold2 activity "
         "datasets (no characterization: EcoSpold2 has none) or an lcasolve HDF5 store.",

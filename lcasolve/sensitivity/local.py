@@ -343,7 +343,7 @@ def local_sensitivities(
     h = np.asarray(equations.scores(C, g)).ravel()
     cB = np.asarray((C @ system.B).T.toarray())  # noqa: N806 - (n, k)
     adj = equations.adjoint(lca.factorization, cB)
-    condition, bound = lca._accuracy_transposed(cB, adj.x)
+    condition, bound = lca._accuracy_transposed(cB, adj.x, adj.residuals)
     lam = np.asarray(adj.x, dtype=np.float64).reshape(system.n_activities, len(ks))
     return LocalSensitivity(
         system=system,

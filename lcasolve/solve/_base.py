@@ -34,10 +34,14 @@ class SolveResult(NamedTuple):
     residual : float
         Largest relative residual over the right-hand sides,
         ``‖M x − b‖∞ / (‖M‖∞ ‖x‖∞ + ‖b‖∞)`` (normwise backward error; 0 for ``b = 0``).
+    residuals : numpy.ndarray or None
+        The residual vectors ``M x − b`` of the check (``None`` for an unchecked solve), which
+        :meth:`Factorization.error_bound` takes instead of forming them again.
     """
 
     x: np.ndarray
     residual: float
+    residuals: np.ndarray | None = None
 
 
 def inf_norm(M: sp.spmatrix) -> float:  # noqa: N803
@@ -84,7 +88,7 @@ class Factorization(ABC):
         self._norms: dict[bool, float] = {}
         self._conditioning: Conditioning | None = None
         self._conditioning_t: Conditioning | None = None
-        self._abs: tuple[sp.csr_matrix, np.ndarray] | None = None
+        self._row_sums: dict[bool, np.ndarray] = {}
 
     @property
     def AT(self) -> sp.csc_matrix:  # noqa: N802
@@ -119,7 +123,7 @@ class Factorization(ABC):
             self._conditioning = skeel_condition(
                 self.A,
                 lambda b, transposed: self._solve(np.ascontiguousarray(b), transposed),
-                self._absolute()[1],
+                self._abs_row_sums(False),
             )
         return self._conditioning
 
@@ -136,25 +140,37 @@ class Factorization(ABC):
             self._conditioning_t = skeel_condition(
                 self.AT,
                 lambda b, transposed: self._solve(np.ascontiguousarray(b), not transposed),
-                self._absolute_transposed()[1],
+                self._abs_row_sums(True),
             )
         return self._conditioning_t
 
-    def _absolute_transposed(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        """``|Aᵀ|`` (CSR) and its row sums (the column sums of ``|A|``)."""
-        absolute = self._absolute()[0].T.tocsr()
-        return absolute, np.asarray(absolute.sum(axis=1), dtype=np.float64).ravel()
+    def _abs_row_sums(self, transposed: bool) -> np.ndarray:
+        """``|A| e`` (or ``|Aᵀ| e``, the column sums of ``|A|``), computed once."""
+        rows = self._row_sums.get(transposed)
+        if rows is None:
+            weights = np.abs(self.A.data)
+            if transposed:
+                rows = np.zeros(self.shape[1])
+                nonempty = np.diff(self.A.indptr) > 0
+                rows[nonempty] = np.add.reduceat(weights, self.A.indptr[:-1][nonempty])
+            else:
+                rows = np.bincount(self.A.indices, weights=weights, minlength=self.shape[0])
+            rows = self._row_sums.setdefault(transposed, rows)
+        return rows
 
-    def _absolute(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        """``|A|`` (CSR, for row-wise products) and its row sums ``|A| e``, built once."""
-        if self._abs is None:
-            csr = self._residual_matrix(False)
-            absolute = sp.csr_matrix((np.abs(csr.data), csr.indices, csr.indptr), self.shape)
-            rows = np.bincount(self.A.indices, weights=np.abs(self.A.data), minlength=self.shape[0])
-            self._abs = (absolute, rows)
-        return self._abs
+    def _abs_matrix(self, transposed: bool) -> sp.csr_matrix:
+        """``|A|`` (or ``|Aᵀ|``) in CSR, for the componentwise bound only (not kept)."""
+        M = self._residual_matrix(transposed)  # noqa: N806
+        return sp.csr_matrix((np.abs(M.data), M.indices, M.indptr), M.shape)
 
-    def error_bound(self, x: np.ndarray, b: np.ndarray, transposed: bool = False) -> float:
+    def error_bound(
+        self,
+        x: np.ndarray,
+        b: np.ndarray,
+        transposed: bool = False,
+        *,
+        residuals: np.ndarray | None = None,
+    ) -> float:
         """Bound of the relative forward error of a solution of ``A x = b`` (worst column).
 
         Skeel's condition (:attr:`conditioning`) times
@@ -163,7 +179,9 @@ class Factorization(ABC):
         :func:`lcasolve.solve.conditioning.componentwise_bound` of this solution (two more solves
         per column when ``A⁻¹ ≥ 0``) decides, so that a chain of large conversion factors,
         solved exactly, is neither warned about nor refused. With ``transposed``, of
-        ``Aᵀ x = b`` (:attr:`conditioning_transposed`).
+        ``Aᵀ x = b`` (:attr:`conditioning_transposed`). ``residuals``, ``A x − b`` (or
+        ``Aᵀ x − b``) when the solve's check has them (:attr:`SolveResult.residuals`), saves
+        forming them again.
         """
         from lcasolve.solve.conditioning import (
             componentwise_bound,
@@ -172,9 +190,9 @@ class Factorization(ABC):
         )
 
         M = self._residual_matrix(transposed)  # noqa: N806
-        absolute = self._absolute_transposed() if transposed else self._absolute()
         cond = self.conditioning_transposed if transposed else self.conditioning
-        bound = forward_error_bound(cond.condition, residual_ratio(M, x, b, *absolute))
+        ratio = residual_ratio(M, x, b, self._abs_row_sums(transposed), residuals=residuals)
+        bound = forward_error_bound(cond.condition, ratio)
         if bound <= get_options().error_bound_warning or not np.isfinite(x).all():
             return bound
         sharp = componentwise_bound(
@@ -182,7 +200,7 @@ class Factorization(ABC):
             x,
             b,
             lambda v, t: self._solve(np.ascontiguousarray(v), t != transposed),
-            absolute[0],
+            self._abs_matrix(transposed),
         )
         return min(bound, sharp)
 
@@ -293,10 +311,12 @@ class Factorization(ABC):
         if norm is None:
             norm = self._norms[transposed] = inf_norm(M)
         check_finite_solution(x, self.labels, "score per unit" if transposed else "supply")
-        res = relative_residual(M, x, b, norm)
+        r = M @ x - b
+        res = relative_residual(M, x, b, norm, r)
         if not res <= tol:  # also catches NaN
-            x = x + self._solve(b - M @ x, transposed)
-            res = relative_residual(M, x, b, norm)
+            x = x - self._solve(r, transposed)
+            r = M @ x - b
+            res = relative_residual(M, x, b, norm, r)
             if not res <= tol:
                 raise IllConditionedError(
                     f"{self.backend}: relative residual {res:.3g} of the "
@@ -305,7 +325,7 @@ class Factorization(ABC):
                     f"scaled",
                     residual=res,
                 )
-        return SolveResult(x, res)
+        return SolveResult(x, res, r)
 
     def __repr__(self) -> str:
         return (

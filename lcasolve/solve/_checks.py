@@ -25,6 +25,7 @@ def relative_residual(
     x: np.ndarray,
     b: np.ndarray,
     norm_m: float | None = None,
+    residuals: np.ndarray | None = None,
 ) -> float:
     """Normwise relative residual (backward error) of ``M x = b``, the worst column for 2-D ``b``.
 
@@ -41,6 +42,8 @@ def relative_residual(
         Solution and right-hand side, ``(n,)`` or ``(n, k)``.
     norm_m : float, optional
         ``‖M‖∞`` if already known.
+    residuals : numpy.ndarray, optional
+        ``M x − b`` if already computed (same shape as ``x``).
 
     Returns
     -------
@@ -57,7 +60,8 @@ def relative_residual(
         b_max = np.abs(b.reshape(b.shape[0], -1)).max(axis=0, initial=0.0)
         scale = np.maximum(x_max, b_max)
         scale = np.where(scale > 0, scale, 1.0)
-        num = np.abs((M @ x - b).reshape(x.shape[0], -1)).max(axis=0, initial=0.0) / scale
+        r = M @ x - b if residuals is None else residuals
+        num = np.abs(r.reshape(x.shape[0], -1)).max(axis=0, initial=0.0) / scale
         if not np.isfinite(num).all():  # M x overflowed: the product of the scaled vectors
             r = M @ (x.reshape(x.shape[0], -1) / scale) - b.reshape(b.shape[0], -1) / scale
             num = np.abs(r).max(axis=0, initial=0.0)
