@@ -360,7 +360,7 @@ class LCAResult:
 
     def score(self, category: Hashable | None = None) -> float:
         """Score of one category (id or name; the only one if omitted)."""
-        return float(self.scores.iloc[self._category(category)])
+        return float(self.score_array[self._category(category)])
 
     def _category(self, category: Hashable | None) -> int:
         if category is None:

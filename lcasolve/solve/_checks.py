@@ -11,6 +11,7 @@ from lcasolve.errors import NonFiniteValueError, SingularSystemError, format_ids
 
 __all__ = [
     "check_finite_solution",
+    "column_max_abs",
     "check_structure",
     "diagnose_numerical",
     "relative_residual",
@@ -54,14 +55,14 @@ def relative_residual(
     if not np.isfinite(norm_m):
         return float("inf")
     with np.errstate(over="ignore", invalid="ignore"):
-        x_max = np.abs(x.reshape(x.shape[0], -1)).max(axis=0, initial=0.0)  # NaN, inf propagate
+        x_max = column_max_abs(x.reshape(x.shape[0], -1))  # NaN, inf propagate
         if not np.isfinite(x_max).all():
             return float("inf")
-        b_max = np.abs(b.reshape(b.shape[0], -1)).max(axis=0, initial=0.0)
+        b_max = column_max_abs(b.reshape(b.shape[0], -1))
         scale = np.maximum(x_max, b_max)
         scale = np.where(scale > 0, scale, 1.0)
         r = M @ x - b if residuals is None else residuals
-        num = np.abs(r.reshape(x.shape[0], -1)).max(axis=0, initial=0.0) / scale
+        num = column_max_abs(r.reshape(x.shape[0], -1)) / scale
         if not np.isfinite(num).all():  # M x overflowed: the product of the scaled vectors
             r = M @ (x.reshape(x.shape[0], -1) / scale) - b.reshape(b.shape[0], -1) / scale
             num = np.abs(r).max(axis=0, initial=0.0)
@@ -70,6 +71,15 @@ def relative_residual(
         denom = norm_m * (x_max / scale) + b_max / scale
     ratio = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
     return float(ratio.max(initial=0.0))
+
+
+def column_max_abs(v: np.ndarray) -> np.ndarray:
+    """``maxᵢ |vᵢⱼ|`` of each column of a 2-D array (0 for none), without a temporary ``|v|``.
+
+    NaN and infinities propagate, as in ``np.abs(v).max(axis=0)``.
+    """
+    with np.errstate(invalid="ignore"):
+        return np.maximum(v.max(axis=0, initial=-np.inf), -v.min(axis=0, initial=np.inf)).clip(0)
 
 
 def check_finite_solution(x: np.ndarray, labels: Sequence[object], what: str) -> None:

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from lcasolve._options import get_options
 from lcasolve.errors import IllConditionedError, IllConditionedWarning, format_ids
+from lcasolve.solve._checks import column_max_abs
 
 if TYPE_CHECKING:
     from lcasolve.solve import Factorization
@@ -241,15 +242,24 @@ def residual_ratio(
     """
     x2 = x.reshape(x.shape[0], -1)
     b2 = b.reshape(b.shape[0], -1)
-    if not np.isfinite(x2).all():
+    x_max = column_max_abs(x2)  # NaN and inf propagate
+    if not np.isfinite(x_max).all():
         return float("inf")
     w = abs_row_sums(A) if row_sums is None else row_sums
     with np.errstate(over="ignore", invalid="ignore"):
         r = A @ x2 - b2 if residuals is None else residuals.reshape(x2.shape)
-        den = w[:, None] * np.abs(x2).max(axis=0, initial=0.0)
-        num = np.abs(r) + UNIT_ROUNDOFF * (den + np.abs(b2))
-        ratio = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    ratio[(den <= 0) & (num > 0)] = np.inf
+        # (|r|ᵢ + u |b|ᵢ) / (|A| e)ᵢ, whose largest over i, divided by ‖x‖∞, plus u is the ratio
+        t = np.abs(r)
+        t += UNIT_ROUNDOFF * np.abs(b2)
+        empty = w <= 0
+        if empty.any():  # an empty row: any residual there is infinitely large
+            if (t[empty] > 0).any():
+                return float("inf")
+            w = np.where(empty, 1.0, w)
+        t /= w[:, None]
+        worst = t.max(axis=0, initial=0.0)
+        ratio = np.where(x_max > 0, worst / np.where(x_max > 0, x_max, 1.0) + UNIT_ROUNDOFF, 0.0)
+    ratio[(x_max <= 0) & (worst > 0)] = np.inf
     if not np.isfinite(ratio).all():
         return float("inf")
     return float(ratio.max(initial=0.0))
