@@ -26,17 +26,22 @@ def model(tmp_path):
     return _write_zip(tmp_path / "model.zip", _files())
 
 
-def test_param_changes_the_score(model):
-    base = _lcasolve("calc", model, "--demand", "use=1", "--method", GWP, "--json")
+def _assert_param_scores(path):
+    """12.5 as stored; with use/dist=20 and k=2, Q = 20 * 0.2 * 3 kg of 'make' (2 kg CO2 each)
+    + k/2 = 25."""
+    base = _lcasolve("calc", path, "--demand", "use=1", "--method", GWP, "--json")
     assert base.returncode == 0, base.stderr
     assert json.loads(base.stdout)["scores"][GWP] == pytest.approx(12.5, rel=1e-12)
     changed = _lcasolve(
-        "calc", model, "--demand", "use=1", "--method", GWP, "--json",
+        "calc", path, "--demand", "use=1", "--method", GWP, "--json",
         "--param", "use/dist=20", "--param", "k=2",
     )  # fmt: skip
     assert changed.returncode == 0, changed.stderr
-    # Q = 20 * 0.2 * 3 kg of 'make' (2 kg CO2 each) + k/2
     assert json.loads(changed.stdout)["scores"][GWP] == pytest.approx(25.0, rel=1e-12)
+
+
+def test_param_changes_the_score(model):
+    _assert_param_scores(model)
 
 
 def test_convert_keeps_the_parameters(model, tmp_path):
@@ -45,16 +50,7 @@ def test_convert_keeps_the_parameters(model, tmp_path):
     assert conv.returncode == 0, conv.stderr
     payload = json.loads(conv.stdout)
     assert (payload["parameters"], payload["formula_entries"]) == (4, 2)
-    base = _lcasolve("calc", out, "--demand", "use=1", "--method", GWP, "--json")
-    assert base.returncode == 0, base.stderr
-    assert json.loads(base.stdout)["scores"][GWP] == pytest.approx(12.5, rel=1e-12)
-    changed = _lcasolve(
-        "calc", out, "--demand", "use=1", "--method", GWP, "--json",
-        "--param", "use/dist=20", "--param", "k=2",
-    )  # fmt: skip
-    assert changed.returncode == 0, changed.stderr
-    # as from the JSON-LD zip: Q = 20 * 0.2 * 3 kg of 'make' (2 kg CO2 each) + k/2
-    assert json.loads(changed.stdout)["scores"][GWP] == pytest.approx(25.0, rel=1e-12)
+    _assert_param_scores(out)  # as from the JSON-LD zip
 
 
 def test_param_errors(model):

@@ -148,14 +148,11 @@ class Factorization(ABC):
         """``|A| e`` (or ``|Aᵀ| e``, the column sums of ``|A|``), computed once."""
         rows = self._row_sums.get(transposed)
         if rows is None:
-            weights = np.abs(self.A.data)
-            if transposed:
-                rows = np.zeros(self.shape[1])
-                nonempty = np.diff(self.A.indptr) > 0
-                rows[nonempty] = np.add.reduceat(weights, self.A.indptr[:-1][nonempty])
-            else:
-                rows = np.bincount(self.A.indices, weights=weights, minlength=self.shape[0])
-            rows = self._row_sums.setdefault(transposed, rows)
+            from lcasolve.solve.conditioning import abs_row_sums
+
+            rows = self._row_sums.setdefault(
+                transposed, abs_row_sums(self.A.T if transposed else self.A)
+            )
         return rows
 
     def _abs_matrix(self, transposed: bool) -> sp.csr_matrix:
