@@ -457,8 +457,15 @@ def _fallback(
     deterministic supply; a variant whose relative residual then is above the tolerance is
     refactorized (:func:`_exact`). Either way the result passes the residual check, and
     depends on the variant's own values only.
+
+    GMRES's vector operations (norms and dot products of length ``n``) run on one BLAS thread:
+    OpenBLAS splits them over its threads, which then wait on cores the Numba threads (or
+    other processes) hold. On eco20k at a load average of 4 one GMRES solve took 1.0-2.0 s
+    with two BLAS threads and 0.05 s with one; one thread also makes its rounding the same
+    on every machine size.
     """
     from scipy.sparse.linalg import LinearOperator, gmres
+    from threadpoolctl import threadpool_limits
 
     from lcasolve.batch import _kernels
 
@@ -469,9 +476,10 @@ def _fallback(
     exact: list[int] = []
     for i, k in enumerate(variants.tolist()):
         Ak = a.matrix(data[:, k])  # noqa: N806
-        x, _ = gmres(
-            Ak, f, x0=x0, M=M, rtol=1e-3 * settings.tolerance, atol=0.0, restart=20, maxiter=2
-        )
+        with threadpool_limits(1, user_api="blas"):
+            x, _ = gmres(
+                Ak, f, x0=x0, M=M, rtol=1e-3 * settings.tolerance, atol=0.0, restart=20, maxiter=2
+            )
         xk = np.ascontiguousarray(x.reshape(-1, 1))
         r = np.empty(1)
         _kernels.block_relative_residuals(
