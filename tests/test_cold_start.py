@@ -21,10 +21,11 @@ HEAVY = ("numba", "pandas", "h5py", "sparse", "scipy", "numpy", "matplotlib", "b
 REPORT = """
 import json, sys
 print("@@" + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print("##" + json.dumps(sorted(m for m in sys.modules if m.startswith("lcasolve."))))
 """
 
 
-def _modules(code: str) -> set[str]:
+def _modules(code: str, *, lcasolve_modules: bool = False) -> set[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-c", code + REPORT],
@@ -35,7 +36,8 @@ def _modules(code: str) -> set[str]:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))
+    mark = "##" if lcasolve_modules else "@@"
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith(mark))
     return set(json.loads(line[2:]))
 
 
@@ -81,3 +83,8 @@ def test_one_calculation_loads_no_numba_h5py_or_sparse(tmp_path: Path) -> None:
     )
     loaded = _modules(code)
     assert not loaded & {"numba", "h5py", "sparse", "matplotlib", "llvmlite"}
+    # nor lcasolve's own modules for other formats' linking and for methods (the datapackage
+    # brings its characterization)
+    ours = _modules(code, lcasolve_modules=True)
+    assert "lcasolve.io.datapackage" in ours
+    assert not ours & {"lcasolve.io.linking", "lcasolve.io.allocation", "lcasolve.methods"}

@@ -220,11 +220,11 @@ def load_system(args: argparse.Namespace, *, sampling: bool = False) -> Any:
     if getattr(args, "param", None):
         system = system.with_parameters(dict(args.param))
     methods = getattr(args, "method", None)
-    try:
+    if methods is not None or system.n_categories == 0:
+        # (without --method, a system with its own categories is used as it is)
         from lcasolve.methods import with_methods
-    except ImportError:  # pragma: no cover - methods package always ships
-        return system
-    system = with_methods(system, methods)
+
+        system = with_methods(system, methods)
     check_characterized(system, args)
     return system
 

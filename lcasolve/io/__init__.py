@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lcasolve.errors import DataFileError, InputError, UnknownFormatError
-from lcasolve.io.linking import LinkOptions
-from lcasolve.io.report import ImportReport
 
 if TYPE_CHECKING:
+    from lcasolve.io.linking import LinkOptions
+    from lcasolve.io.report import ImportReport
     from lcasolve.model import System
 
 __all__ = ["FORMATS", "ImportReport", "LinkOptions", "detect_format", "load", "save"]
@@ -42,6 +42,17 @@ FORMATS: dict[str, str] = {
     "tables": "lcasolve.io.tables",
     "brightway": "lcasolve.io.brightway",
 }
+
+
+#: re-exported names, imported when first asked for (the readers that need them import them;
+#: ``lcasolve calc`` on a datapackage does not)
+_LAZY = {"LinkOptions": "lcasolve.io.linking", "ImportReport": "lcasolve.io.report"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
