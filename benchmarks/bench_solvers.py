@@ -12,10 +12,15 @@ Variants, each: factorization (symbolic + numeric), one solve of ``A x = f``, on
   KLU's transposed solve;
 - ``klu(Aᵀ)``: KLU of ``Aᵀ``, the orientations swapped;
 - ``umfpack-kvxopt(A)`` / ``(Aᵀ)``: UMFPACK from the same wheel;
+- ``klu-direct(Aᵀ) dense=d``: KLU of ``Aᵀ`` called directly in kvxopt's library
+  (:mod:`lcasolve.solve._libklu`, lcasolve's default where the library is found), each block
+  ordered by AMD with its dense-row threshold at ``d``·√n (10 is AMD's default, what kvxopt's
+  module runs);
 - ``btf+superlu`` / ``btf+umfpack`` / ``btf+klu``: lcasolve's block-triangular order with the
   cyclic blocks factorized by SuperLU, scikit-umfpack or KLU.
 
-kvxopt exposes no ordering choice: KLU orders each block with AMD, UMFPACK chooses itself.
+kvxopt's module exposes no ordering choice: KLU orders each block with AMD (default dense-row
+threshold), UMFPACK chooses itself.
 """
 
 from __future__ import annotations
@@ -90,6 +95,46 @@ def _kvxopt_variant(module: str, A, A_new, f, c, transpose_first: bool) -> dict:
     }
 
 
+def _direct_variant(A, A_new, f, c, dense: float) -> dict:  # noqa: N803
+    from lcasolve.solve import _libklu
+    from lcasolve.solve.klu import _TransposedPattern
+
+    lib = _libklu.load()
+    if lib is None:
+        return {"error": "kvxopt ships no callable KLU library here"}
+    saved, _libklu.AMD_DENSE = _libklu.AMD_DENSE, dense
+    try:
+        P, t_conv = _timed(lambda: _TransposedPattern(A))  # noqa: N806
+        S, t_sym = _timed(lambda: _libklu.Symbolic(lib, P.indptr, P.indices))  # noqa: N806
+    finally:
+        _libklu.AMD_DENSE = saved
+    values = np.ascontiguousarray(A.data[P.order])
+    N, t_num = _timed(lambda: _libklu.Numeric(S, P.indptr, P.indices, values))  # noqa: N806
+
+    def solve(rhs, transposed):
+        x = np.array(rhs, dtype=np.float64)
+        N.solve(x, transposed)
+        return x
+
+    x, t_x = _timed(lambda: solve(f, True))
+    y, t_y = _timed(lambda: solve(c, False))
+    _, t_x2 = _timed(lambda: solve(f * 2, True))
+    new_values = np.ascontiguousarray(A_new.data[P.order])
+    _, t_re = _timed(lambda: _libklu.Numeric(S, P.indptr, P.indices, new_values))
+    return {
+        "convert_s": t_conv,
+        "symbolic_s": t_sym,
+        "numeric_s": t_num,
+        "first_solve_s": t_x,
+        "further_solve_s": t_x2,
+        "transposed_solve_s": t_y,
+        "refactorize_s": t_re,
+        "factor_nnz": N.nnz,
+        "_x": x,
+        "_y": y,
+    }
+
+
 def _btf_variant(block_solver: str, A, A_new, f, c) -> dict:  # noqa: N803
     from lcasolve.solve.btf import BTFFactorization
 
@@ -158,6 +203,8 @@ def main(n: int) -> dict:
     out: dict[str, dict] = {}
     out["klu(A)"] = _kvxopt_variant("klu", A, A_new, f, c, False)
     out["klu(AT)"] = _kvxopt_variant("klu", A, A_new, f, c, True)
+    for dense in (2.0, 10.0):
+        out[f"klu-direct(AT) dense={dense:g}"] = _direct_variant(A, A_new, f, c, dense)
     out["umfpack-kvxopt(A)"] = _kvxopt_variant("umfpack", A, A_new, f, c, False)
     out["umfpack-kvxopt(AT)"] = _kvxopt_variant("umfpack", A, A_new, f, c, True)
     out["btf+superlu"] = _btf_variant("superlu", A, A_new, f, c)
