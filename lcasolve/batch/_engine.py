@@ -360,9 +360,7 @@ def _gauss_seidel(
             r = r_all[check]
         else:  # on copies of the checked columns (one kernel fewer to compile)
             r = np.empty(check.size)
-            _kernels.block_relative_residuals(
-                *args, np.ascontiguousarray(dc[:, check]), np.ascontiguousarray(xc[:, check]), f, r
-            )
+            _kernels.block_relative_residuals(*args, _columns(dc, check), _columns(xc, check), f, r)
         for c, rc in zip(check.tolist(), r.tolist(), strict=True):
             k = int(cols[c])
             if rc <= _AIM * settings.tolerance:
@@ -387,10 +385,21 @@ def _gauss_seidel(
         n_live = int(live.sum())
         if n_live and -(-n_live // _kernels._TILE) < -(-xc.shape[1] // _kernels._TILE):
             keep = np.flatnonzero(live)
-            dc = np.ascontiguousarray(dc[:, keep])
-            xc = np.ascontiguousarray(xc[:, keep])
+            dc = _columns(dc, keep)
+            xc = _columns(xc, keep)
             cols, live = cols[keep], np.ones(keep.size, dtype=bool)
     return out, np.array(sorted(failed), dtype=np.int64), sweeps
+
+
+def _columns(a: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """C-contiguous copy of the columns ``which`` of ``a``.
+
+    Same values as ``a[:, which]``, by :func:`numpy.take`, which is an order of magnitude
+    faster at it: on eco20k's ``(244139, 16)`` sample values, 8 columns in 1.6 ms CPU against
+    19 ms for the index (with which a compaction of the working copies cost about four
+    Gauss-Seidel sweeps).
+    """
+    return np.take(a, which, axis=1)
 
 
 def _iterate(
@@ -415,8 +424,8 @@ def _iterate(
     previous = np.full(K, np.inf)
     used = 0
     for step in range(settings.max_iter + 1):
-        xa = np.ascontiguousarray(x[:, active])
-        da = np.ascontiguousarray(data[:, active]) if active.size < K else data
+        xa = _columns(x, active)
+        da = _columns(data, active) if active.size < K else data
         ra = np.empty_like(xa)
         _kernels.residual(a.indptr, a.indices, da, xa, f, ra)
         res = np.empty(active.size)
