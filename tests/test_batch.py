@@ -93,6 +93,27 @@ def test_variants_do_not_depend_on_the_batch(base):
     assert np.array_equal(whole, parts)
 
 
+def test_baseline_rate_is_the_spectral_radius_of_the_gauss_seidel_iteration(base):
+    """``Baseline.rate``: the residual ratio per sweep tends to ρ((D + L)⁻¹ U) in sweep order."""
+    c0, c1 = base.cycles
+    assert c1 - c0 > 50  # one loop over nearly every activity
+    # the sweeps after the first cover the loop's rows, in sweep order: row i after c0 … i - 1
+    a = base.pattern.matrix(base.values).toarray()[c0:c1, c0:c1]
+    gs = np.linalg.solve(np.tril(a), -np.triu(a, 1))
+    rho = np.abs(np.linalg.eigvals(gs)).max()
+    assert 0.05 < rho < 0.95
+    # measured over sweeps 6 to 12, before the other eigenvalues have quite died out
+    assert base.rate == pytest.approx(rho, rel=0.02)
+    two = Baseline.build(
+        sp.csr_matrix([[1.0, -0.3], [-0.5, 1.0]]), np.array([1.0, 0.0]), ["a", "b"]
+    )
+    assert two.rate == pytest.approx(0.3 * 0.5, rel=1e-5)  # 2 × 2: ρ = a₁₂ a₂₁
+    acyclic = Baseline.build(
+        sp.csr_matrix([[1.0, 0.0], [-0.5, 1.0]]), np.array([1.0, 0.0]), ["a", "b"]
+    )
+    assert np.isnan(acyclic.rate)  # one sweep is exact: no rate to predict with
+
+
 def test_baseline_pickles_without_its_factorization(base):
     data = variants(base, 3, sigma=0.3)
     base.factorization  # noqa: B018 - built once
