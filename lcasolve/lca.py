@@ -7,10 +7,9 @@ import threading
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lcasolve import equations
 from lcasolve.errors import InputError, LcasolveError, NonFiniteValueError, format_ids
@@ -18,6 +17,8 @@ from lcasolve.model import System
 from lcasolve.solve import Factorization, factorize
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lcasolve.hotspots import Basis, StructuralPaths, SupplyGraph, SupplyTree
     from lcasolve.solve import SolveResult
 
@@ -96,13 +97,13 @@ class LCA:
     @cached_property
     def _labels(self) -> list[Hashable]:
         """Activity ids by position (for error messages), listed once."""
-        return self.system.activities["id"].tolist()  # type: ignore[no-any-return]
+        return self.system.column("activities", "id")
 
     @cached_property
     def _names(self) -> list[Hashable] | None:
         """Activity names by position (for error messages), listed once."""
-        acts = self.system.activities
-        return acts["name"].tolist() if "name" in acts.columns else None
+        has = self.system.has_column("activities", "name")
+        return self.system.column("activities", "name") if has else None
 
     def calculate(self, demand: Demand) -> LCAResult:
         """Supply, inventory and scores for one functional unit.
@@ -301,8 +302,9 @@ def _check_finite_scores(system: System, h: np.ndarray, s: np.ndarray) -> None:
     bad = np.flatnonzero(~np.isfinite(contrib))
     if not bad.size:
         bad = np.argsort(contrib)[::-1][:3]
-    ids = system.activities["id"].to_numpy()[bad].tolist()
-    name = system.categories["name"].iloc[k]
+    all_ids = system.column("activities", "id")
+    ids = [all_ids[j] for j in bad]
+    name = system.column("categories", "name")[k]
     raise NonFiniteValueError(
         f"the score of {name!r} overflows (not a finite number); largest contributions come "
         f"from activities {format_ids(ids)}"
@@ -356,6 +358,8 @@ class LCAResult:
     @cached_property
     def scores(self) -> pd.Series:
         """Score per impact category, indexed by category name."""
+        import pandas as pd
+
         return pd.Series(self.score_array, index=self.system.category_names)
 
     def score(self, category: Hashable | None = None) -> float:
@@ -367,7 +371,7 @@ class LCAResult:
             if self.system.n_categories != 1:
                 raise InputError(
                     f"the system has {self.system.n_categories} categories; name one of "
-                    f"{self.system.categories['name'].tolist()}"
+                    f"{self.system.column('categories', 'name')}"
                 )
             return 0
         return self.system.category_position(category)
@@ -402,19 +406,38 @@ class LCAResult:
         pandas.DataFrame
             Columns ``id``, ``name``, ``score``, ``share`` (of the total), sorted by ``|score|``.
         """
+        import pandas as pd
+
+        rows = self.contribution_records(category, by=by, top=top)
+        return pd.DataFrame(rows, columns=["id", "name", "score", "share"])
+
+    def contribution_records(
+        self, category: Hashable | None = None, *, by: str = "activity", top: int | None = 10
+    ) -> list[dict[str, Any]]:
+        """The rows of :meth:`contributions` as ``{id, name, score, share}`` dicts.
+
+        For JSON and services: built from the system's table columns, without pandas.
+        """
         k = self._category(category)
         if by == "activity":
             values = self.system.CB.getrow(k).toarray().ravel() * self.supply
-            table = self.system.activities
+            table = "activities"
         elif by == "flow":
             values = self.system.C.getrow(k).toarray().ravel() * self.inventory
-            table = self.system.flows
+            table = "flows"
         else:
             raise InputError(f"by must be 'activity' or 'flow', not {by!r}")
-        return contribution_table(values, table, top)
+        system = self.system
+        compartments = (
+            system.column(table, "compartment") if system.has_column(table, "compartment") else None
+        )
+        labels = row_labels(system.column(table, "name"), compartments)
+        return contribution_records(values, system.column(table, "id"), labels, top)
 
     def to_frame(self) -> pd.DataFrame:
         """Scores with units, one row per category."""
+        import pandas as pd
+
         return pd.DataFrame(
             {"score": self.scores.to_numpy(), "unit": self.system.categories["unit"].to_numpy()},
             index=self.scores.index,
@@ -460,39 +483,52 @@ class LCAResult:
         )
 
 
+def contribution_records(
+    values: np.ndarray, ids: Sequence[Hashable], labels: Sequence[object], top: int | None
+) -> list[dict[str, Any]]:
+    """Nonzero ``values`` ranked by magnitude as ``{id, name, score, share}`` rows.
+
+    With ``top``, the ``top`` largest and a ``(rest)`` row summing the others. ``share`` is of
+    the total of all values (NaN when the total is 0). The rows of :func:`contribution_table`,
+    without pandas.
+    """
+    total = float(values.sum())
+    nz = np.flatnonzero(values)
+    order = nz[np.argsort(-np.abs(values[nz]), kind="stable")]
+    keep = order if top is None else order[:top]
+    rows: list[dict[str, Any]] = [
+        {"id": ids[j], "name": labels[j], "score": float(values[j])} for j in keep.tolist()
+    ]
+    if top is not None and order.size > top:
+        rest = float(values[order[top:]].sum())
+        rows.append({"id": "(rest)", "name": f"{order.size - top} others", "score": rest})
+    for row in rows:
+        row["share"] = row["score"] / total if total != 0 else float("nan")
+    return rows
+
+
 def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None) -> pd.DataFrame:
     """Rank nonzero ``values`` by magnitude with ids and names from ``table``; add a rest row.
 
     A flow table's names carry their compartment, ``"Carbon dioxide, fossil (air/urban)"``, so
     that a flow emitted to several compartments is told apart.
     """
-    total = float(values.sum())
-    nz = np.flatnonzero(values)
-    order = nz[np.argsort(-np.abs(values[nz]), kind="stable")]
-    keep = order if top is None else order[:top]
-    out = pd.DataFrame(
-        {
-            "id": table["id"].to_numpy()[keep],
-            "name": _row_labels(table)[keep],
-            "score": values[keep],
-        }
-    )
-    if top is not None and order.size > top:
-        rest = float(values[order[top:]].sum())
-        out.loc[len(out)] = ["(rest)", f"{order.size - top} others", rest]
-    out["share"] = out["score"] / total if total != 0 else np.nan
-    return out
+    import pandas as pd
+
+    compartments = table["compartment"].tolist() if "compartment" in table.columns else None
+    labels = row_labels(table["name"].tolist(), compartments)
+    rows = contribution_records(values, table["id"].tolist(), labels, top)
+    return pd.DataFrame(rows, columns=["id", "name", "score", "share"])
 
 
-def _row_labels(table: pd.DataFrame) -> np.ndarray:
-    """Names, with ``(compartment)`` appended where a table has a nonempty compartment."""
-    names = table["name"].to_numpy(dtype=object)
-    if "compartment" not in table.columns:
-        return names
-    out = np.empty(len(names), dtype=object)
-    for i, (name, comp) in enumerate(zip(names, table["compartment"].tolist(), strict=True)):
+def row_labels(names: Sequence[object], compartments: Sequence[object] | None) -> list[object]:
+    """Names, with ``(compartment)`` appended where a flow has a nonempty compartment."""
+    if compartments is None:
+        return list(names)
+    out: list[object] = []
+    for name, comp in zip(names, compartments, strict=True):
         text = "" if comp is None or (isinstance(comp, float) and comp != comp) else str(comp)
-        out[i] = f"{str(name).strip()} ({text.strip()})" if text.strip() else name
+        out.append(f"{str(name).strip()} ({text.strip()})" if text.strip() else name)
     return out
 
 
@@ -530,6 +566,8 @@ class MultiLCAResult:
     @cached_property
     def scores(self) -> pd.DataFrame:
         """Scores, one row per functional unit and one column per category."""
+        import pandas as pd
+
         with np.errstate(over="ignore", invalid="ignore"):  # checked by LCA.calculate_many
             h = equations.scores(self.system.CB, self.supply)  # (C B) S = C G
         return pd.DataFrame(
@@ -564,6 +602,8 @@ class ActivityScores:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per product with ids, names, unit and a column per category."""
+        import pandas as pd
+
         acts = self.system.activities
         df = pd.DataFrame(
             self.lam, columns=self.system.categories["name"].tolist(), index=acts.index

@@ -18,11 +18,12 @@ from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lcasolve.errors import UnknownDemandError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lcasolve.model import System
 
 __all__ = ["FIELDS", "resolve_demand", "search"]
@@ -73,6 +74,8 @@ def search(system: System, query: str, *, limit: int | None = 20) -> pd.DataFram
         none) and ``score`` in (0, 1]. Activities that share no word with the query and are not
         similar to it are left out.
     """
+    import pandas as pd
+
     words = _words(query)
     if not words:
         raise UnknownDemandError("search: the query has no words")

@@ -68,7 +68,7 @@ def test_lazy_public_names_resolve() -> None:
     assert set(lcasolve.__all__) <= set(dir(lcasolve))
 
 
-def test_one_calculation_loads_no_numba_h5py_or_sparse(tmp_path: Path) -> None:
+def test_one_calculation_loads_no_numba_h5py_sparse_or_pandas(tmp_path: Path) -> None:
     pytest.importorskip("kvxopt", reason="without KLU the fallback solver runs Numba kernels")
     from lcasolve.io import datapackage
     from lcasolve.synthetic import generate
@@ -82,7 +82,9 @@ def test_one_calculation_loads_no_numba_h5py_or_sparse(tmp_path: Path) -> None:
         f"    assert main(['calc', {str(path)!r}, '--demand', '1=1', '--json']) == 0\n"
     )
     loaded = _modules(code)
-    assert not loaded & {"numba", "h5py", "sparse", "matplotlib", "llvmlite"}
+    # nor pandas: the system's tables stay columns (lcasolve.model.table) until a DataFrame is
+    # asked for, and the JSON is built from them
+    assert not loaded & {"numba", "h5py", "sparse", "matplotlib", "llvmlite", "pandas"}
     # nor lcasolve's own modules for other formats' linking and for methods (the datapackage
     # brings its characterization)
     ours = _modules(code, lcasolve_modules=True)

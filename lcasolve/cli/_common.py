@@ -246,14 +246,16 @@ def load_with_demand(
 
 def demand_rows(system: Any, demand: Mapping[Hashable, float]) -> list[dict[str, Any]]:
     """The functional unit for JSON: id, amount and the activity's name, product, unit, location."""
-    acts = system.activities
+    columns = {
+        c: system.column("activities", c)
+        for c in ("name", "product", "unit", "location")
+        if system.has_column("activities", c)
+    }
     rows = []
     for pid, amount in demand.items():
         j = system.product_position(pid)
         row: dict[str, Any] = {"id": pid, "amount": float(amount)}
-        for column in ("name", "product", "unit", "location"):
-            if column in acts:
-                row[column] = str(acts[column].iloc[j])
+        row |= {c: str(values[j]) for c, values in columns.items()}
         rows.append(row)
     return rows
 

@@ -89,7 +89,7 @@ def uncharacterized(system: Any) -> list[str]:
     rows, cols = np.asarray(c.row), np.asarray(c.col)
     used = (np.asarray(c.value) != 0) & emitted[cols]
     hit[rows[used]] = True
-    names = system.categories["name"].tolist()
+    names = system.column("categories", "name")
     return [str(names[k]) for k in np.flatnonzero(~hit)]
 
 

@@ -33,38 +33,38 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = LCA(system, allow_ill_conditioned=args.allow_ill_conditioned).calculate(demand)
     seconds = time.perf_counter() - start
-    scores = result.scores
-    units = dict(zip(system.categories["name"], system.categories["unit"], strict=True))
+    # the tables' columns, not their DataFrames: a datapackage's calc runs without pandas
+    names = system.column("categories", "name")
+    scores = dict(zip(names, result.score_array.tolist(), strict=True))
+    units = dict(zip(names, system.column("categories", "unit"), strict=True))
     top_n = args.top or 0
-    tops = {
-        str(k): result.contributions(k, top=top_n) if top_n else None
-        for k in system.categories["name"]
-    }
+    tops = {str(k): result.contribution_records(k, top=top_n) if top_n else [] for k in names}
     payload = {
-        "scores": {k: float(v) for k, v in scores.items()},
+        "scores": scores,
         "unit": units,
         "demand": demand_rows(system, demand),
         "method": list(args.method) if args.method else None,
-        "categories": system.categories["name"].tolist(),
-        "top": {
-            k: frame.to_dict(orient="records") if frame is not None else []
-            for k, frame in tops.items()
-        },
+        "categories": names,
+        "top": tops,
         "residual": result.residual,
         "condition": result.condition,
         "error_bound": result.error_bound,
         "seconds": seconds,
     }
+    if getattr(args, "json", False):
+        emit(args, payload, "")
+        return 0
     lines = [f"{'category':<40} {'score':>16}  unit"]
     lines += [f"{k:<40} {v:>16.6g}  {units[k]}" for k, v in scores.items()]
     if top_n and system.n_categories:
-        first = str(system.categories["name"].iloc[0])
-        frame = tops[first]
-        assert frame is not None  # top_n > 0
-        if frame.empty:
+        first = str(names[0])
+        records = tops[first]
+        if not records:
             lines += ["", f"no activity contributes to {first} (score 0)"]
         else:
-            table = frame.copy()
+            import pandas as pd
+
+            table = pd.DataFrame(records, columns=["id", "name", "score", "share"])
             table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
             lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
     lines.append(

@@ -30,13 +30,14 @@ import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
-
-import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError, MissingExtraError
 from lcasolve.model import System
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "SCHEME",

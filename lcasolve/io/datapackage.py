@@ -29,16 +29,18 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.io._atomic import atomic_path
 from lcasolve.io._files import member_names, read_member
 from lcasolve.model import UNCERTAINTY_DTYPE, IdEntries, System, build_system
 from lcasolve.model.entries import no_uncertainty
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["read", "sniff", "write"]
 
@@ -443,9 +445,11 @@ def read(
     else:
         z = np.zeros(0, dtype=np.int64)
         char_e = IdEntries(z, z, np.zeros(0))
-    categories = pd.DataFrame(
-        {"id": list(range(len(char_labels))), "name": char_labels, "unit": [""] * len(char_labels)}
-    )
+    categories = {
+        "id": list(range(len(char_labels))),
+        "name": char_labels,
+        "unit": [""] * len(char_labels),
+    }
     system = build_system(
         tech_e,
         bio_e,

@@ -38,16 +38,18 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lcasolve.errors import DataFileError, InputError
 from lcasolve.io._atomic import atomic_path
 from lcasolve.io.report import LinkReport
 from lcasolve.model import System
 from lcasolve.model.entries import UNCERTAINTY_DTYPE, Entries, MatrixPattern
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMAT_VERSION", "read", "sniff", "write"]
 
@@ -201,6 +203,8 @@ def _write_entries(g: Any, e: Entries, digest: _Digest) -> None:
 
 
 def _write_table(g: Any, df: pd.DataFrame, name: str, digest: _Digest) -> None:
+    import pandas as pd
+
     columns = [str(c) for c in df.columns]
     if len(set(columns)) != len(columns):
         raise InputError(f"the {name} table has duplicate column names: {columns}")
@@ -523,6 +527,8 @@ def _read_entries(g: Any, read: _Reader) -> Entries:
 
 
 def _read_table(g: Any, read: _Reader) -> pd.DataFrame:
+    import pandas as pd
+
     columns = json.loads(read.attr(g, "columns"))
     dtypes = json.loads(read.attr(g, "dtypes"))
     data = {}

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from lcasolve.errors import InputError, InvalidUncertaintyError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lcasolve.io.records import ExchangeRecord, FlowRecord, ProcessRecord
     from lcasolve.model import System
 
@@ -140,6 +140,8 @@ class LinkReport(list[Mapping[str, Any]]):
 
     def to_frame(self) -> pd.DataFrame:
         """The entries as a table, one row per entry (columns :data:`ENTRY_COLUMNS`)."""
+        import pandas as pd
+
         rows = [{k: e.get(k, "") for k in ENTRY_COLUMNS} for e in self]
         return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS))
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from lcasolve.errors import (
@@ -17,6 +16,13 @@ from lcasolve.errors import (
 )
 from lcasolve.model.entries import Entries
 from lcasolve.model.system import ACTIVITY_COLUMNS, CATEGORY_COLUMNS, FLOW_COLUMNS, System
+from lcasolve.model.table import TableSource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: a table given to :func:`build_system`: a DataFrame, or its columns (name -> values)
+TableLike = Any
 
 __all__ = ["IdEntries", "build_system", "match_products"]
 
@@ -191,28 +197,68 @@ def match_products(
     return [product_ids[i] for i in match]
 
 
+def _is_frame(table: Any) -> bool:
+    return hasattr(table, "iloc")
+
+
+def _col(table: Any, name: str) -> list[Any]:
+    """One column of a DataFrame, a :class:`TableSource` or a mapping of columns, as a list."""
+    if isinstance(table, TableSource):
+        return table.column(name)
+    values = table[name]
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def _has(table: Any, name: str) -> bool:
+    return name in (table.columns if _is_frame(table) or isinstance(table, TableSource) else table)
+
+
+def _set(table: Any, name: str, values: list[Any], *, ids: bool = False) -> None:
+    """Set a column of a DataFrame or a :class:`TableSource` (``ids``: object dtype)."""
+    if isinstance(table, TableSource):
+        table.columns[name] = values
+        if ids and name not in table.object_columns:
+            table.object_columns = (*table.object_columns, name)
+        return
+    import pandas as pd
+
+    table[name] = pd.Series(values, dtype=object) if ids else values
+
+
 def _table(
-    table: pd.DataFrame | None, ids: list[Hashable], columns: Sequence[str], what: str
-) -> pd.DataFrame:
+    table: TableLike | None, ids: list[Hashable], columns: Sequence[str], what: str
+) -> pd.DataFrame | TableSource:
+    """The table of ``ids`` with every required column.
+
+    A DataFrame when one is given, else a :class:`TableSource` (built into a DataFrame when
+    the system's attribute is first read).
+    """
     if table is None:
-        table = pd.DataFrame({"id": pd.Series(ids, dtype=object)})
-    else:
+        source = TableSource({"id": list(ids)})
+    elif _is_frame(table):
+        source = None
         table = table.reset_index(drop=True).copy()
-        if "id" not in table.columns:
+    else:
+        source = TableSource({k: list(v) for k, v in table.items()})
+    if table is not None:
+        if not _has(table, "id"):
             raise ShapeMismatchError(f"the {what} table needs an 'id' column")
-        known = set(table["id"].tolist())
+        given = _col(table, "id")
+        known = set(given)
         missing = [x for x in ids if x not in known]
         if missing:
             raise ShapeMismatchError(
                 f"ids used in the matrices are missing from the {what} table: {format_ids(missing)}"
             )
-        if table["id"].duplicated().any():
-            dup = table.loc[table["id"].duplicated(), "id"].tolist()
+        if len(known) < len(given):
+            seen: set[Hashable] = set()
+            dup = [x for x in given if x in seen or seen.add(x)]  # type: ignore[func-returns-value]
             raise ShapeMismatchError(f"duplicate ids in the {what} table: {format_ids(dup)}")
+    out = source if source is not None else table
     for col in columns:
-        if col not in table.columns:
-            table[col] = table["id"].astype(str) if col == "name" else ""
-    return table
+        if not _has(out, col):
+            _set(out, col, [str(x) for x in _col(out, "id")] if col == "name" else [""] * len(ids))
+    return out
 
 
 def build_system(
@@ -220,9 +266,9 @@ def build_system(
     biosphere: IdEntries | Sequence[tuple[Hashable, Hashable, float]] = (),
     characterization: IdEntries | Mapping[Hashable, Mapping[Hashable, float]] | None = None,
     *,
-    activities: pd.DataFrame | None = None,
-    flows: pd.DataFrame | None = None,
-    categories: pd.DataFrame | None = None,
+    activities: TableLike | None = None,
+    flows: TableLike | None = None,
+    categories: TableLike | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> System:
     """Build a system from entries addressed by ids.
@@ -237,9 +283,10 @@ def build_system(
     characterization : IdEntries or mapping, optional
         ``{category: {flow id: factor}}``, or entries with category ids as rows and flow ids as
         columns.
-    activities, flows, categories : pandas.DataFrame, optional
-        Tables with an ``id`` column; their order defines positions. When omitted, the ids found
-        in the entries, sorted, are used.
+    activities, flows, categories : pandas.DataFrame or mapping, optional
+        Tables with an ``id`` column, as DataFrames or as ``{column: values}``; their order
+        defines positions. When omitted, the ids found in the entries, sorted, are used. Tables
+        not given as DataFrames become DataFrames when the system's attribute is first read.
     metadata : mapping, optional
         Stored on the system.
 
@@ -275,13 +322,16 @@ def build_system(
             [(cat, flow, cf) for cat, cfs in characterization.items() for flow, cf in cfs.items()]
         )
 
+    for table, what in ((activities, "activity"), (flows, "flow"), (categories, "category")):
+        if table is not None and not _has(table, "id"):
+            raise ShapeMismatchError(f"the {what} table needs an 'id' column")
     if activities is not None:
-        activity_ids = activities["id"].tolist()
+        activity_ids = _col(activities, "id")
     else:
         activity_ids = _sorted_unique(tech.col_ids)
     product_ids = _sorted_unique(tech.row_ids)
-    if activities is not None and "product_id" in activities.columns:
-        matched = activities["product_id"].tolist()
+    if activities is not None and _has(activities, "product_id"):
+        matched = _col(activities, "product_id")
         if sorted(map(str, matched)) != sorted(map(str, product_ids)):
             unknown = set(map(str, product_ids)) - set(map(str, matched))
             raise ShapeMismatchError(
@@ -292,28 +342,28 @@ def build_system(
         matched = match_products(product_ids, activity_ids, tech)
 
     act_table = _table(activities, activity_ids, ACTIVITY_COLUMNS, "activity")
-    act_table["product_id"] = pd.Series(matched, dtype=object)
-    if activities is None or "product" not in activities.columns:
-        act_table["product"] = act_table["name"]
+    _set(act_table, "product_id", list(matched), ids=True)
+    if activities is None or not _has(activities, "product"):
+        _set(act_table, "product", _col(act_table, "name"))
 
     flow_ids = (
-        flows["id"].tolist()
+        _col(flows, "id")
         if flows is not None
         else _sorted_unique(np.concatenate([_id_array(bio.row_ids), _id_array(char.col_ids)]))
         if len(bio) + len(char)
         else []
     )
     flow_table = _table(flows, flow_ids, FLOW_COLUMNS, "flow")
-    cat_ids = categories["id"].tolist() if categories is not None else _sorted_unique(char.row_ids)
+    cat_ids = _col(categories, "id") if categories is not None else _sorted_unique(char.row_ids)
     cat_table = _table(categories, cat_ids, CATEGORY_COLUMNS, "category")
     if categories is None:
-        cat_table["name"] = [_category_name(c) for c in cat_ids]
+        _set(cat_table, "name", [_category_name(c) for c in cat_ids])
 
     n, m, k = len(activity_ids), len(flow_table), len(cat_table)
     p_index = {p: i for i, p in enumerate(matched)}
-    a_index = {a: j for j, a in enumerate(act_table["id"].tolist())}
-    f_index = {f: i for i, f in enumerate(flow_table["id"].tolist())}
-    c_index = {c: i for i, c in enumerate(cat_table["id"].tolist())}
+    a_index = {a: j for j, a in enumerate(_col(act_table, "id"))}
+    f_index = {f: i for i, f in enumerate(_col(flow_table, "id"))}
+    c_index = {c: i for i, c in enumerate(_col(cat_table, "id"))}
     return System(
         technosphere=tech.to_entries(p_index, a_index, (n, n), name="technosphere"),
         biosphere=bio.to_entries(f_index, a_index, (m, n), name="biosphere"),

@@ -6,10 +6,9 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from lcasolve.errors import (
@@ -21,6 +20,10 @@ from lcasolve.errors import (
     format_ids,
 )
 from lcasolve.model.entries import Entries
+from lcasolve.model.table import TableField, TableSource
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["System"]
 
@@ -64,9 +67,9 @@ class System:
     technosphere: Entries
     biosphere: Entries
     characterization: Entries
-    activities: pd.DataFrame
-    flows: pd.DataFrame
-    categories: pd.DataFrame
+    activities: pd.DataFrame = TableField()  # type: ignore[assignment]
+    flows: pd.DataFrame = TableField()  # type: ignore[assignment]
+    categories: pd.DataFrame = TableField()  # type: ignore[assignment]
     metadata: Mapping[str, Any] = field(default_factory=dict)
     parameters: Any = None  # lcasolve.parameters.ParameterSet (not imported: import cost)
 
@@ -84,19 +87,19 @@ class System:
         checks = [
             ("biosphere columns", self.biosphere.shape[1], "activities", n),
             ("characterization columns", self.characterization.shape[1], "biosphere flows", m),
-            ("activity table rows", len(self.activities), "technosphere columns", n),
-            ("flow table rows", len(self.flows), "biosphere rows", m),
-            ("category table rows", len(self.categories), "characterization rows", k),
+            ("activity table rows", len(self._table("activities")), "technosphere columns", n),
+            ("flow table rows", len(self._table("flows")), "biosphere rows", m),
+            ("category table rows", len(self._table("categories")), "characterization rows", k),
         ]
         for what, got, other, expected in checks:
             if got != expected:
                 raise ShapeMismatchError(f"{what} ({got}) do not match {other} ({expected})")
-        for table, cols, name in (
-            (self.activities, ACTIVITY_COLUMNS, "activities"),
-            (self.flows, FLOW_COLUMNS, "flows"),
-            (self.categories, CATEGORY_COLUMNS, "categories"),
+        for cols, name in (
+            (ACTIVITY_COLUMNS, "activities"),
+            (FLOW_COLUMNS, "flows"),
+            (CATEGORY_COLUMNS, "categories"),
         ):
-            missing = [c for c in cols if c not in table.columns]
+            missing = [c for c in cols if not self.has_column(name, c)]
             if missing:
                 raise ShapeMismatchError(f"the {name} table lacks the columns {missing}")
         object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
@@ -105,24 +108,49 @@ class System:
     def _check_production(self) -> None:
         diag = self.A.diagonal()
         waste = (
-            self.activities["waste"].to_numpy(dtype=bool)
-            if "waste" in self.activities.columns
+            np.asarray(self.column("activities", "waste"), dtype=bool)
+            if self.has_column("activities", "waste")
             else np.zeros(diag.shape[0], dtype=bool)
         )
         zero = np.flatnonzero(diag == 0)
         if zero.size:
-            ids = self.activities["id"].to_numpy()[zero]
+            all_ids = self.column("activities", "id")
+            ids = [all_ids[j] for j in zero]
             raise InvalidProductionError(
                 f"{zero.size} activities produce none of their reference product (zero on the "
                 f"technosphere diagonal): {format_ids(ids)}"
             )
         negative = np.flatnonzero((diag < 0) & ~waste)
         if negative.size:
-            ids = self.activities["id"].to_numpy()[negative]
+            all_ids = self.column("activities", "id")
+            ids = [all_ids[j] for j in negative]
             raise InvalidProductionError(
                 f"{negative.size} activities have a negative production of their reference "
                 f"product (mark waste treatments with a True 'waste' column): {format_ids(ids)}"
             )
+
+    # ------------------------------------------------------------------ tables
+    def _table(self, table: str) -> Any:
+        if table not in ("activities", "flows", "categories"):
+            raise KeyError(f"no table {table!r}: activities, flows or categories")
+        return TableField.raw(self, table)
+
+    def has_column(self, table: str, name: str) -> bool:
+        """Whether the ``activities``, ``flows`` or ``categories`` table has a column."""
+        raw = self._table(table)
+        return name in (raw.columns if isinstance(raw, TableSource) else raw.columns)
+
+    def column(self, table: str, name: str) -> list[Any]:
+        """One column of the ``activities``, ``flows`` or ``categories`` table as a list.
+
+        Reads the table's columns as the reader gave them when its DataFrame has not been built
+        (a system from a datapackage builds it on first access of the attribute), so that a
+        calculation does not need pandas.
+        """
+        raw = self._table(table)
+        if isinstance(raw, TableSource):
+            return raw.column(name)
+        return list(raw[name].tolist())
 
     def with_parameters(self, values: Mapping[Any, object]) -> System:
         """Return a new system with parameters set and formula entries re-evaluated.
@@ -177,6 +205,8 @@ class System:
     @cached_property
     def category_names(self) -> pd.Index:
         """Category names as an index named ``category`` (of score series and tables)."""
+        import pandas as pd
+
         return pd.Index(self.categories["name"], name="category")
 
     @property
@@ -199,25 +229,25 @@ class System:
     def product_index(self) -> Mapping[Hashable, int]:
         """Product id -> technosphere row."""
         return MappingProxyType(
-            {pid: i for i, pid in enumerate(self.activities["product_id"].tolist())}
+            {pid: i for i, pid in enumerate(self.column("activities", "product_id"))}
         )
 
     @cached_property
     def activity_index(self) -> Mapping[Hashable, int]:
         """Activity id -> technosphere column."""
-        return MappingProxyType({aid: i for i, aid in enumerate(self.activities["id"].tolist())})
+        return MappingProxyType({aid: i for i, aid in enumerate(self.column("activities", "id"))})
 
     @cached_property
     def flow_index(self) -> Mapping[Hashable, int]:
         """Flow id -> biosphere row."""
-        return MappingProxyType({fid: i for i, fid in enumerate(self.flows["id"].tolist())})
+        return MappingProxyType({fid: i for i, fid in enumerate(self.column("flows", "id"))})
 
     @cached_property
     def category_index(self) -> Mapping[Hashable, int]:
         """Category id and name -> characterization row."""
         index: dict[Hashable, int] = {}
         for i, (cid, name) in enumerate(
-            zip(self.categories["id"].tolist(), self.categories["name"].tolist(), strict=True)
+            zip(self.column("categories", "id"), self.column("categories", "name"), strict=True)
         ):
             index.setdefault(name, i)
             index[cid] = i
@@ -234,7 +264,7 @@ class System:
         try:
             return self.category_index[category]
         except (KeyError, TypeError):
-            names = self.categories["name"].tolist()
+            names = self.column("categories", "name")
             raise UnknownCategoryError(
                 f"unknown impact category {category!r}; the system has: {format_ids(names)}"
             ) from None
@@ -268,7 +298,7 @@ class System:
             j = self.activity_index.get(product_id, self.activity_index.get(alt, -1))
             raise UnknownDemandError(
                 f"demand id {product_id!r} is an activity, not a product; the product it "
-                f"produces has id {self.activities['product_id'].iloc[j]!r}"
+                f"produces has id {self.column('activities', 'product_id')[j]!r}"
             )
         raise UnknownDemandError(f"demand id {product_id!r} is not a product of this system")
 
