@@ -70,26 +70,33 @@ def _kvxopt_variant(module: str, A, A_new, f, c, transpose_first: bool) -> dict:
         lib.solve(K, N, B, trans) if module == "umfpack" else lib.solve(K, S, N, B, trans)
         return np.asarray(B).ravel()
 
-    x, t_x = _timed(lambda: solve(f, "T" if transpose_first else "N"))
-    y, t_y = _timed(lambda: solve(c, "N" if transpose_first else "T"))
-    _, t_x2 = _timed(lambda: solve(f * 2, "T" if transpose_first else "N"))
     K2 = _kvx(M_new)  # noqa: N806
-    _, t_re = _timed(lambda: lib.numeric(K2, S))
     if module == "klu":
         L, U, *_, F, _r = lib.get_numeric(K, S, N)  # noqa: N806
         nnz = len(L) + len(U) + len(F)
     else:
         L, U, *_ = lib.get_numeric(K, N)  # noqa: N806
         nnz = len(L) + len(U)
+    forward, backward = ("T", "N") if transpose_first else ("N", "T")
     return {
         "convert_s": t_conv,
         "symbolic_s": t_sym,
         "numeric_s": t_num,
+        **_solves(lambda rhs, t: solve(rhs, backward if t else forward), f, c),
+        "refactorize_s": _timed(lambda: lib.numeric(K2, S))[1],
+        "factor_nnz": nnz,
+    }
+
+
+def _solves(solve, f, c) -> dict:
+    """First and further ``A x = f``, one ``Aᵀ y = c``; ``solve(rhs, transposed)``."""
+    x, t_x = _timed(lambda: solve(f, False))
+    y, t_y = _timed(lambda: solve(c, True))
+    _, t_x2 = _timed(lambda: solve(f * 2, False))
+    return {
         "first_solve_s": t_x,
         "further_solve_s": t_x2,
         "transposed_solve_s": t_y,
-        "refactorize_s": t_re,
-        "factor_nnz": nnz,
         "_x": x,
         "_y": y,
     }
@@ -113,25 +120,17 @@ def _direct_variant(A, A_new, f, c, dense: float) -> dict:  # noqa: N803
 
     def solve(rhs, transposed):
         x = np.array(rhs, dtype=np.float64)
-        N.solve(x, transposed)
+        N.solve(x, not transposed)  # the factors are Aᵀ's
         return x
 
-    x, t_x = _timed(lambda: solve(f, True))
-    y, t_y = _timed(lambda: solve(c, False))
-    _, t_x2 = _timed(lambda: solve(f * 2, True))
     new_values = np.ascontiguousarray(A_new.data[P.order])
-    _, t_re = _timed(lambda: _libklu.Numeric(S, P.indptr, P.indices, new_values))
     return {
         "convert_s": t_conv,
         "symbolic_s": t_sym,
         "numeric_s": t_num,
-        "first_solve_s": t_x,
-        "further_solve_s": t_x2,
-        "transposed_solve_s": t_y,
-        "refactorize_s": t_re,
+        **_solves(solve, f, c),
+        "refactorize_s": _timed(lambda: _libklu.Numeric(S, P.indptr, P.indices, new_values))[1],
         "factor_nnz": N.nnz,
-        "_x": x,
-        "_y": y,
     }
 
 
@@ -139,19 +138,11 @@ def _btf_variant(block_solver: str, A, A_new, f, c) -> dict:  # noqa: N803
     from lcasolve.solve.btf import BTFFactorization
 
     fact, t = _timed(lambda: BTFFactorization(A, block_solver=block_solver))
-    x, t_x = _timed(lambda: fact.solve(f, check=False).x)
-    y, t_y = _timed(lambda: fact.solve(c, transposed=True, check=False).x)
-    _, t_x2 = _timed(lambda: fact.solve(2 * f, check=False).x)
-    _, t_re = _timed(lambda: fact.refactorize(A_new))
     return {
         "numeric_s": t,
-        "first_solve_s": t_x,
-        "further_solve_s": t_x2,
-        "transposed_solve_s": t_y,
-        "refactorize_s": t_re,
+        **_solves(lambda rhs, tr: fact.solve(rhs, transposed=tr, check=False).x, f, c),
+        "refactorize_s": _timed(lambda: fact.refactorize(A_new))[1],
         "factor_nnz": fact.factor_nnz,
-        "_x": x,
-        "_y": y,
     }
 
 
