@@ -4,9 +4,18 @@ Values are laid out ``[entry, sample]``. Each sample builds its foreground matri
 deterministic one plus its changes, solves it by Gaussian elimination with partial pivoting,
 checks the relative residual and scores the supply; samples are independent, so the result of
 a sample does not depend on the batch size or the thread count.
+
+Foregrounds are sparse (an activity takes in a few others): the elimination skips the rows
+whose entry in the pivot column is zero and updates a row only at the pivot row's nonzero
+columns, the back substitution reads each row's nonzeros found during the elimination, and the
+residual reads the matrix's structural nonzeros (``m_ptr``/``m_idx``). Skipped terms are exact
+zeros (``x − 0·y = x`` for finite ``y``), so the values are those of the dense elimination;
+a pivot that is zero or not finite makes that step dense, as before.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit, prange
@@ -17,39 +26,55 @@ _TILE = 256
 
 @njit(cache=True, nogil=True, parallel=True)
 def foreground_scores(
-    a_ff, w, f, in_row, in_col, in_delta, out_col, out_coef, out_delta, h, worst
-):  # pragma: no cover - compiled
+    a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef, m_ptr, m_idx,
+    h, worst,
+):  # pragma: no cover - compiled  # fmt: skip
     """``h[k] = (W + Σ_e δ_ek c_e e_jᵀ) s_k`` with ``(A_FF + Σ_e δ_ek e_r e_cᵀ) s_k = f_F``.
 
     ``a_ff`` (F, F) and ``w`` (Q, F) are the deterministic foreground matrix and scoring
-    rows; entry ``e`` inside the foreground adds ``in_delta[e, k]`` at ``(in_row[e],
-    in_col[e])``; entry ``e`` outside adds ``out_delta[e, k] * out_coef[e]`` to column
-    ``out_col[e]`` of the scoring rows. ``worst[k]`` receives the relative residual
+    rows; the change of formula entry ``u`` in sample ``k`` is ``δ = value[u, k] - base[u]``.
+    Entry ``in_at[e]`` inside the foreground adds its change at ``(in_row[e], in_col[e])``;
+    entry ``out_at[e]`` outside adds its change times ``out_coef[e]`` to column
+    ``out_col[e]`` of the scoring rows. ``m_idx[m_ptr[r]:m_ptr[r + 1]]`` are the columns, in
+    increasing order, where row ``r`` of any sample's matrix can be nonzero (the nonzeros of
+    ``a_ff`` and the entries inside). ``worst[k]`` receives the relative residual
     ``‖f − M s‖∞ / ‖|M| |s| + |f|‖∞`` of sample ``k``.
     """
     K = h.shape[0]
+    nf = a_ff.shape[0]
     n_tiles = (K + _TILE - 1) // _TILE
     for t in prange(n_tiles):
         m = np.empty_like(a_ff)
         lu = np.empty_like(a_ff)
         s = np.empty_like(f)
+        pat = np.empty((nf, nf), dtype=np.int64)
+        cnt = np.empty(nf, dtype=np.int64)
         for k in range(t * _TILE, min(K, (t + 1) * _TILE)):
-            _solve_one(a_ff, w, f, in_row, in_col, in_delta, out_col, out_coef, out_delta,
-                       h, worst, k, m, lu, s)  # fmt: skip
+            _solve_one(a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col,
+                       out_coef, m_ptr, m_idx, h, worst, k, m, lu, s, pat, cnt)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _solve_one(
-    a_ff, w, f, in_row, in_col, in_delta, out_col, out_coef, out_delta, h, worst, k, m, lu, s
-):  # pragma: no cover - compiled
-    """Sample ``k`` of :func:`foreground_scores`, in the scratch arrays ``m``, ``lu``, ``s``."""
+    a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef, m_ptr, m_idx,
+    h, worst, k, m, lu, s, pat, cnt,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Sample ``k`` of :func:`foreground_scores`, in the scratch arrays ``m``, ``lu``, ``s``.
+
+    ``pat[c, :cnt[c]]`` receives the nonzero columns beyond ``c`` of pivot row ``c``.
+    """
     nf = a_ff.shape[0]
     nq = w.shape[0]
-    m[:] = a_ff
+    for r in range(nf):  # explicit loops: cheaper than slice assignment at this size
+        for j in range(nf):
+            m[r, j] = a_ff[r, j]
     for e in range(in_row.shape[0]):
-        m[in_row[e], in_col[e]] += in_delta[e, k]
-    lu[:] = m
-    s[:] = f
+        u = in_at[e]
+        m[in_row[e], in_col[e]] += value[u, k] - base[u]
+    for r in range(nf):
+        s[r] = f[r]
+        for j in range(nf):
+            lu[r, j] = m[r, j]
     for c in range(nf):
         p = c
         big = abs(lu[c, c])
@@ -66,36 +91,74 @@ def _solve_one(
             s[c] = s[p]
             s[p] = t
         d = lu[c, c]
+        n_nz = 0
+        for j in range(c + 1, nf):
+            if lu[c, j] != 0.0:
+                pat[c, n_nz] = j
+                n_nz += 1
+        # a zero or non-finite pivot: every column, as the dense elimination does
+        dense = not (d != 0.0 and math.isfinite(d))
+        if dense:
+            n_nz = 0
+            for j in range(c + 1, nf):
+                pat[c, n_nz] = j
+                n_nz += 1
+        cnt[c] = n_nz
         for r in range(c + 1, nf):
-            factor = lu[r, c] / d
+            x = lu[r, c]
+            if x == 0.0 and not dense:
+                continue  # 0 / d: no update
+            factor = x / d
             if factor != 0.0:
-                for j in range(c + 1, nf):
-                    lu[r, j] -= factor * lu[c, j]
+                if math.isfinite(factor):
+                    for i in range(n_nz):
+                        j = pat[c, i]
+                        lu[r, j] -= factor * lu[c, j]
+                else:
+                    for j in range(c + 1, nf):
+                        lu[r, j] -= factor * lu[c, j]
                 s[r] -= factor * s[c]
+    finite = True
     for c in range(nf - 1, -1, -1):
         acc = s[c]
-        for j in range(c + 1, nf):
-            acc -= lu[c, j] * s[j]
+        if finite:
+            for i in range(cnt[c]):
+                j = pat[c, i]
+                acc -= lu[c, j] * s[j]
+        else:
+            for j in range(c + 1, nf):
+                acc -= lu[c, j] * s[j]
         s[c] = acc / lu[c, c]
+        if not math.isfinite(s[c]):
+            finite = False  # 0 · s[j] is no longer 0 in the rows above
     residual = 0.0
     scale = 0.0
     for r in range(nf):
         acc = -f[r]
         size = abs(f[r])
-        for j in range(nf):
-            acc += m[r, j] * s[j]
-            size += abs(m[r, j]) * abs(s[j])
-        residual = max(residual, abs(acc))
-        scale = max(scale, size)
+        if finite:
+            for i in range(m_ptr[r], m_ptr[r + 1]):
+                j = m_idx[i]
+                acc += m[r, j] * s[j]
+                size += abs(m[r, j]) * abs(s[j])
+        else:
+            for j in range(nf):
+                acc += m[r, j] * s[j]
+                size += abs(m[r, j]) * abs(s[j])
+        if not abs(acc) <= residual:  # NaN too
+            residual = abs(acc)
+        if not size <= scale:
+            scale = size
     worst[k] = residual / scale if scale > 0.0 else residual
-    if not np.isfinite(worst[k]):
-        worst[k] = np.inf
+    if not (finite and np.isfinite(worst[k])):
+        worst[k] = np.inf  # a non-finite supply (e.g. a singular matrix) fails every tolerance
     for q in range(nq):
         acc = 0.0
         for j in range(nf):
             acc += w[q, j] * s[j]
         h[k, q] = acc
     for e in range(out_col.shape[0]):
-        x = out_delta[e, k] * s[out_col[e]]
+        u = out_at[e]
+        x = (value[u, k] - base[u]) * s[out_col[e]]
         for q in range(nq):
             h[k, q] += x * out_coef[e, q]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lcasolve.errors import InputError, UnknownParameterError
-from lcasolve.parameters.batch import ParameterBatch
+from lcasolve.parameters.batch import ParameterBatch, cached_batch
 from lcasolve.parameters.parameter_set import DATABASE, Key, Parameter, ParameterSet
 
 __all__ = [
@@ -169,7 +169,7 @@ def parameter_monte_carlo(
     values: dict[Hashable, object] = dict(draws)
     values.update(fixed_keys)
     h = _sample_scores(
-        system, ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned),
+        system, cached_batch(system, demand, allow_ill_conditioned=allow_ill_conditioned),
         values, np.arange(iterations), seed,
         background=background, method=method,
     )  # fmt: skip
@@ -334,7 +334,7 @@ def parameter_sobol(
     }
     # the background column only says which rows share a draw: equal value, same draw number
     its = np.unique(design[:, -1], return_inverse=True)[1] if background else np.zeros(0)
-    batch = ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
+    batch = cached_batch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
     h = _sample_scores(system, batch, values, its, seed, background=background, method=method)
     q = 0 if category is None else _categories(system).index(str(category))
     return sobol(problem, h[:, q], seed=seed)
@@ -422,7 +422,7 @@ def solve_scenarios(
         columns = {params.inputs[0].key: np.full(len(names), params.inputs[0].value)}
     blocks = []
     for label, demand in demands.items():
-        batch = ParameterBatch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
+        batch = cached_batch(system, demand, allow_ill_conditioned=allow_ill_conditioned)
         h = batch.scores(columns, method)
         index = pd.MultiIndex.from_product([names, [label]], names=["scenario", "demand"])
         blocks.append(pd.DataFrame(h, index=index, columns=_categories(system)))

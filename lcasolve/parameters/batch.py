@@ -17,11 +17,17 @@ forward-error bound (:mod:`lcasolve.solve.conditioning`: a warning above
 ``λ``, which enters every sample's score. Every variant's own solve is checked by its
 residual; its condition is not estimated (that would need a factorization per variant), so
 a sample that moves a loop's gain close to 1 is caught only when its residual misses the
-tolerance.
+tolerance. The warnings of the deterministic solve (and of the adjoint) are given again by
+every call of :meth:`ParameterBatch.scores`, not only by the one that computed them.
+
+:func:`cached_batch` keeps one batch per system, demand and settings on the (immutable) system,
+so that analyses run one after another on one model — a Monte Carlo, then Sobol indices —
+solve its background once, as lca_algebraic keeps its background scores.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +37,7 @@ import numpy as np
 
 from lcasolve.errors import IllConditionedError, InputError
 
-__all__ = ["PARTITION_LIMIT", "SPARSE_SHARE", "ParameterBatch"]
+__all__ = ["PARTITION_LIMIT", "SPARSE_SHARE", "ParameterBatch", "cached_batch"]
 
 #: largest foreground solved densely per sample by the partitioned method
 PARTITION_LIMIT = 200
@@ -126,8 +132,26 @@ class ParameterBatch:
                 "characterization factor defined by a formula"
             )
         if method == "partitioned" or (method == "auto" and self.foreground is not None):
+            self._prepare("_lca", "_partition")
             return self._partitioned(entries, k)
+        self._prepare("_lca", "_baseline")
         return self._full(entries, k)
+
+    def _prepare(self, *names: str) -> None:
+        """Compute the cached steps ``names`` once; give their warnings on every call."""
+        store: dict[str, list[warnings.WarningMessage]] = self._cache.setdefault("warnings", {})
+        for name in names:
+            if name in store:
+                _replay(store[name])
+                continue
+            caught: list[warnings.WarningMessage] = []
+            try:
+                with warnings.catch_warnings(record=True) as caught:  # type: ignore[assignment]
+                    warnings.simplefilter("always")
+                    getattr(self, name)
+            finally:
+                _replay(caught)  # after the recording: under the caller's filters
+            store[name] = list(caught)
 
     def entry_scores(self, entries: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Scores ``(K, categories)`` with matrix entries replaced (one full batch).
@@ -143,6 +167,7 @@ class ParameterBatch:
         numpy.ndarray
         """
         k = max((np.shape(v)[1] for _, v in entries.values()), default=1)
+        self._prepare("_lca", "_baseline")
         return self._full(entries, k)
 
     @cached_property
@@ -232,40 +257,63 @@ class ParameterBatch:
         system, part = self.system, self._partition
         where = part["where"]
         nq = part["w"].shape[0]
-        in_row = in_col = np.zeros(0, dtype=np.int64)
-        in_delta = np.zeros((0, k))
-        out_col: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        # one array of every formula entry's values (matrix sign) and their deterministic
+        # values: the kernel forms each change value - base itself (no (e, K) temporaries)
+        values: list[np.ndarray] = []
+        bases: list[np.ndarray] = []
+        none = np.zeros(0, dtype=np.int64)
+        in_at = in_row = in_col = none
+        out_at: list[np.ndarray] = [none]
+        out_col: list[np.ndarray] = [none]
         out_coef: list[np.ndarray] = [np.zeros((0, nq))]
-        out_delta: list[np.ndarray] = [np.zeros((0, k))]
         if "technosphere" in entries:
             index, vals = entries["technosphere"]
             tech = system.technosphere
-            delta = np.asarray(vals, dtype=np.float64) - tech.value[index][:, None]  # (e, K)
+            values.append(vals)
+            bases.append(tech.value[index])
             rows, cols = where[tech.row[index]], where[tech.col[index]]
             inside = rows >= 0
-            in_row, in_col, in_delta = rows[inside], cols[inside], delta[inside]
+            at = np.arange(index.size, dtype=np.int64)
+            in_at, in_row, in_col = at[inside], rows[inside], cols[inside]
             # an input from the background enters the scores through its adjoint: -λ_r
+            out_at.append(at[~inside])
             out_col.append(cols[~inside])
             out_coef.append(-part["lam"][tech.row[index][~inside]])
-            out_delta.append(delta[~inside])
         if "biosphere" in entries:
             index, vals = entries["biosphere"]
             bio = system.biosphere
+            out_at.append(sum(len(b) for b in bases) + np.arange(index.size, dtype=np.int64))
+            values.append(vals)
+            bases.append(bio.value[index])
             out_col.append(where[bio.col[index]])
             out_coef.append(np.asarray(system.C.tocsc()[:, bio.row[index]].T.toarray()))
-            out_delta.append(np.asarray(vals, dtype=np.float64) - bio.value[index][:, None])
+        if len(values) == 1:
+            value = np.ascontiguousarray(values[0], dtype=np.float64)
+        else:
+            value = np.zeros((0, k)) if not values else np.vstack(values).astype(np.float64)
+        value = np.ascontiguousarray(np.broadcast_to(value, (value.shape[0], k)))
+        base = np.ascontiguousarray(np.concatenate([np.zeros(0), *bases]), dtype=np.float64)
         h = np.empty((k, nq))
         worst = np.empty(k)
+        # the columns where each row of a sample's foreground matrix can be nonzero
+        pattern = part["a_ff"] != 0.0
+        pattern[in_row, in_col] = True
+        m_ptr = np.concatenate(([0], np.cumsum(pattern.sum(axis=1)))).astype(np.int64)
+        m_idx = np.nonzero(pattern)[1].astype(np.int64)
         _kernels.foreground_scores(  # type: ignore[call-arg]  # numba dispatcher takes *args
             np.ascontiguousarray(part["a_ff"], dtype=np.float64),
             np.ascontiguousarray(part["w"], dtype=np.float64),
             np.ascontiguousarray(part["f"], dtype=np.float64),
+            value,
+            base,
+            np.ascontiguousarray(in_at, dtype=np.int64),
             np.ascontiguousarray(in_row, dtype=np.int64),
             np.ascontiguousarray(in_col, dtype=np.int64),
-            np.ascontiguousarray(np.broadcast_to(in_delta, (in_row.size, k))),
+            np.concatenate(out_at).astype(np.int64),
             np.concatenate(out_col).astype(np.int64),
             np.ascontiguousarray(np.vstack(out_coef), dtype=np.float64),
-            np.ascontiguousarray(np.vstack(out_delta), dtype=np.float64),
+            m_ptr,
+            m_idx,
             h,
             worst,
         )
@@ -276,3 +324,60 @@ class ParameterBatch:
                 largest,
             )
         return h
+
+
+def _replay(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
+def cached_batch(
+    system: Any,
+    demand: Mapping[Hashable, float],
+    *,
+    tolerance: float = 1e-10,
+    allow_ill_conditioned: bool = False,
+) -> ParameterBatch:
+    """The :class:`ParameterBatch` of ``system`` for ``demand``, kept on the system for reuse.
+
+    A system is immutable, so its deterministic solve, partition and adjoint hold for every
+    later analysis with the same demand, settings and options in force
+    (:func:`lcasolve.set_options`: solver, accuracy limits); the batch lives as long as the
+    system (the last :data:`CACHED_BATCHES` are kept).
+
+    Parameters
+    ----------
+    system : System
+        A system with parameters.
+    demand : Mapping
+        ``{product id: amount}``.
+    tolerance, allow_ill_conditioned
+        As for :class:`ParameterBatch`.
+
+    Returns
+    -------
+    ParameterBatch
+    """
+    import dataclasses
+
+    from lcasolve._options import get_options
+
+    # the options in force decide the solver and the accuracy checks (not the progress bars)
+    options = dataclasses.replace(get_options(), progress=None)
+    key = (tuple(demand.items()), float(tolerance), bool(allow_ill_conditioned), options)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable amount: no reuse
+        return ParameterBatch(system, demand, tolerance, allow_ill_conditioned)
+    cache: dict[Any, ParameterBatch] = system.__dict__.setdefault("_parameter_batches", {})
+    batch = cache.pop(key, None)
+    if batch is None:
+        batch = ParameterBatch(system, dict(demand), tolerance, allow_ill_conditioned)
+    cache[key] = batch  # most recent last
+    while len(cache) > CACHED_BATCHES:
+        del cache[next(iter(cache))]
+    return batch
+
+
+#: batches :func:`cached_batch` keeps per system (each may hold a factorization)
+CACHED_BATCHES = 4

@@ -383,23 +383,27 @@ class ParameterSet:
         dict
             Matrix name -> (entry indices, values of shape ``(n,)`` or ``(n, K)``).
         """
-        per: dict[str, tuple[list[int], list[Value]]] = {m: ([], []) for m in MATRICES}
         length = max((np.shape(v)[0] for v in values.values() if np.ndim(v)), default=None)
+        counts = {m: 0 for m in MATRICES}
+        for entry in self.entries:
+            counts[entry.matrix] += 1
+        shape = () if length is None else (length,)
+        # each entry's values are written into its row of the result (no stacking copy)
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            m: (np.empty(c, dtype=np.int64), np.empty((c, *shape))) for m, c in counts.items() if c
+        }
+        filled = dict.fromkeys(out, 0)
         for entry, binding in zip(self.entries, self._plan.entry_bindings, strict=True):
             env = {name: values[ref] for name, ref in binding.items()}
             amount = entry.formula.evaluate(env, prepared=True)
-            index, vals = per[entry.matrix]
-            index.append(entry.entry)
-            vals.append(entry.factor * np.asarray(amount, dtype=float))
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for matrix, (index, vals) in per.items():
-            if not index:
-                continue
+            index, vals = out[entry.matrix]
+            row = filled[entry.matrix]
+            filled[entry.matrix] = row + 1
+            index[row] = entry.entry
             if length is None:
-                stacked = np.asarray(vals, dtype=float)
+                vals[row] = entry.factor * float(amount)
             else:
-                stacked = np.stack([np.broadcast_to(v, (length,)) for v in vals])
-            out[matrix] = (np.asarray(index, dtype=np.int64), stacked)
+                np.multiply(entry.factor, np.asarray(amount, dtype=float), out=vals[row])
         return out
 
     def with_values(self, overrides: Mapping[Hashable, object]) -> ParameterSet:
