@@ -166,3 +166,16 @@ def test_a_refused_system_is_refused_by_every_analysis():
         for _ in range(2):
             with pytest.raises(IllConditionedError):
                 parameter_monte_carlo(system, {1: 1.0}, 10, seed=0)
+
+
+def test_draws_are_the_same_on_every_call():
+    """The checked records are kept on the set: later draws are the same keyed draws."""
+    from lcasolve.parameters import draw_parameters
+
+    params = _system().parameters
+    first = draw_parameters(params, 4000, 3)
+    assert "_draw_plan" in params.__dict__
+    again = draw_parameters(params, np.arange(2000, 4000), 3)
+    a = first[(None, "a")]
+    np.testing.assert_array_equal(again[(None, "a")], a[2000:])
+    assert a.min() >= 1.0 and a.max() <= 3.0 and abs(a.mean() - 2.0) < 0.05

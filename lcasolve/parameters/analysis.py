@@ -67,9 +67,14 @@ def draw_parameters(
     uncertain = params.uncertain
     if not uncertain:
         return {}
-    records = np.array([p.uncertainty for p in uncertain])
-    validate(records, [_spelling(p) for p in uncertain])
-    keys = np.array([parameter_key(p) for p in uncertain], dtype=np.uint64)
+    # a set is immutable: its records, once valid, and their stream keys hold for every call
+    plan = params.__dict__.get("_draw_plan")
+    if plan is None:
+        records = np.array([p.uncertainty for p in uncertain])
+        validate(records, [_spelling(p) for p in uncertain])
+        keys = np.array([parameter_key(p) for p in uncertain], dtype=np.uint64)
+        plan = params.__dict__["_draw_plan"] = (records, keys)
+    records, keys = plan
     draws = sample_records(records, its, seed, entry_keys=keys)
     return {p.key: draws[i] for i, p in enumerate(uncertain)}
 
