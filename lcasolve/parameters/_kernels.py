@@ -153,12 +153,12 @@ def _solve_one(
     if not (finite and np.isfinite(worst[k])):
         worst[k] = np.inf  # a non-finite supply (e.g. a singular matrix) fails every tolerance
     for q in range(nq):
+        # summed in a register, in the order h = w s, then entry by entry (h[k, q] in memory
+        # would chain every addition through a store and a load)
         acc = 0.0
         for j in range(nf):
             acc += w[q, j] * s[j]
+        for e in range(out_col.shape[0]):
+            u = out_at[e]
+            acc += ((value[u, k] - base[u]) * s[out_col[e]]) * out_coef[e, q]
         h[k, q] = acc
-    for e in range(out_col.shape[0]):
-        u = out_at[e]
-        x = (value[u, k] - base[u]) * s[out_col[e]]
-        for q in range(nq):
-            h[k, q] += x * out_coef[e, q]
