@@ -189,6 +189,11 @@ def test_several_products_get_a_virtual_root_and_all_categories(chain):
             tree.direct[:, k] + below + tree.rest[:, k], tree.cumulative[:, k], atol=1e-13
         )
     assert tree.to_frame()["name"].iloc[0] == "(functional unit)"
+    # path ids of some nodes, walked up from each, are those of every node's listing
+    nodes = np.arange(len(tree))
+    assert tree.path_ids(nodes).tolist() == tree.paths.tolist()
+    single = lca.tree({2: 1.0}, category="gwp", cutoff=0.01)
+    assert single.path_ids(np.arange(len(single))).tolist() == single.paths.tolist()
 
 
 def test_node_budget_and_truncation():

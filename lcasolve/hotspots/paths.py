@@ -80,7 +80,7 @@ class StructuralPaths:
         return pd.DataFrame(
             {
                 "rank": np.arange(1, nodes.size + 1),
-                "path": t.paths[nodes],
+                "path": t.path_ids(nodes),
                 "depth": t.depth[nodes].astype(np.int64),
                 "chain": chains,
                 "activity_id": acts["id"].to_numpy(dtype=object)[act],
