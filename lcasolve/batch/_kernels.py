@@ -10,16 +10,32 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from lcasolve._parallel import split
+
 #: samples per thread task in the triangular solves
 _TILE = 8
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def spmv(indptr, indices, data, x, y):  # pragma: no cover - compiled
-    """Batched CSR product ``y[:, k] = M_k x[:, k]`` with per-sample values ``data[:, k]``."""
-    m = indptr.shape[0] - 1
+def _tiles(K: int) -> int:
+    """Tiles of ``_TILE`` samples covering ``K`` samples."""
+    return (K + _TILE - 1) // _TILE
+
+
+def spmv(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> None:
+    """Batched CSR product ``y[:, k] = M_k x[:, k]`` with per-sample values ``data[:, k]``.
+
+    Rows in contiguous ranges on threads (:func:`lcasolve._parallel.split`).
+    """
+    split(_spmv, int(indptr.shape[0] - 1), indptr, indices, data, x, y)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _spmv(indptr, indices, data, x, y, lo, hi):  # pragma: no cover - compiled
+    """:func:`spmv` of rows ``lo`` to ``hi - 1``."""
     K = x.shape[1]
-    for i in prange(m):
+    for i in range(lo, hi):
         for k in range(K):
             y[i, k] = 0.0
         for p in range(indptr[i], indptr[i + 1]):
@@ -42,20 +58,39 @@ def residual(indptr, indices, data, x, f, r):  # pragma: no cover - compiled
                 r[i, k] -= data[p, k] * x[j, k]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def gauss_seidel(indptr, indices, data, diag_pos, r0, r1, f, x, sweeps):  # pragma: no cover
+def gauss_seidel(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    diag_pos: np.ndarray,
+    r0: int,
+    r1: int,
+    f: np.ndarray,
+    x: np.ndarray,
+    sweeps: int,
+) -> None:
     """``sweeps`` Gauss-Seidel sweeps over rows ``r0 … r1 - 1`` for every column ``k`` of ``x``.
 
     Rows are numbered in sweep order (consumers before their suppliers, so the acyclic part is
     solved exactly in one sweep) and visited in that order, reading ``data`` sequentially.
-    Tiles of contiguous samples run in parallel; each sample's arithmetic is the same whatever
-    the tile, so results do not depend on the block or the threads.
+    Tiles of contiguous samples run on threads (:func:`lcasolve._parallel.split`); each
+    sample's arithmetic is the same whatever the tile, so results do not depend on the block
+    or the threads.
     """
+    n_tiles = _tiles(int(x.shape[1]))
+    args = (indptr, indices, data, diag_pos, int(r0), int(r1), f, x, int(sweeps))
+    split(_gauss_seidel, n_tiles, *args)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _gauss_seidel(
+    indptr, indices, data, diag_pos, r0, r1, f, x, sweeps, lo, hi
+):  # pragma: no cover - compiled
+    """:func:`gauss_seidel` of the sample tiles ``lo`` to ``hi - 1``."""
     K = x.shape[1]
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
+    for t in range(lo, hi):
         k0 = t * _TILE
-        w = min(K, k0 + _TILE) - k0
+        w = K - k0 if K - k0 < _TILE else _TILE
         acc = np.empty(_TILE)
         for _ in range(sweeps):
             for i in range(r0, r1):
@@ -142,18 +177,24 @@ def greedy_order(n, out_ptr, out_idx, out_w, in_ptr, in_idx, in_w):  # pragma: n
     popped); plain loops and arrays only, which compile in a fraction of the time of a
     ``heapq`` list of tuples and of slice assignments.
     """
-    w_out = np.zeros(n)
-    w_in = np.zeros(n)
-    n_out = np.zeros(n, dtype=np.int64)
-    n_in = np.zeros(n, dtype=np.int64)
+    # np.empty of two dtypes only (each np.zeros, np.ones or dtype is one more compilation)
+    w_out = np.empty(n)
+    w_in = np.empty(n)
+    n_out = np.empty(n, dtype=np.int64)
+    n_in = np.empty(n, dtype=np.int64)
+    alive = np.empty(n, dtype=np.int64)
     for u in range(n):
+        w_out[u] = 0.0
+        w_in[u] = 0.0
+        n_out[u] = 0
+        n_in[u] = 0
+        alive[u] = 1
         for p in range(out_ptr[u], out_ptr[u + 1]):
             w_out[u] += out_w[p]
             n_out[u] += 1
         for p in range(in_ptr[u], in_ptr[u + 1]):
             w_in[u] += in_w[p]
             n_in[u] += 1
-    alive = np.ones(n, dtype=np.bool_)
     front = np.empty(n, dtype=np.int64)
     back = np.empty(n, dtype=np.int64)
     sinks = np.empty(n, dtype=np.int64)
@@ -192,7 +233,7 @@ def greedy_order(n, out_ptr, out_idx, out_w, in_ptr, in_idx, in_w):  # pragma: n
                     break
         if u < 0 or not alive[u]:
             continue
-        alive[u] = False
+        alive[u] = 0
         removed += 1
         if to_front:
             front[nf] = u
@@ -226,25 +267,40 @@ def greedy_order(n, out_ptr, out_idx, out_w, in_ptr, in_idx, in_w):  # pragma: n
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def block_relative_residuals(indptr, indices, data, x, f, out):  # pragma: no cover - compiled
+def block_relative_residuals(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    x: np.ndarray,
+    f: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """Relative residual of ``A_k x_k = f`` for every column ``k`` of contiguous ``data``, ``x``.
 
     ``out[k] = max_i |f_i − (A_k x_k)_i| / max_i (Σ_j |a_ij x_j| + |f_i|)``: entries of columns
     with zero supply do not count, so parts of the matrix the demand does not reach (sampled or
-    not) cannot loosen the test. Tiles of samples run in parallel; each column's value is the
-    same whatever the other columns (the same operations in the same order).
+    not) cannot loosen the test. Tiles of samples run on threads
+    (:func:`lcasolve._parallel.split`); each column's value is the same whatever the other
+    columns (the same operations in the same order).
     """
+    split(_block_relative_residuals, _tiles(int(x.shape[1])), indptr, indices, data, x, f, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _block_relative_residuals(indptr, indices, data, x, f, out, lo, hi):  # pragma: no cover
+    """:func:`block_relative_residuals` of the sample tiles ``lo`` to ``hi - 1``."""
     m = indptr.shape[0] - 1
     K = x.shape[1]
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
+    r = np.empty(_TILE)
+    a = np.empty(_TILE)
+    worst = np.empty(_TILE)
+    scale = np.empty(_TILE)
+    for t in range(lo, hi):
         k0 = t * _TILE
-        w = min(K, k0 + _TILE) - k0
-        r = np.empty(_TILE)
-        a = np.empty(_TILE)
-        worst = np.zeros(_TILE)
-        scale = np.zeros(_TILE)
+        w = K - k0 if K - k0 < _TILE else _TILE
+        for q in range(_TILE):
+            worst[q] = 0.0
+            scale[q] = 0.0
         for i in range(m):
             fi = f[i]
             for q in range(_TILE):

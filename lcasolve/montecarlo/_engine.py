@@ -96,7 +96,7 @@ class MatrixPlan:
         out = np.empty((self.nnz, K))
         ptr, slots, fixed = self.groups
         out[fixed] = self.base[fixed, None]
-        _kernels.sample_into(  # type: ignore[call-arg]  # numba dispatcher takes *args
+        _kernels.sample_into(  # type: ignore[call-arg]  # columns: a tuple of 9 arrays
             *draws.columns(matrix), seed_key, iterations, ptr, slots, self.base, out
         )
         if self.design_slot.size:

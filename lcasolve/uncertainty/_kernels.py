@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from lcasolve._parallel import split
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -113,7 +115,8 @@ def _draw(kind, loc, scale, shape, lo, hi, negative, state, i):  # pragma: no co
     if kind == 7:  # discrete uniform on {lo, ..., hi - 1}
         low = 0.0 if math.isnan(lo) else lo
         v = math.floor(low + (hi - low) * _uniform(state, i))
-        return min(v, hi - 1.0), i + 1
+        top = hi - 1.0
+        return (top if top < v else v), i + 1  # min(v, top) without compiling min
     if kind == 8:  # weibull: offset loc, scale, shape k
         off = 0.0 if math.isnan(loc) else loc
         v = off + scale * (-math.log(_uniform(state, i))) ** (1.0 / shape)
@@ -266,51 +269,66 @@ def _entry(t, mu, sd, sh, lo, hi, neg, s, key, seed_key, iterations, dst):  # pr
         dst[k] = s * _bounded(t, mu, sd, sh, lo, hi, neg, state)
 
 
-@njit(cache=True, nogil=True)
-def _entry_at(u, columns, seed_key, iterations, dst):  # pragma: no cover - compiled
-    """:func:`_entry` for entry ``u`` of the record ``columns`` (kind, loc, …, sign, key)."""
-    kind, loc, scale, shape, lo, hi, negative, sign, key = columns
-    _entry(
-        kind[u], loc[u], scale[u], shape[u], lo[u], hi[u], negative[u], sign[u], key[u],
-        seed_key, iterations, dst,
-    )  # fmt: skip
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def sample_block(
     kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations, out
-):  # pragma: no cover - compiled
+) -> None:  # fmt: skip
     """Fill ``out[u, k]`` with entry ``u``'s draw at iteration ``iterations[k]``, times ``sign[u]``.
 
-    Parallel over entries; each value depends only on its own key, never on the thread or block.
+    Entries in contiguous ranges on threads (:func:`lcasolve._parallel.split`); each value
+    depends only on its own key, never on the thread or block.
     """
     columns = (kind, loc, scale, shape, lo, hi, negative, sign, entry_key)
-    for u in prange(kind.shape[0]):
-        _entry_at(u, columns, seed_key, iterations, out[u])
+    split(_sample_block, int(kind.shape[0]), *columns, seed_key, iterations, out)
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sample_block(
+    kind, loc, scale, shape, lo, hi, negative, sign, key, seed_key, iterations, out, first, stop
+):  # pragma: no cover - compiled
+    """:func:`sample_block` of the entries ``first`` to ``stop - 1``."""
+    for u in range(first, stop):
+        _entry(
+            kind[u], loc[u], scale[u], shape[u], lo[u], hi[u], negative[u], sign[u], key[u],
+            seed_key, iterations, out[u],
+        )  # fmt: skip
+
+
 def sample_into(
     kind, loc, scale, shape, lo, hi, negative, sign, entry_key, seed_key, iterations,
     group_ptr, group_slot, base, out,
-):  # pragma: no cover - compiled  # fmt: skip
+) -> None:  # fmt: skip
     """Matrix values ``out[p, k]``: ``base[p]`` plus the draws of the entries stored at ``p``.
 
     The entries of group ``g`` (``group_ptr[g]`` to ``group_ptr[g + 1]``, in entry order) add
-    into slot ``group_slot[g]`` (the other slots are the caller's). Parallel over groups, each
-    slot summed in the same order whatever the threads. One prange loop with one call of
-    :func:`_entry_at`: every further loop or call site is compiled again (first-run cost).
+    into slot ``group_slot[g]`` (the other slots are the caller's). Groups in contiguous ranges
+    on threads (:func:`lcasolve._parallel.split`), each slot summed in the same order whatever
+    the threads.
     """
     columns = (kind, loc, scale, shape, lo, hi, negative, sign, entry_key)
+    split(
+        _sample_into, int(group_slot.shape[0]), *columns, seed_key, iterations, group_ptr,
+        group_slot, base, out,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sample_into(
+    kind, loc, scale, shape, lo, hi, negative, sign, key, seed_key, iterations,
+    group_ptr, group_slot, base, out, first, stop,
+):  # pragma: no cover - compiled  # fmt: skip
+    """:func:`sample_into` of the groups ``first`` to ``stop - 1``."""
     K = iterations.shape[0]
-    for g in prange(group_slot.shape[0]):
+    tmp = np.empty(K)
+    for g in range(first, stop):
         p = group_slot[g]
         row = out[p]
         b = base[p]
         for k in range(K):
             row[k] = b
-        tmp = np.empty(K)
         for u in range(group_ptr[g], group_ptr[g + 1]):
-            _entry_at(u, columns, seed_key, iterations, tmp)
+            _entry(
+                kind[u], loc[u], scale[u], shape[u], lo[u], hi[u], negative[u], sign[u], key[u],
+                seed_key, iterations, tmp,
+            )  # fmt: skip
             for k in range(K):
                 row[k] += tmp[k]
