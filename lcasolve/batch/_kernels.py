@@ -44,12 +44,19 @@ def _spmv(indptr, indices, data, x, y, lo, hi):  # pragma: no cover - compiled
                 y[i, k] += data[p, k] * x[j, k]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def residual(indptr, indices, data, x, f, r):  # pragma: no cover - compiled
-    """``r[:, k] = f - M_k x[:, k]``."""
-    m = indptr.shape[0] - 1
+def residual(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, x: np.ndarray, f: np.ndarray,
+    r: np.ndarray,
+) -> None:  # fmt: skip
+    """``r[:, k] = f - M_k x[:, k]``; rows in contiguous ranges on threads."""
+    split(_residual, int(indptr.shape[0] - 1), indptr, indices, data, x, f, r)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _residual(indptr, indices, data, x, f, r, lo, hi):  # pragma: no cover - compiled
+    """:func:`residual` of rows ``lo`` to ``hi - 1``."""
     K = x.shape[1]
-    for i in prange(m):
+    for i in range(lo, hi):
         for k in range(K):
             r[i, k] = f[i]
         for p in range(indptr[i], indptr[i + 1]):
