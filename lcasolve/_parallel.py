@@ -13,6 +13,7 @@ by zero gives an infinity or NaN, which the callers check, not a ``ZeroDivisionE
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -20,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["split"]
+
+#: ranges per thread
+_PIECES = 4
 
 _lock = threading.Lock()
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None
@@ -42,7 +46,10 @@ def threads() -> int:
 
 
 def split(kernel: Callable[..., Any], n: int, *args: Any) -> None:
-    """Run ``kernel(*args, lo, hi)`` over ``[0, n)`` cut into contiguous ranges, one per thread.
+    """Run ``kernel(*args, lo, hi)`` over ``[0, n)`` cut into contiguous ranges, on threads.
+
+    The ranges (a few per thread) go to whichever thread is free, so a thread the system
+    holds back delays only its own range, not a fixed share of the work.
 
     Parameters
     ----------
@@ -58,9 +65,16 @@ def split(kernel: Callable[..., Any], n: int, *args: Any) -> None:
     if parts == 1:
         kernel(*args, 0, n)
         return
-    cuts = [n * i // parts for i in range(parts + 1)]
+    pieces = min(n, _PIECES * parts)
+    cuts = [n * i // pieces for i in range(pieces + 1)]
+    tickets = itertools.count()  # next() of a count is atomic under the GIL
+
+    def work() -> None:
+        while (i := next(tickets)) < pieces:
+            kernel(*args, cuts[i], cuts[i + 1])
+
     pool = _executor(parts - 1)
-    futures = [pool.submit(kernel, *args, cuts[i], cuts[i + 1]) for i in range(1, parts)]
-    kernel(*args, cuts[0], cuts[1])
+    futures = [pool.submit(work) for _ in range(parts - 1)]
+    work()
     for fut in futures:
         fut.result()
