@@ -18,17 +18,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-#: samples per thread task (scratch arrays are allocated once per tile)
-_TILE = 256
+from lcasolve._parallel import split
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def foreground_scores(
     a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef, m_ptr, m_idx,
     h, worst,
-):  # pragma: no cover - compiled  # fmt: skip
+) -> None:  # fmt: skip
     """``h[k] = (W + Σ_e δ_ek c_e e_jᵀ) s_k`` with ``(A_FF + Σ_e δ_ek e_r e_cᵀ) s_k = f_F``.
 
     ``a_ff`` (F, F) and ``w`` (Q, F) are the deterministic foreground matrix and scoring
@@ -38,23 +36,33 @@ def foreground_scores(
     ``out_col[e]`` of the scoring rows. ``m_idx[m_ptr[r]:m_ptr[r + 1]]`` are the columns, in
     increasing order, where row ``r`` of any sample's matrix can be nonzero (the nonzeros of
     ``a_ff`` and the entries inside). ``worst[k]`` receives the relative residual
-    ``‖f − M s‖∞ / ‖|M| |s| + |f|‖∞`` of sample ``k``.
+    ``‖f − M s‖∞ / ‖|M| |s| + |f|‖∞`` of sample ``k``. Samples in contiguous ranges on
+    threads (:func:`lcasolve._parallel.split`).
     """
-    K = h.shape[0]
+    split(
+        _foreground_scores, int(h.shape[0]), a_ff, w, f, value, base, in_at, in_row, in_col,
+        out_at, out_col, out_coef, m_ptr, m_idx, h, worst,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _foreground_scores(
+    a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef, m_ptr, m_idx,
+    h, worst, first, stop,
+):  # pragma: no cover - compiled  # fmt: skip
+    """:func:`foreground_scores` of the samples ``first`` to ``stop - 1``."""
     nf = a_ff.shape[0]
-    n_tiles = (K + _TILE - 1) // _TILE
-    for t in prange(n_tiles):
-        m = np.empty_like(a_ff)
-        lu = np.empty_like(a_ff)
-        s = np.empty_like(f)
-        pat = np.empty((nf, nf), dtype=np.int64)
-        cnt = np.empty(nf, dtype=np.int64)
-        for k in range(t * _TILE, min(K, (t + 1) * _TILE)):
-            _solve_one(a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col,
-                       out_coef, m_ptr, m_idx, h, worst, k, m, lu, s, pat, cnt)  # fmt: skip
+    m = np.empty_like(a_ff)
+    lu = np.empty_like(a_ff)
+    s = np.empty_like(f)
+    pat = np.empty((nf, nf), dtype=np.int64)
+    cnt = np.empty(nf, dtype=np.int64)
+    for k in range(first, stop):
+        _solve_one(a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef,
+                   m_ptr, m_idx, h, worst, k, m, lu, s, pat, cnt)  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def _solve_one(
     a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef, m_ptr, m_idx,
     h, worst, k, m, lu, s, pat, cnt,

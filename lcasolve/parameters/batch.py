@@ -300,7 +300,7 @@ class ParameterBatch:
         pattern[in_row, in_col] = True
         m_ptr = np.concatenate(([0], np.cumsum(pattern.sum(axis=1)))).astype(np.int64)
         m_idx = np.nonzero(pattern)[1].astype(np.int64)
-        _kernels.foreground_scores(  # type: ignore[call-arg]  # numba dispatcher takes *args
+        _kernels.foreground_scores(
             np.ascontiguousarray(part["a_ff"], dtype=np.float64),
             np.ascontiguousarray(part["w"], dtype=np.float64),
             np.ascontiguousarray(part["f"], dtype=np.float64),
