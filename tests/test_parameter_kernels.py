@@ -10,7 +10,6 @@ import pytest
 
 import lcasolve
 from lcasolve.errors import IllConditionedError
-from lcasolve.model.entries import no_uncertainty
 from lcasolve.parameters import (
     Formula,
     FormulaEntry,
@@ -21,6 +20,7 @@ from lcasolve.parameters import (
     parameter_sobol,
 )
 from lcasolve.parameters.batch import CACHED_BATCHES, cached_batch
+from tests.test_parameter_analysis import _record
 
 
 def _run(a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_coef):
@@ -81,14 +81,6 @@ def test_foreground_kernel_marks_a_singular_sample():
     )  # fmt: skip
     assert worst[0] < 1e-15 and h[0, 0] == pytest.approx(1.5)  # s = (0.5, 1)
     assert worst[1] == np.inf
-
-
-def _record(kind, **fields):
-    record = no_uncertainty(np.array([fields.pop("loc", 0.0)]))[0]
-    record["uncertainty_type"] = kind
-    for name, value in fields.items():
-        record[name] = value
-    return np.asarray(record)
 
 
 def _system():
