@@ -202,3 +202,32 @@ def test_report_discloses_invalid_samples(tmp_path):
     )
     assert mc["n_invalid"] > 0 and mc["dropped"] == 0
     assert mc["invalid"]["nonpositive_production"] == mc["n_invalid"]
+
+
+def test_sample_flags_of_a_two_activity_loop():
+    """Each kind of flag on a 2 × 2 loop ``[[p, -a], [-b, 1]]``, one sample per column."""
+    import scipy.sparse as sp
+
+    from lcasolve.batch import Pattern
+    from lcasolve.montecarlo._validity import NONPOSITIVE_PRODUCTION, UNPRODUCTIVE, sample_flags
+
+    pattern, _ = Pattern.of(sp.csr_matrix(np.array([[1.0, -0.5], [-0.5, 1.0]])))
+    # CSR order of the pattern: (0,0), (0,1), (1,0), (1,1); samples: productive (gain 0.25),
+    # unproductive (gain 4), production drawn negative, productive again
+    p = np.array([1.0, 1.0, -1.0, 1.0])
+    a = np.array([0.5, 2.0, 0.5, 0.5])
+    b = np.array([0.5, 2.0, 0.5, 0.5])
+    values = np.vstack([p, -a, -b, np.ones(4)])
+    f = np.array([[1.0], [0.0]])
+    x = np.empty((2, 4))
+    for k in range(4):
+        x[:, k] = np.linalg.solve(pattern.matrix(values[:, k]).toarray(), f[:, 0])
+    x[1, 3] = -1e-12 * x[0, 3]  # a rounding-size negative supply is no sign of anything
+    diag = np.array([0, 3])
+    flags = sample_flags(values, diag, pattern, f, [x], np.array([1.0, 1.0]))
+    assert flags.tolist() == [0, UNPRODUCTIVE, NONPOSITIVE_PRODUCTION, 0]
+    # a non-finite supply counts as negative, and a productive matrix then is not flagged
+    x[0, 0] = np.nan
+    assert sample_flags(values, diag, pattern, f, [x], np.array([1.0, 1.0]))[0] == 0
+    # a negative demand may give negative supplies: not checked
+    assert sample_flags(values, diag, pattern, -f, [x], np.array([1.0, 1.0]))[1] == 0

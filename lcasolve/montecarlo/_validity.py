@@ -90,18 +90,20 @@ def sample_flags(
     sign = np.where(np.asarray(production) < 0, -1.0, 1.0)[:, None]
     flags[(values[diag_pos] * sign <= 0).any(axis=0)] |= NONPOSITIVE_PRODUCTION
     negative = np.zeros(K, dtype=bool)
-    reached = np.zeros((demands.shape[0], K), dtype=bool)
-    for d, x in enumerate(supplies):
-        if (demands[:, d] < 0).any():
-            continue  # a negative demand may rightly give negative supplies
+    checked = [x for d, x in enumerate(supplies) if not (demands[:, d] < 0).any()]
+    for x in checked:  # (a negative demand may rightly give negative supplies)
+        # two reductions per column instead of temporaries of x: some x < -NEGATIVE·max|x| is
+        # min(x) < -NEGATIVE·max(max(x), -min(x)); a NaN or infinity makes min or max non-finite
+        low, high = x.min(axis=0), x.max(axis=0)
         with np.errstate(invalid="ignore"):
-            scale = np.abs(x).max(axis=0)
-            neg = (x < -NEGATIVE * scale).any(axis=0) | ~np.isfinite(x).all(axis=0)
-        negative |= neg
-        reached |= x != 0
+            scale = np.maximum(high, -low)
+            negative |= (low < -NEGATIVE * scale) | ~np.isfinite(low) | ~np.isfinite(high)
     for k in np.flatnonzero(negative & (flags == 0)):
         A_k = pattern.matrix(values[:, k])  # type: ignore[attr-defined]  # noqa: N806
-        if unproductive_blocks(A_k, reached[:, k]):
+        reached = np.zeros(demands.shape[0], dtype=bool)
+        for x in checked:
+            reached |= x[:, k] != 0
+        if unproductive_blocks(A_k, reached):
             flags[k] |= UNPRODUCTIVE
     return flags
 
