@@ -84,9 +84,6 @@ _Common._fields_ = [
     ("mempeak", ctypes.c_size_t),
 ]
 
-#: the fields of ``klu_l_numeric`` before ``nzoff``: six integers and 17 pointer-sized ones
-_NUMERIC_NZOFF = 23
-
 
 class _Lib:
     """The bound functions of one loaded KLU (and AMD) library."""
@@ -101,6 +98,7 @@ class _Lib:
         self.tsolve = _bind(klu, "klu_l_tsolve", _Long, [_Ptr, _Ptr, _Long, _Long, _Ptr, common])
         self.free_symbolic = _bind(klu, "klu_l_free_symbolic", _Long, [handle, common])
         self.free_numeric = _bind(klu, "klu_l_free_numeric", _Long, [handle, common])
+        self.extract = _bind(klu, "klu_l_extract", _Long, [_Ptr] * 15 + [common])
         self.amd_defaults = _bind(amd, "amd_l_defaults", None, [_Ptr])
         self.amd_order = _bind(amd, "amd_l_order", _Long, [_Long, _Ptr, _Ptr, _Ptr, _Ptr, _Ptr])
         # one callback object for the life of the library (KLU calls it once per block)
@@ -255,14 +253,27 @@ class Numeric:
             _check(common, "factorization")
             raise KLUError("KLU factorization failed", int(common.status))
         self.ptr = ptr
+        self._entries = int(indices.shape[0])
         self._finalizer = weakref.finalize(self, lib.free, "numeric", ptr)
 
     @property
     def nnz(self) -> int:
-        """Entries in L and U (diagonals included) and in the off-diagonal blocks."""
+        """Entries in L and U (diagonals included) and in the off-diagonal blocks.
+
+        ``lnz`` and ``unz`` are the third and fourth fields of ``klu_l_numeric`` (in every KLU
+        version); the off-diagonal count is extracted (``klu_l_extract`` of the blocks F only).
+        """
+        lib = self.symbolic.lib
         head = (_Long * 4).from_address(self.ptr)
-        nzoff = _Long.from_address(self.ptr + _NUMERIC_NZOFF * 8)
-        return int(head[2] + head[3] + nzoff.value)
+        fp = np.zeros(self.symbolic.n + 1, dtype=np.int64)
+        fi = np.empty(max(self._entries, 1), dtype=np.int64)
+        fx = np.empty(max(self._entries, 1), dtype=np.float64)
+        none = [None] * 6
+        common = lib.common()
+        args = [*none, fp.ctypes.data, fi.ctypes.data, fx.ctypes.data, *[None] * 4]
+        if not lib.extract(self.ptr, self.symbolic.ptr, *args, ctypes.byref(common)):
+            _check(common, "extract")
+        return int(head[2] + head[3] + fp[-1])
 
     def solve(self, b: np.ndarray, transposed: bool) -> None:
         """Overwrite ``b`` (Fortran-ordered float64, ``n`` rows) with the solution.
