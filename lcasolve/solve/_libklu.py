@@ -268,11 +268,12 @@ class Numeric:
         fp = np.zeros(self.symbolic.n + 1, dtype=np.int64)
         fi = np.empty(max(self._entries, 1), dtype=np.int64)
         fx = np.empty(max(self._entries, 1), dtype=np.float64)
-        none = [None] * 6
+        # L (Lp, Li, Lx) and U (Up, Ui, Ux) not extracted, then F, then P, Q, Rs, R not either
+        args = [None] * 6 + [fp.ctypes.data, fi.ctypes.data, fx.ctypes.data] + [None] * 4
         common = lib.common()
-        args = [*none, fp.ctypes.data, fi.ctypes.data, fx.ctypes.data, *[None] * 4]
         if not lib.extract(self.ptr, self.symbolic.ptr, *args, ctypes.byref(common)):
             _check(common, "extract")
+            raise KLUError("KLU extract failed", int(common.status))
         return int(head[2] + head[3] + fp[-1])
 
     def solve(self, b: np.ndarray, transposed: bool) -> None:
