@@ -9,11 +9,12 @@ dense threshold at 2√n orders that block 4× faster for 5 % more fill-in (eco2
 0.106 s of CPU, 0.97 M vs 0.93 M entries; ``benchmarks/bench_solvers.py``). The solves also
 work in place on NumPy arrays, without kvxopt's matrix copies.
 
-The binding needs the shared KLU library next to kvxopt (its Linux and macOS wheels: KLU
-1.3.3, SuiteSparse 4.4). Where KLU is linked into kvxopt's extension instead (its Windows
-wheel), :func:`load` returns ``None`` and :mod:`lcasolve.solve.klu` uses kvxopt's module.
-The layout of ``klu_l_common`` (KLU 1.x, unchanged through 2.x) is checked against the
-defaults ``klu_l_defaults`` writes before the library is used.
+The binding needs the shared KLU library next to kvxopt (its Linux wheels ship KLU 1.3.3 in
+``kvxopt.libs``, its macOS wheels KLU 2.3 in ``kvxopt/.dylibs``). Where KLU is linked into
+kvxopt's extension instead (its Windows wheel), :func:`load` returns ``None`` and
+:mod:`lcasolve.solve.klu` uses kvxopt's module. The layout of ``klu_l_common`` (KLU 1.x,
+unchanged in 2.x) is checked against the defaults ``klu_l_defaults`` writes before the library
+is used.
 """
 
 from __future__ import annotations
@@ -159,13 +160,9 @@ def _defaults_match(lib: _Lib) -> bool:
     c = _Common()
     if lib.defaults(ctypes.byref(c)) != 1:
         return False
-    return (c.tol, c.memgrow, c.initmem_amd, c.initmem, c.maxwork) == (
-        0.001,
-        1.2,
-        1.2,
-        10.0,
-        0.0,
-    ) and (c.btf, c.ordering, c.scale, c.halt_if_singular, c.status) == (1, 0, 2, 1, 0)
+    reals = (c.tol, c.memgrow, c.initmem_amd, c.initmem, c.maxwork)
+    integers = (c.btf, c.ordering, c.scale, c.halt_if_singular, c.status)
+    return reals == (0.001, 1.2, 1.2, 10.0, 0.0) and integers == (1, 0, 2, 1, 0)
 
 
 @functools.cache
