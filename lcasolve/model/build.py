@@ -17,6 +17,8 @@ from lcasolve.errors import (
 from lcasolve.model.entries import Entries
 from lcasolve.model.system import ACTIVITY_COLUMNS, CATEGORY_COLUMNS, FLOW_COLUMNS, System
 from lcasolve.model.table import TableSource
+from lcasolve.model.table import column as _col
+from lcasolve.model.table import has_column as _has
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,18 +203,6 @@ def _is_frame(table: Any) -> bool:
     return hasattr(table, "iloc")
 
 
-def _col(table: Any, name: str) -> list[Any]:
-    """One column of a DataFrame, a :class:`TableSource` or a mapping of columns, as a list."""
-    if isinstance(table, TableSource):
-        return table.column(name)
-    values = table[name]
-    return values.tolist() if hasattr(values, "tolist") else list(values)
-
-
-def _has(table: Any, name: str) -> bool:
-    return name in (table.columns if _is_frame(table) or isinstance(table, TableSource) else table)
-
-
 def _set(table: Any, name: str, values: list[Any], *, ids: bool = False) -> None:
     """Set a column of a DataFrame or a :class:`TableSource` (``ids``: object dtype)."""
     if isinstance(table, TableSource):
@@ -240,9 +230,7 @@ def _table(
         table = table.reset_index(drop=True).copy()
     else:
         source = TableSource({k: list(v) for k, v in table.items()})
-    if table is not None:
-        if not _has(table, "id"):
-            raise ShapeMismatchError(f"the {what} table needs an 'id' column")
+    if table is not None:  # (its 'id' column is checked by build_system)
         given = _col(table, "id")
         known = set(given)
         missing = [x for x in ids if x not in known]

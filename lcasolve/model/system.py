@@ -19,8 +19,9 @@ from lcasolve.errors import (
     UnknownDemandError,
     format_ids,
 )
+from lcasolve.model import table as _tables
 from lcasolve.model.entries import Entries
-from lcasolve.model.table import TableField, TableSource
+from lcasolve.model.table import TableField
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,8 +138,7 @@ class System:
 
     def has_column(self, table: str, name: str) -> bool:
         """Whether the ``activities``, ``flows`` or ``categories`` table has a column."""
-        raw = self._table(table)
-        return name in (raw.columns if isinstance(raw, TableSource) else raw.columns)
+        return _tables.has_column(self._table(table), name)
 
     def column(self, table: str, name: str) -> list[Any]:
         """One column of the ``activities``, ``flows`` or ``categories`` table as a list.
@@ -147,10 +147,7 @@ class System:
         (a system from a datapackage builds it on first access of the attribute), so that a
         calculation does not need pandas.
         """
-        raw = self._table(table)
-        if isinstance(raw, TableSource):
-            return raw.column(name)
-        return list(raw[name].tolist())
+        return _tables.column(self._table(table), name)
 
     def with_parameters(self, values: Mapping[Any, object]) -> System:
         """Return a new system with parameters set and formula entries re-evaluated.

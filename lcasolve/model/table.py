@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["TableField", "TableSource"]
+__all__ = ["TableField", "TableSource", "column", "has_column"]
 
 
 class TableSource:
@@ -90,3 +90,16 @@ class TableField:
     def raw(obj: Any, name: str) -> Any:
         """What the field ``name`` of ``obj`` stores: a DataFrame or a :class:`TableSource`."""
         return obj.__dict__[f"_{name}_table"]
+
+
+def column(table: Any, name: str) -> list[Any]:
+    """One column of a DataFrame, a :class:`TableSource` or a mapping of columns, as a list."""
+    if isinstance(table, TableSource):
+        return table.column(name)
+    values = table[name]
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def has_column(table: Any, name: str) -> bool:
+    """Whether a DataFrame, a :class:`TableSource` or a mapping of columns has a column."""
+    return name in (table.columns if hasattr(table, "columns") else table)
