@@ -409,7 +409,7 @@ class LCAResult:
         import pandas as pd
 
         rows = self.contribution_records(category, by=by, top=top)
-        return pd.DataFrame(rows, columns=["id", "name", "score", "share"])
+        return pd.DataFrame(rows, columns=list(CONTRIBUTION_COLUMNS))
 
     def contribution_records(
         self, category: Hashable | None = None, *, by: str = "activity", top: int | None = 10
@@ -483,6 +483,10 @@ class LCAResult:
         )
 
 
+#: the columns of a contribution table (:meth:`LCAResult.contributions`), in order
+CONTRIBUTION_COLUMNS = ("id", "name", "score", "share")
+
+
 def contribution_records(
     values: np.ndarray, ids: Sequence[Hashable], labels: Sequence[object], top: int | None
 ) -> list[dict[str, Any]]:
@@ -518,7 +522,7 @@ def contribution_table(values: np.ndarray, table: pd.DataFrame, top: int | None)
     compartments = table["compartment"].tolist() if "compartment" in table.columns else None
     labels = row_labels(table["name"].tolist(), compartments)
     rows = contribution_records(values, table["id"].tolist(), labels, top)
-    return pd.DataFrame(rows, columns=["id", "name", "score", "share"])
+    return pd.DataFrame(rows, columns=list(CONTRIBUTION_COLUMNS))
 
 
 def row_labels(names: Sequence[object], compartments: Sequence[object] | None) -> list[object]:

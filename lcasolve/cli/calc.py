@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             import pandas as pd
 
-            table = pd.DataFrame(records, columns=["id", "name", "score", "share"])
+            from lcasolve.lca import CONTRIBUTION_COLUMNS
+
+            table = pd.DataFrame(records, columns=list(CONTRIBUTION_COLUMNS))
             table["share"] = [f"{100 * x:.1f}%" for x in table["share"]]
             lines += ["", f"top {top_n} activities for {first}:", table.to_string(index=False)]
     lines.append(

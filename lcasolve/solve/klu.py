@@ -144,6 +144,8 @@ class KLUFactorization(Factorization):
         if pattern.symbolic is None:
             pattern.symbolic = _libklu.Symbolic(lib, pattern.indptr, pattern.indices)
         values = np.ascontiguousarray(self.A.data[pattern.order], dtype=np.float64)
+        # Aᵀ in CSC is A in CSR: the residual's product reads the same arrays (no second tocsr)
+        self._A_csr = sp.csr_matrix((values, pattern.indices, pattern.indptr), shape=self.shape)
         self._shared = pattern
         self._direct: _libklu.Numeric | None = _libklu.Numeric(
             pattern.symbolic, pattern.indptr, pattern.indices, values
