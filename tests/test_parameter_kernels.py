@@ -70,6 +70,57 @@ def test_foreground_kernel_matches_a_dense_solve_with_pivoting(density):
             assert worst[j] < 1e-13
 
 
+def test_loop_free_foregrounds_are_solved_by_substitution():
+    """Permuted triangular foregrounds: substitution = LAPACK; with a loop, elimination."""
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        nf, nq, e_in, e_out, k = int(rng.integers(2, 15)), 2, 6, 4, 30
+        lower = np.tril(rng.uniform(-1.5, 1.5, (nf, nf)) * (rng.random((nf, nf)) < 0.4), -1)
+        a = np.diag(rng.uniform(0.5, 2.0, nf)) + lower
+        perm = rng.permutation(nf)
+        a = a[np.ix_(perm, perm)]  # a loop-free pattern in no particular order
+        w, f = rng.normal(size=(nq, nf)), rng.normal(size=nf)
+        inside = np.flatnonzero(a.ravel() != 0.0)
+        at = rng.choice(inside, e_in)  # changes at existing nonzeros (diagonals included)
+        in_row, in_col = at // nf, at % nf
+        out_col, out_coef = rng.integers(0, nf, e_out), rng.normal(size=(e_out, nq))
+        base = a.ravel()[at] if trial % 2 else rng.normal(size=e_in)
+        base = np.concatenate([base, rng.normal(size=e_out)])
+        value = base[:, None] + rng.normal(scale=0.3, size=(e_in + e_out, k))
+        pattern = a != 0.0
+        m_ptr = np.concatenate(([0], np.cumsum(pattern.sum(axis=1)))).astype(np.int64)
+        order = _kernels.substitution_order(m_ptr, np.nonzero(pattern)[1].astype(np.int64))
+        assert order is not None and sorted(order) == list(range(nf))
+        h, worst = _run(
+            a, w, f, value, base, np.arange(e_in), in_row, in_col, e_in + np.arange(e_out),
+            out_col, out_coef,
+        )  # fmt: skip
+        for j in range(k):
+            delta = value[:, j] - base
+            m = a.copy()
+            np.add.at(m, (in_row, in_col), delta[:e_in])
+            if np.linalg.cond(m) > 1e8:
+                continue
+            s = np.linalg.solve(m, f)
+            wk = w.copy()
+            for e in range(e_out):
+                wk[:, out_col[e]] += delta[e_in + e] * out_coef[e]
+            np.testing.assert_allclose(h[j], wk @ s, rtol=1e-9, atol=1e-9 * np.abs(wk @ s).max())
+            assert worst[j] < 1e-13
+
+
+def test_substitution_order_needs_diagonals_and_no_loop():
+    def order(dense):
+        pattern = np.asarray(dense) != 0
+        m_ptr = np.concatenate(([0], np.cumsum(pattern.sum(axis=1)))).astype(np.int64)
+        return _kernels.substitution_order(m_ptr, np.nonzero(pattern)[1].astype(np.int64))
+
+    # row r is solved after its other columns: 2 first, then 0, then 1
+    assert order([[1, 0, 1], [1, 1, 0], [0, 0, 1]]).tolist() == [2, 0, 1]
+    assert order([[1, 1], [1, 1]]) is None  # a loop
+    assert order([[1, 1], [0, 0]]) is None  # no diagonal in row 1
+
+
 def test_foreground_kernel_marks_a_singular_sample():
     """A change that empties a column: the supply is not finite and the residual check fails."""
     a = np.array([[1.0, -0.5], [0.0, 1.0]])
