@@ -400,6 +400,28 @@ def test_bit_identical_for_batch_sizes_and_threads(small):
         assert np.array_equal(runs[0], other)
 
 
+def test_chunks_side_by_side_stop_at_a_failing_chunk(small, monkeypatch):
+    """Two threads run chunks at once; a chunk's error ends the run, queued chunks are dropped."""
+    import threading
+
+    from lcasolve.montecarlo import _runner
+
+    real, seen = _runner.run_chunk, []
+
+    def failing(plan, start, stop, design):
+        seen.append((start, threading.current_thread().name))
+        if start == 16:
+            raise RuntimeError("chunk 16 failed")
+        return real(plan, start, stop, design)
+
+    monkeypatch.setattr(_runner, "run_chunk", failing)
+    with pytest.raises(RuntimeError, match="chunk 16 failed"):
+        MonteCarlo(small, {1: 1.0}, batch_size=8, threads=2).run(400, seed=3, progress=False)
+    assert all(name.startswith("lcasolve-chunk") for _, name in seen)
+    assert len(seen) < 50  # the window of queued chunks, not the whole run
+    assert threading.active_count() < 10  # the pool's threads are gone
+
+
 def test_thread_pool_executor_identical(small):
     from concurrent.futures import ThreadPoolExecutor
 

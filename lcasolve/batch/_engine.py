@@ -18,6 +18,7 @@ Every variant's result depends on its own values only: bit-identical whatever th
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,6 +33,8 @@ from lcasolve.solve import Factorization, factorize
 __all__ = ["Baseline", "BatchSettings", "BatchSolution", "solve_batch"]
 
 _METHODS = ("iterative", "exact")
+#: guards the baseline's lazily built factorization and slots (chunks may run on threads)
+_LAZY = threading.RLock()
 _PRECONDITIONERS = ("gauss-seidel", "lu")
 
 
@@ -212,9 +215,10 @@ class Baseline:
     @property
     def factorization(self) -> Factorization:
         """Factorization of the deterministic ``A`` in sweep order (built once per process)."""
-        if not self._lu:
-            A = self.pattern.matrix(self.values)  # noqa: N806
-            self._lu.append(_factorize(A, self.labels, "the technosphere"))
+        with _LAZY:  # chunks on threads share the baseline: one factorization for all
+            if not self._lu:
+                A = self.pattern.matrix(self.values)  # noqa: N806
+                self._lu.append(_factorize(A, self.labels, "the technosphere"))
         return self._lu[0]
 
     def refactorized(self, values: np.ndarray, what: str) -> Factorization:
@@ -228,9 +232,10 @@ class Baseline:
     @property
     def _csc_slots(self) -> np.ndarray:
         """Slot of each CSC entry (the factorization's value order), computed once."""
-        if not self._slots:
-            slots = self.pattern.matrix(np.arange(1, self.pattern.nnz + 1, dtype=np.float64))
-            self._slots.append(sp.csc_matrix(slots).data.astype(np.int64) - 1)
+        with _LAZY:
+            if not self._slots:
+                slots = self.pattern.matrix(np.arange(1, self.pattern.nnz + 1, dtype=np.float64))
+                self._slots.append(sp.csc_matrix(slots).data.astype(np.int64) - 1)
         return self._slots[0]
 
     def __getstate__(self) -> dict[str, Any]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lcasolve._parallel import threads
 from lcasolve.errors import CorruptChunkWarning
 from lcasolve.montecarlo import _store
 from lcasolve.montecarlo._engine import ChunkResult, Plan, run_chunk
@@ -216,30 +220,60 @@ def _disclose(path: Path, corrupt: list[tuple[int, int, int]]) -> list[tuple[int
 def _results(
     plan: Plan, pending: list[tuple[int, int]], design: dict[str, np.ndarray], executor: Any
 ) -> Any:
-    """Yield chunk results in order, computed here or on the executor."""
+    """Yield chunk results in order, computed here or on the executor.
+
+    Here, with more than one thread (``settings.threads``, else Numba's count), chunks run
+    side by side, one per thread, each with single-threaded kernels: a chunk's last samples to
+    converge keep one core busy while the other starts the next chunk, where kernels split
+    over threads would leave it idle. Each result is the same bit for bit (every sample
+    depends on its own values only); BLAS stays on one thread for the whole run, as the
+    fallback's GMRES needs for rounding that does not depend on the machine.
+    """
 
     def chunk_design(s: int, e: int) -> dict[str, np.ndarray]:
         return {k: v[s:e] for k, v in design.items()}
 
-    if executor is None:
+    if executor is not None:
+        ref: Any = plan
+        if hasattr(executor, "scatter"):
+            ref = executor.scatter(plan, broadcast=True)
+        yield from _submitted(executor, ref, pending, chunk_design, max(4, 2 * _workers(executor)))
+        return
+    workers = min(plan.settings.threads or threads(), len(pending))
+    if workers <= 1:
         for s, e in pending:
             yield run_chunk(plan, s, e, chunk_design(s, e))
         return
-    ref: Any = plan
-    if hasattr(executor, "scatter"):
-        ref = executor.scatter(plan, broadcast=True)
-    window = max(4, 2 * _workers(executor))
+    from threadpoolctl import threadpool_limits
+
+    serial = dataclasses.replace(plan, settings=dataclasses.replace(plan.settings, threads=1))
+    pool = ThreadPoolExecutor(workers, "lcasolve-chunk")
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            yield from _submitted(pool, serial, pending, chunk_design, 2 * workers)
+    finally:  # also when the caller stops early: queued chunks are dropped, running ones end
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submitted(
+    executor: Any,
+    plan: Any,
+    pending: list[tuple[int, int]],
+    chunk_design: Callable[[int, int], dict[str, np.ndarray]],
+    window: int,
+) -> Iterator[ChunkResult]:
+    """Results of ``pending`` in order, with at most ``window`` chunks on ``executor`` at once."""
     queue: deque[Any] = deque()
     it = iter(pending)
     for s, e in it:
-        queue.append(executor.submit(run_chunk, ref, s, e, chunk_design(s, e)))
+        queue.append(executor.submit(run_chunk, plan, s, e, chunk_design(s, e)))
         if len(queue) >= window:
             break
     while queue:
         res = queue.popleft().result()
         nxt = next(it, None)
         if nxt is not None:
-            queue.append(executor.submit(run_chunk, ref, nxt[0], nxt[1], chunk_design(*nxt)))
+            queue.append(executor.submit(run_chunk, plan, nxt[0], nxt[1], chunk_design(*nxt)))
         yield res
 
 
