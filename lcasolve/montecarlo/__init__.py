@@ -64,7 +64,9 @@ class MonteCarlo:
         Samples solved together (and iterations per chunk of the output file). Results do not
         depend on it; 16 was the fastest of 8-128 on the synthetic 5k, 20k and 50k databases.
     threads : int, optional
-        Numba threads used by each call (default: Numba's setting).
+        Threads (default: Numba's setting). Without an executor, :meth:`run` and
+        :meth:`scores` run that many chunks side by side, each with single-threaded kernels;
+        a run of one chunk splits its kernels over the threads instead.
     skip : bool
         Draw only entries that can change the scores (biosphere rows with a characterization
         factor, activities the demands reach). Results are identical either way.
@@ -222,7 +224,8 @@ class MonteCarlo:
             Show a tqdm bar (default: when stderr is a terminal).
         executor : optional
             ``concurrent.futures``-style executor or ``dask.distributed.Client``; chunks are
-            submitted to it (the plan is scattered once when it has ``scatter``).
+            submitted to it (the plan is scattered once when it has ``scatter``). Without
+            one, chunks run on ``threads`` threads of this process.
         invalid : {"flag", "refuse", "drop"}
             Samples without meaning (a production amount drawn ≤ 0 — ≥ 0 for a waste treatment,
             whose diagonal is negative — or a loop drawn so that it
@@ -338,7 +341,7 @@ class MonteCarlo:
         numpy.ndarray
             ``(len(draws), demands, categories)``.
         """
-        from lcasolve.montecarlo._engine import run_chunk
+        from lcasolve.montecarlo._runner import side_by_side
         from lcasolve.uncertainty import seed_key
 
         seed_key(seed)
@@ -359,13 +362,13 @@ class MonteCarlo:
             seed=seed,
         )
         out = np.empty((k, len(self.demand_names), len(self.category_names)))
-        step = self.batch_size
-        for start in range(0, k, step):
-            stop = min(k, start + step)
-            part = {m: v[start:stop] for m, v in design_values.items()}
-            out[start:stop] = run_chunk(plan, start, stop, part, its[start:stop], flags=False)[
-                "scores"
-            ]
+        chunks = [(s, min(k, s + self.batch_size)) for s in range(0, k, self.batch_size)]
+
+        def args(s: int, e: int) -> tuple[Any, ...]:
+            return {m: v[s:e] for m, v in design_values.items()}, its[s:e], False
+
+        for (start, stop), res in zip(chunks, side_by_side(plan, chunks, args), strict=True):
+            out[start:stop] = res["scores"]
         return out
 
     def __repr__(self) -> str:

@@ -139,9 +139,9 @@ def _execute(
         _store.commit(part, chunk, buffer)
         _store.finish(part, out)
         if done.any():  # chunks computed by an earlier process: read the whole file
-            res = _result(_store.read(out), out, thresholds, redone)
-            object.__setattr__(res, "timing", totals)
-            return res
+            whole = _result(_store.read(out), out, thresholds, redone)
+            object.__setattr__(whole, "timing", totals)
+            return whole
     contributions = None
     if header["contribution_activities"] is not None:
         import sparse
@@ -219,30 +219,37 @@ def _disclose(path: Path, corrupt: list[tuple[int, int, int]]) -> list[tuple[int
 
 def _results(
     plan: Plan, pending: list[tuple[int, int]], design: dict[str, np.ndarray], executor: Any
-) -> Any:
-    """Yield chunk results in order, computed here or on the executor.
+) -> Iterator[ChunkResult]:
+    """Yield chunk results in order, computed here (:func:`side_by_side`) or on the executor."""
 
-    Here, with more than one thread (``settings.threads``, else Numba's count), chunks run
-    side by side, one per thread, each with single-threaded kernels: a chunk's last samples to
-    converge keep one core busy while the other starts the next chunk, where kernels split
-    over threads would leave it idle. Each result is the same bit for bit (every sample
-    depends on its own values only); BLAS stays on one thread for the whole run, as the
+    def args(s: int, e: int) -> tuple[Any, ...]:
+        return ({k: v[s:e] for k, v in design.items()},)
+
+    if executor is None:
+        yield from side_by_side(plan, pending, args)
+        return
+    ref: Any = plan
+    if hasattr(executor, "scatter"):
+        ref = executor.scatter(plan, broadcast=True)
+    yield from _submitted(executor, ref, pending, args, max(4, 2 * _workers(executor)))
+
+
+def side_by_side(
+    plan: Plan, pending: list[tuple[int, int]], args: Callable[[int, int], tuple[Any, ...]]
+) -> Iterator[ChunkResult]:
+    """``run_chunk(plan, start, stop, *args(start, stop))`` of each pending chunk, in order.
+
+    With more than one thread (``settings.threads``, else Numba's count), chunks run side by
+    side, one per thread, each with single-threaded kernels: a chunk's last samples to
+    converge keep one core busy while another starts the next chunk, where kernels split over
+    threads would leave the other cores idle. Each result is the same bit for bit (every
+    sample depends on its own values only). BLAS stays on one thread for the whole run, as the
     fallback's GMRES needs for rounding that does not depend on the machine.
     """
-
-    def chunk_design(s: int, e: int) -> dict[str, np.ndarray]:
-        return {k: v[s:e] for k, v in design.items()}
-
-    if executor is not None:
-        ref: Any = plan
-        if hasattr(executor, "scatter"):
-            ref = executor.scatter(plan, broadcast=True)
-        yield from _submitted(executor, ref, pending, chunk_design, max(4, 2 * _workers(executor)))
-        return
     workers = min(plan.settings.threads or threads(), len(pending))
     if workers <= 1:
         for s, e in pending:
-            yield run_chunk(plan, s, e, chunk_design(s, e))
+            yield run_chunk(plan, s, e, *args(s, e))
         return
     from threadpoolctl import threadpool_limits
 
@@ -250,7 +257,7 @@ def _results(
     pool = ThreadPoolExecutor(workers, "lcasolve-chunk")
     try:
         with threadpool_limits(1, user_api="blas"):
-            yield from _submitted(pool, serial, pending, chunk_design, 2 * workers)
+            yield from _submitted(pool, serial, pending, args, 2 * workers)
     finally:  # also when the caller stops early: queued chunks are dropped, running ones end
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -259,21 +266,21 @@ def _submitted(
     executor: Any,
     plan: Any,
     pending: list[tuple[int, int]],
-    chunk_design: Callable[[int, int], dict[str, np.ndarray]],
+    args: Callable[[int, int], tuple[Any, ...]],
     window: int,
 ) -> Iterator[ChunkResult]:
     """Results of ``pending`` in order, with at most ``window`` chunks on ``executor`` at once."""
     queue: deque[Any] = deque()
     it = iter(pending)
     for s, e in it:
-        queue.append(executor.submit(run_chunk, plan, s, e, chunk_design(s, e)))
+        queue.append(executor.submit(run_chunk, plan, s, e, *args(s, e)))
         if len(queue) >= window:
             break
     while queue:
         res = queue.popleft().result()
         nxt = next(it, None)
         if nxt is not None:
-            queue.append(executor.submit(run_chunk, plan, nxt[0], nxt[1], chunk_design(*nxt)))
+            queue.append(executor.submit(run_chunk, plan, *nxt, *args(*nxt)))
         yield res
 
 
