@@ -222,3 +222,38 @@ def test_draws_are_the_same_on_every_call():
     a = first[(None, "a")]
     np.testing.assert_array_equal(again[(None, "a")], a[2000:])
     assert a.min() >= 1.0 and a.max() <= 3.0 and abs(a.mean() - 2.0) < 0.05
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_entry_scores_by_changes_and_by_full_copies_equal_each_variant_alone(monkeypatch, share):
+    """A loop and a chain; five variants change some inputs (one changes none, one a production).
+
+    ``SPARSE_SHARE`` 0 takes every batch through full copies of the values, 1 through the
+    changes only; both equal each variant's system solved by numpy.
+    """
+    from lcasolve.parameters import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "SPARSE_SHARE", share)
+    system = lcasolve.build_system(
+        technosphere=[(1, 1, 1.0), (2, 2, 1.0), (3, 3, 2.0), (2, 1, -0.5), (1, 2, -0.3),
+                      (3, 2, -0.4), (3, 1, -0.1)],  # fmt: skip
+        biosphere=[("CO2", 1, 1.0), ("CO2", 2, 2.0), ("CO2", 3, 4.0)],
+        characterization={"GWP100": {"CO2": 1.0}},
+    )
+    tech = system.technosphere
+    index = np.arange(tech.value.size)
+    values = np.repeat(tech.value[:, None], 5, axis=1)
+    values[tech.row != tech.col, 1] *= 1.5
+    values[(tech.row == 2) & (tech.col == 2), 2] = 3.0  # a production amount
+    values[(tech.row == 0) & (tech.col == 1), 3] = -0.9
+    values[:, 4] = values[:, 1]
+    values[(tech.row == 0) & (tech.col == 1), 4] = -0.2
+    h = batch_module.ParameterBatch(system, {1: 1.0}).entry_scores(
+        {"technosphere": (index, values)}
+    )[:, 0]
+    c_b = (system.C @ system.B).toarray()[0]
+    for k in range(5):
+        a = np.zeros((3, 3))
+        np.add.at(a, (tech.row, tech.col), values[:, k])
+        s = np.linalg.solve(a, system.demand_vector({1: 1.0}))
+        assert h[k] == pytest.approx(c_b @ s, rel=1e-10)
