@@ -37,6 +37,27 @@ def _run(a_ff, w, f, value, base, in_at, in_row, in_col, out_at, out_col, out_co
     return h, worst
 
 
+def _agrees_with_lapack(a, w, f, value, base, in_row, in_col, out_col, out_coef):
+    """The kernel's scores and residuals against numpy's LAPACK solve of each sample."""
+    e_in, e_out = in_row.size, out_col.size
+    h, worst = _run(
+        a, w, f, value, base, np.arange(e_in), in_row, in_col, e_in + np.arange(e_out),
+        out_col, out_coef,
+    )  # fmt: skip
+    for j in range(value.shape[1]):
+        delta = value[:, j] - base
+        m = a.copy()
+        np.add.at(m, (in_row, in_col), delta[:e_in])
+        if np.linalg.cond(m) > 1e8:
+            continue
+        s = np.linalg.solve(m, f)
+        wk = w.copy()
+        for e in range(e_out):
+            wk[:, out_col[e]] += delta[e_in + e] * out_coef[e]
+        np.testing.assert_allclose(h[j], wk @ s, rtol=1e-9, atol=1e-9 * np.abs(wk @ s).max())
+        assert worst[j] < 1e-13
+
+
 @pytest.mark.parametrize("density", [0.1, 0.3, 1.0])
 def test_foreground_kernel_matches_a_dense_solve_with_pivoting(density):
     """Sparse and dense foregrounds whose changes force row exchanges: numpy's LAPACK solve."""
@@ -52,26 +73,11 @@ def test_foreground_kernel_matches_a_dense_solve_with_pivoting(density):
         out_col, out_coef = rng.integers(0, nf, e_out), rng.normal(size=(e_out, nq))
         base = rng.normal(size=e_in + e_out)
         value = base[:, None] + rng.normal(scale=2.0, size=(e_in + e_out, k))
-        h, worst = _run(
-            a, w, f, value, base, np.arange(e_in), in_row, in_col, e_in + np.arange(e_out),
-            out_col, out_coef,
-        )  # fmt: skip
-        for j in range(k):
-            delta = value[:, j] - base
-            m = a.copy()
-            np.add.at(m, (in_row, in_col), delta[:e_in])
-            if np.linalg.cond(m) > 1e8:
-                continue
-            s = np.linalg.solve(m, f)
-            wk = w.copy()
-            for e in range(e_out):
-                wk[:, out_col[e]] += delta[e_in + e] * out_coef[e]
-            np.testing.assert_allclose(h[j], wk @ s, rtol=1e-9, atol=1e-9 * np.abs(wk @ s).max())
-            assert worst[j] < 1e-13
+        _agrees_with_lapack(a, w, f, value, base, in_row, in_col, out_col, out_coef)
 
 
 def test_loop_free_foregrounds_are_solved_by_substitution():
-    """Permuted triangular foregrounds: substitution = LAPACK; with a loop, elimination."""
+    """Permuted triangular foregrounds take the substitution, which agrees with LAPACK."""
     rng = np.random.default_rng(11)
     for trial in range(30):
         nf, nq, e_in, e_out, k = int(rng.integers(2, 15)), 2, 6, 4, 30
@@ -91,22 +97,7 @@ def test_loop_free_foregrounds_are_solved_by_substitution():
         m_ptr = np.concatenate(([0], np.cumsum(pattern.sum(axis=1)))).astype(np.int64)
         order = _kernels.substitution_order(m_ptr, np.nonzero(pattern)[1].astype(np.int64))
         assert order is not None and sorted(order) == list(range(nf))
-        h, worst = _run(
-            a, w, f, value, base, np.arange(e_in), in_row, in_col, e_in + np.arange(e_out),
-            out_col, out_coef,
-        )  # fmt: skip
-        for j in range(k):
-            delta = value[:, j] - base
-            m = a.copy()
-            np.add.at(m, (in_row, in_col), delta[:e_in])
-            if np.linalg.cond(m) > 1e8:
-                continue
-            s = np.linalg.solve(m, f)
-            wk = w.copy()
-            for e in range(e_out):
-                wk[:, out_col[e]] += delta[e_in + e] * out_coef[e]
-            np.testing.assert_allclose(h[j], wk @ s, rtol=1e-9, atol=1e-9 * np.abs(wk @ s).max())
-            assert worst[j] < 1e-13
+        _agrees_with_lapack(a, w, f, value, base, in_row, in_col, out_col, out_coef)
 
 
 def test_substitution_order_needs_diagonals_and_no_loop():

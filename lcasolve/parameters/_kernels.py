@@ -140,9 +140,7 @@ def _substitution_scores(
                 residual = abs(acc)
             if not size <= scale:
                 scale = size
-        worst[k] = residual / scale if scale > 0.0 else residual
-        if not (finite and np.isfinite(worst[k])):
-            worst[k] = np.inf  # a zero production: no finite supply, fails every tolerance
+        worst[k] = _relative(residual, scale, finite)
         _score(w, value, base, out_at, out_col, out_coef, s, h, k)
 
 
@@ -257,10 +255,18 @@ def _solve_one(
             residual = abs(acc)
         if not size <= scale:
             scale = size
-    worst[k] = residual / scale if scale > 0.0 else residual
-    if not (finite and np.isfinite(worst[k])):
-        worst[k] = np.inf  # a non-finite supply (e.g. a singular matrix) fails every tolerance
+    worst[k] = _relative(residual, scale, finite)
     _score(w, value, base, out_at, out_col, out_coef, s, h, k)
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _relative(residual, scale, finite):  # pragma: no cover - compiled
+    """The relative residual ``residual / scale``; infinite for a supply that is not finite.
+
+    A non-finite supply (a singular matrix, a production drawn to zero) fails every tolerance.
+    """
+    ratio = residual / scale if scale > 0.0 else residual
+    return ratio if finite and math.isfinite(ratio) else np.inf
 
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
