@@ -276,3 +276,34 @@ def test_an_array_of_the_wrong_shape_is_refused_naming_it(finished, tmp_path):
         h5.create_dataset("invalid", data=np.zeros(ITERATIONS - 1, np.uint8))
     with pytest.raises(DataFileError, match=r"'invalid' has shape \(19,\), the run's is \(20,\)"):
         new_run(out, resume=True)
+
+
+def test_a_resume_without_a_batch_size_takes_the_run_files(finished, tmp_path):
+    """A run file keeps its chunks: a resume that names no batch size goes on with the file's
+    (a run started with an older default too); one that names another batch size is refused."""
+    from lcasolve.errors import ResumeMismatchError
+    from lcasolve.montecarlo import default_batch_size
+
+    _, first = finished
+    unfinished(finished, tmp_path)
+    system = random_system(n=20, seed=1)
+    assert default_batch_size(system.technosphere.value.size) != BATCH  # the file's is not it
+    mc = MonteCarlo(system, {2: 1.0, 5: 1.0})
+    res = mc.run(ITERATIONS, seed=SEED, out=tmp_path / "run.h5", record=RECORD,
+                 inventory=[0, 1], resume=True)  # fmt: skip
+    np.testing.assert_array_equal(res.scores, first.scores)
+    assert mc.batch_size == default_batch_size(system.technosphere.value.size)  # unchanged
+    unfinished(finished, tmp_path)
+    with pytest.raises(ResumeMismatchError, match="batch_size"):
+        MonteCarlo(system, {2: 1.0, 5: 1.0}, batch_size=BATCH + 1).run(
+            ITERATIONS, seed=SEED, out=tmp_path / "run.h5", record=RECORD, inventory=[0, 1],
+            resume=True,
+        )  # fmt: skip
+
+
+def test_the_default_batch_size_halves_for_large_technospheres():
+    from lcasolve.montecarlo import LARGE_TECHNOSPHERE, default_batch_size
+
+    assert default_batch_size(LARGE_TECHNOSPHERE) == 16
+    assert default_batch_size(LARGE_TECHNOSPHERE + 1) == 8
+    assert MonteCarlo(random_system(n=20, seed=1), {2: 1.0}).batch_size == 16

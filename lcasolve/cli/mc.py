@@ -42,7 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="X",
         help="report P(score > X) (repeatable)",
     )
-    p.add_argument("--batch-size", type=int, default=16, metavar="K", help="samples per block (16)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="K",
+        help="samples per block (16, or 8 above 100,000 technosphere entries; with --resume "
+        "the run file's)",
+    )
     p.add_argument("--threads", type=int, default=None, metavar="T", help="Numba threads")
     p.add_argument(
         "--exact", action="store_true", help="refactorize every sample (slow; for checks)"

@@ -271,6 +271,22 @@ def _rebuild(source: Path, target: Path, capacity: int | None, **attrs: Any) -> 
         _write_file(target, build)
 
 
+def stored_batch_size(out: Path) -> int | None:
+    """The batch size of the file a resume of ``out`` goes on with (None: no readable file).
+
+    The file is the one :func:`prepare` returns; what is wrong with an unreadable one is
+    named by :func:`check_header`.
+    """
+    for path in (out, partial_path(out)):
+        if path.exists():
+            try:
+                with _open(path) as h5:
+                    return int(h5.attrs["batch_size"])
+            except (OSError, KeyError, TypeError, ValueError):
+                return None
+    return None
+
+
 def check_header(path: Path, run_header: RunHeader) -> None:
     """Refuse to resume a file made with other data or parameters, or an altered one."""
     header: dict[str, Any] = dict(run_header)  # read by key name below
