@@ -234,7 +234,7 @@ def test_entry_scores_by_changes_and_by_full_copies_equal_each_variant_alone(mon
             (1, 2, -0.3),
             (3, 2, -0.4),
             (3, 1, -0.1),
-        ],  # fmt: skip
+        ],
         biosphere=[("CO2", 1, 1.0), ("CO2", 2, 2.0), ("CO2", 3, 4.0)],
         characterization={"GWP100": {"CO2": 1.0}},
     )
