@@ -294,7 +294,7 @@ def test_a_resume_without_a_batch_size_takes_the_run_files(finished, tmp_path):
     np.testing.assert_array_equal(res.scores, first.scores)
     assert mc.batch_size == default_batch_size(system.technosphere.value.size)  # unchanged
     unfinished(finished, tmp_path)
-    with pytest.raises(ResumeMismatchError, match="batch_size"):
+    with pytest.raises(ResumeMismatchError, match="made with batch_size=4, this run has 5"):
         MonteCarlo(system, {2: 1.0, 5: 1.0}, batch_size=BATCH + 1).run(
             ITERATIONS, seed=SEED, out=tmp_path / "run.h5", record=RECORD, inventory=[0, 1],
             resume=True,

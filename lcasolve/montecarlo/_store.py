@@ -303,8 +303,10 @@ def check_header(path: Path, run_header: RunHeader) -> None:
             _verify_header(path, h5)
             for key in _KEYS:
                 if h5.attrs[key] != header[key]:
+                    stored = h5.attrs[key]
+                    stored = stored.item() if isinstance(stored, np.generic) else stored
                     raise ResumeMismatchError(
-                        f"cannot resume {path}: it was made with {key}={h5.attrs[key]!r}, this "
+                        f"cannot resume {path}: it was made with {key}={stored!r}, this "
                         f"run has {header[key]!r}"
                     )
             if json.loads(h5.attrs["parameters"]) != json.loads(
