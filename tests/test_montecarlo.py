@@ -422,6 +422,25 @@ def test_chunks_side_by_side_stop_at_a_failing_chunk(small, monkeypatch):
     assert threading.active_count() < 10  # the pool's threads are gone
 
 
+def test_a_run_without_fallbacks_factorizes_the_technosphere_once(small, monkeypatch):
+    """The deterministic supplies and their accuracy check share one factorization; the one in
+    sweep order (for fallbacks) is not built when no sample falls back."""
+    from lcasolve.batch import _engine
+
+    real, calls = _engine._factorize, []
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_engine, "_factorize", counting)
+    res = MonteCarlo(small, {1: 1.0}).run(32, seed=3, progress=False)
+    assert res.n_fallback == 0 and len(calls) == 1
+    from lcasolve import LCA
+
+    assert res.condition == pytest.approx(LCA(small).calculate({1: 1.0}).condition, rel=1e-9)
+
+
 def test_thread_pool_executor_identical(small):
     from concurrent.futures import ThreadPoolExecutor
 

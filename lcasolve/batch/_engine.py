@@ -141,6 +141,7 @@ class Baseline:
     rate: float = float("nan")
     _lu: list[Factorization] = field(default_factory=list, repr=False)
     _slots: list[np.ndarray] = field(default_factory=list, repr=False)
+    _caller_lu: list[Factorization] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(
@@ -198,6 +199,7 @@ class Baseline:
             labels=[labels[i] for i in order],
             diag_pos=diag,
             rate=_sweep_rate(pattern, values, diag, (c0, c1)),
+            _caller_lu=[lu],
         )
 
     @property
@@ -213,12 +215,24 @@ class Baseline:
         return out
 
     @property
+    def caller_factorization(self) -> Factorization | None:
+        """The factorization of ``A`` in the caller's order that :meth:`build` solved with.
+
+        The deterministic checks use it, so that they need no factorization in sweep order
+        (:attr:`factorization`, built on first use: by a fallback). None in a copy sent to a
+        worker (factorizations do not pickle) and once that one is built (it is released then,
+        so that the two are not held at once).
+        """
+        return self._caller_lu[0] if self._caller_lu else None
+
+    @property
     def factorization(self) -> Factorization:
         """Factorization of the deterministic ``A`` in sweep order (built once per process)."""
         with _LAZY:  # chunks on threads share the baseline: one factorization for all
             if not self._lu:
                 A = self.pattern.matrix(self.values)  # noqa: N806
                 self._lu.append(_factorize(A, self.labels, "the technosphere"))
+                self._caller_lu.clear()
         return self._lu[0]
 
     def refactorized(self, values: np.ndarray, what: str) -> Factorization:
@@ -241,6 +255,7 @@ class Baseline:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_lu"] = []  # factorizations do not pickle; a worker factorizes once on use
+        state["_caller_lu"] = []
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -275,11 +275,15 @@ class Deterministic:
         cats = np.asarray(categories, dtype=np.int64)
         ids = system.activities["id"].tolist()
         baseline = Baseline.build(system.A, F, ids, settings.solver.tolerance)
-        # sweep order is a symmetric permutation: the condition and the bound are those of A
+        X = baseline.supply[baseline.position]  # noqa: N806 - the system's activity order
+        # with the factorization the supplies came from (the one in sweep order is built only
+        # when a sample falls back to it)
+        lu = baseline.caller_factorization
+        assert lu is not None  # set by build
         condition, bound = solution_accuracy(
-            baseline.factorization,
-            baseline.supply,
-            baseline.demands,
+            lu,
+            X,
+            np.asarray(F, dtype=np.float64).reshape(n, -1),
             allow=settings.allow_ill_conditioned,
             stacklevel=7,  # past build, .deterministic and its cached_property, .run
         )
@@ -289,7 +293,6 @@ class Deterministic:
             reach = _reach(system, F)
             flows = np.zeros(m, dtype=bool)
             flows[np.unique(sp.coo_matrix(system.C[cats]).col)] = True
-        X = baseline.supply[baseline.position]  # noqa: N806 - the system's activity order
         scores = np.asarray((system.C[cats] @ (system.B @ X)).T)
         return cls(baseline, reach, flows, scores, database_hash(system), condition, bound)
 
