@@ -283,7 +283,7 @@ class Deterministic:
         condition, bound = solution_accuracy(
             lu,
             X,
-            np.asarray(F, dtype=np.float64).reshape(n, -1),
+            baseline.demands[baseline.position],
             allow=settings.allow_ill_conditioned,
             stacklevel=7,  # past build, .deterministic and its cached_property, .run
         )

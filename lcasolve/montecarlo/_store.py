@@ -65,9 +65,7 @@ def prepare(out: Path, *, resume: bool, overwrite: bool) -> Path | None:
         part.unlink(missing_ok=True)
         return None
     if resume:
-        if out.exists():
-            return out
-        return part if part.exists() else None
+        return _resume_source(out)
     for p in (out, part):
         if p.exists():
             raise OutputExistsError(
@@ -271,20 +269,28 @@ def _rebuild(source: Path, target: Path, capacity: int | None, **attrs: Any) -> 
         _write_file(target, build)
 
 
+def _resume_source(out: Path) -> Path | None:
+    """The file a resume of ``out`` goes on with: ``out`` when finished, else its partial file."""
+    if out.exists():
+        return out
+    part = partial_path(out)
+    return part if part.exists() else None
+
+
 def stored_batch_size(out: Path) -> int | None:
     """The batch size of the file a resume of ``out`` goes on with (None: no readable file).
 
     The file is the one :func:`prepare` returns; what is wrong with an unreadable one is
     named by :func:`check_header`.
     """
-    for path in (out, partial_path(out)):
-        if path.exists():
-            try:
-                with _open(path) as h5:
-                    return int(h5.attrs["batch_size"])
-            except (OSError, KeyError, TypeError, ValueError):
-                return None
-    return None
+    path = _resume_source(out)
+    if path is None:
+        return None
+    try:
+        with _open(path) as h5:
+            return int(h5.attrs["batch_size"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
 
 
 def check_header(path: Path, run_header: RunHeader) -> None:
