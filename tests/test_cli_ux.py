@@ -119,6 +119,8 @@ def basic(shared_data):
         (("calc", "{db}", "--demand", "1=1", "--top", "0"), "positive integer, got 0"),
         (("calc", "{db}", "--demand", "1=1", "--top", "-1"), "positive integer, got -1"),
         (("mc", "{db}", "--demand", "1=1", "--iterations", "0"), "positive integer, got 0"),
+        (("mc", "{db}", "--demand", "1=1", "--batch-size", "0"), "positive integer, got 0"),
+        (("mc", "{db}", "--demand", "1=1", "--threads", "0"), "positive integer, got 0"),
         (("mc", "{db}", "--demand", "1=1", "--resume"), "--resume continues the run in --out"),
         (
             ("mc", "{db}", "--demand", "1=1", "--out", "/nonexistent/dir/x.h5"),

@@ -44,13 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="K",
         help="samples per block (16, or 8 above 100,000 technosphere entries; with --resume "
         "the run file's)",
     )
-    p.add_argument("--threads", type=int, default=None, metavar="T", help="Numba threads")
+    p.add_argument("--threads", type=positive_int, default=None, metavar="T", help="Numba threads")
     p.add_argument(
         "--exact", action="store_true", help="refactorize every sample (slow; for checks)"
     )
